@@ -1,0 +1,274 @@
+//! The `Bootstrap` frame: everything `runlet-init` needs, decoded in place.
+
+use core::ffi::CStr;
+
+use crate::error::WireError;
+use crate::fields::{count, Field, Fields, Seen};
+use crate::limits::{MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
+use crate::process::{strings, Process, ProcessDecoder};
+use crate::tag;
+
+const KIND: &str = "Bootstrap";
+
+/// What the init does with one mount entry. The parent has already turned OCI mount
+/// options into flags, and a `cgroup` mount into several entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MountKind {
+    /// mount(source, dest, fstype, flags, data).
+    Fs = 0,
+    /// Bind `source` (a host path) onto dest, then remount with `flags` if any are set.
+    Bind = 1,
+    /// Remount an existing mount at dest with `flags` (e.g. make a tmpfs read-only).
+    Remount = 2,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Mount<'a> {
+    pub kind: MountKind,
+    pub source: Option<&'a CStr>,
+    /// Absolute inside the container's root.
+    pub dest: &'a CStr,
+    pub fstype: Option<&'a CStr>,
+    pub flags: u64,
+    pub data: Option<&'a CStr>,
+    pub propagation: u64,
+    /// Wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
+    pub after_placement: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Device<'a> {
+    pub path: &'a CStr,
+    /// b'c', b'u', b'b' or b'p'.
+    pub kind: u8,
+    pub major: u32,
+    pub minor: u32,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sysctl<'a> {
+    /// Below /proc/sys, with '/' separators.
+    pub key: &'a CStr,
+    pub value: &'a CStr,
+}
+
+#[derive(Clone)]
+pub struct Bootstrap<'a> {
+    body: &'a [u8],
+    pub process: Process<'a>,
+    pub rootfs: &'a CStr,
+    pub rootfs_readonly: bool,
+    pub root_propagation: u64,
+    pub hostname: Option<&'a CStr>,
+    pub new_cgroupns: bool,
+}
+
+fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
+    let c = f.cstr()?;
+    if c.to_bytes().first() != Some(&b'/') {
+        return Err(WireError::BadValue { tag: f.tag });
+    }
+    Ok(c)
+}
+
+impl<'a> Bootstrap<'a> {
+    /// Checks every field (tags, sizes, strings, capacities, required fields) so the
+    /// accessors below cannot fail.
+    pub fn decode(body: &'a [u8]) -> Result<Self, WireError> {
+        let mut process = ProcessDecoder::default();
+        let mut seen = Seen::default();
+        let (mut rootfs, mut readonly, mut prop, mut hostname, mut cgns) = (None, false, 0, None, false);
+        let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
+        for f in Fields::new(body) {
+            let f = f?;
+            if process.accept(KIND, &f)? {
+                continue;
+            }
+            match f.tag {
+                tag::ROOTFS => {
+                    seen.once(KIND, f.tag)?;
+                    rootfs = Some(abs_path(&f)?);
+                }
+                tag::ROOTFS_READONLY => {
+                    seen.once(KIND, f.tag)?;
+                    readonly = f.flag()?;
+                }
+                tag::ROOT_PROPAGATION => {
+                    seen.once(KIND, f.tag)?;
+                    prop = f.u64()?;
+                }
+                tag::HOSTNAME => {
+                    seen.once(KIND, f.tag)?;
+                    f.text()?;
+                    hostname = Some(f.cstr()?);
+                }
+                tag::NEW_CGROUPNS => {
+                    seen.once(KIND, f.tag)?;
+                    cgns = f.flag()?;
+                }
+                tag::MOUNT => {
+                    count(&mut mounts, f.tag, MAX_MOUNTS)?;
+                    decode_mount(f.bytes)?;
+                }
+                tag::DEVICE => {
+                    count(&mut devices, f.tag, MAX_DEVICES)?;
+                    decode_device(f.bytes)?;
+                }
+                tag::MASKED_PATH => {
+                    count(&mut masked, f.tag, MAX_PATH_LIST)?;
+                    abs_path(&f)?;
+                }
+                tag::READONLY_PATH => {
+                    count(&mut ro, f.tag, MAX_PATH_LIST)?;
+                    abs_path(&f)?;
+                }
+                tag::SYSCTL => {
+                    count(&mut sysctls, f.tag, MAX_SYSCTLS)?;
+                    decode_sysctl(f.bytes)?;
+                }
+                t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
+            }
+        }
+        seen.require(KIND, tag::ROOTFS)?;
+        Ok(Bootstrap {
+            body,
+            process: process.finish(KIND, body)?,
+            rootfs: rootfs.unwrap_or(c"/"),
+            rootfs_readonly: readonly,
+            root_propagation: prop,
+            hostname,
+            new_cgroupns: cgns,
+        })
+    }
+
+    fn groups(&self, t: u16) -> impl Iterator<Item = &'a [u8]> + 'a {
+        Fields::new(self.body).filter_map(move |f| match f {
+            Ok(f) if f.tag == t => Some(f.bytes),
+            _ => None,
+        })
+    }
+
+    pub fn mounts(&self) -> impl Iterator<Item = Mount<'a>> + 'a {
+        self.groups(tag::MOUNT).filter_map(|b| decode_mount(b).ok())
+    }
+
+    pub fn devices(&self) -> impl Iterator<Item = Device<'a>> + 'a {
+        self.groups(tag::DEVICE).filter_map(|b| decode_device(b).ok())
+    }
+
+    pub fn sysctls(&self) -> impl Iterator<Item = Sysctl<'a>> + 'a {
+        self.groups(tag::SYSCTL).filter_map(|b| decode_sysctl(b).ok())
+    }
+
+    pub fn masked_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
+        strings(self.body, tag::MASKED_PATH)
+    }
+
+    pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
+        strings(self.body, tag::READONLY_PATH)
+    }
+}
+
+fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
+    const K: &str = "MOUNT";
+    let mut seen = Seen::default();
+    let mut m = Mount {
+        kind: MountKind::Fs,
+        source: None,
+        dest: c"/",
+        fstype: None,
+        flags: 0,
+        data: None,
+        propagation: 0,
+        after_placement: false,
+    };
+    for f in Fields::new(body) {
+        let f = f?;
+        seen.once(K, f.tag)?;
+        match f.tag {
+            tag::M_KIND => {
+                m.kind = match f.u8()? {
+                    0 => MountKind::Fs,
+                    1 => MountKind::Bind,
+                    2 => MountKind::Remount,
+                    _ => return Err(WireError::BadValue { tag: f.tag }),
+                }
+            }
+            tag::M_SOURCE => m.source = Some(f.cstr()?),
+            tag::M_DEST => m.dest = abs_path(&f)?,
+            tag::M_FSTYPE => {
+                f.text()?;
+                m.fstype = Some(f.cstr()?);
+            }
+            tag::M_FLAGS => m.flags = f.u64()?,
+            tag::M_DATA => m.data = Some(f.cstr()?),
+            tag::M_PROPAGATION => m.propagation = f.u64()?,
+            tag::M_AFTER_PLACEMENT => m.after_placement = f.flag()?,
+            t => return Err(WireError::UnknownTag { kind: K, tag: t }),
+        }
+    }
+    seen.require(K, tag::M_KIND)?;
+    seen.require(K, tag::M_DEST)?;
+    if m.kind == MountKind::Bind && m.source.is_none() {
+        return Err(WireError::MissingField { kind: K, tag: tag::M_SOURCE });
+    }
+    Ok(m)
+}
+
+fn decode_device(body: &[u8]) -> Result<Device<'_>, WireError> {
+    const K: &str = "DEVICE";
+    let mut seen = Seen::default();
+    let mut d = Device { path: c"/", kind: 0, major: 0, minor: 0, mode: 0, uid: 0, gid: 0 };
+    for f in Fields::new(body) {
+        let f = f?;
+        seen.once(K, f.tag)?;
+        match f.tag {
+            tag::D_PATH => d.path = abs_path(&f)?,
+            tag::D_TYPE => {
+                d.kind = f.u8()?;
+                if !matches!(d.kind, b'c' | b'u' | b'b' | b'p') {
+                    return Err(WireError::BadValue { tag: f.tag });
+                }
+            }
+            tag::D_MAJOR => d.major = f.u32()?,
+            tag::D_MINOR => d.minor = f.u32()?,
+            tag::D_MODE => d.mode = f.u32()?,
+            tag::D_UID => d.uid = f.u32()?,
+            tag::D_GID => d.gid = f.u32()?,
+            t => return Err(WireError::UnknownTag { kind: K, tag: t }),
+        }
+    }
+    for t in [tag::D_PATH, tag::D_TYPE] {
+        seen.require(K, t)?;
+    }
+    Ok(d)
+}
+
+fn decode_sysctl(body: &[u8]) -> Result<Sysctl<'_>, WireError> {
+    const K: &str = "SYSCTL";
+    let mut seen = Seen::default();
+    let (mut key, mut value) = (c"", c"");
+    for f in Fields::new(body) {
+        let f = f?;
+        seen.once(K, f.tag)?;
+        match f.tag {
+            tag::S_KEY => {
+                let k = f.text()?;
+                // A key is a path below /proc/sys: no way out of it.
+                if k.is_empty() || k.starts_with('/') || k.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+                    return Err(WireError::BadValue { tag: f.tag });
+                }
+                key = f.cstr()?;
+            }
+            tag::S_VALUE => value = f.cstr()?,
+            t => return Err(WireError::UnknownTag { kind: K, tag: t }),
+        }
+    }
+    seen.require(K, tag::S_KEY)?;
+    seen.require(K, tag::S_VALUE)?;
+    Ok(Sysctl { key, value })
+}

@@ -1,0 +1,33 @@
+//! The sync protocol between `runlet` and its helpers.
+//!
+//! A frame is `u32 LE length | u8 kind | body`; the length counts kind and body.
+//! A body is a flat list of fields `u16 LE tag | u32 LE len | bytes`. Strings carry
+//! their trailing NUL so a helper can hand them to the kernel in place. This crate is
+//! the only code that encodes or decodes frames; docs/protocol.md describes them.
+#![no_std]
+
+#[cfg(any(feature = "alloc", test))]
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod bootstrap;
+mod encode;
+mod error;
+mod fields;
+mod frame;
+pub mod limits;
+mod messages;
+mod process;
+pub mod tag;
+
+pub use bootstrap::{Bootstrap, Device, Mount, MountKind, Sysctl};
+pub use encode::{empty_frame, Encoder, Sink, SliceSink};
+pub use error::WireError;
+pub use fields::{Field, Fields};
+pub use frame::{parse_header, FrameKind, HEADER_LEN};
+pub use messages::{ErrorReport, ExecPid};
+pub use process::{Caps, Process, Rlimit};
+
+#[cfg(test)]
+mod tests;

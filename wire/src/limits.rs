@@ -1,0 +1,25 @@
+//! Capacities of the helpers. The parent checks a config against these before anything
+//! starts, and decoding checks them again, so a helper never overruns a fixed array.
+
+/// Largest frame either side accepts (kind byte plus body).
+pub const MAX_FRAME: usize = 1 << 20;
+/// Largest `Error` frame; error text is short.
+pub const MAX_ERROR_FRAME: usize = 4096;
+/// Bytes of one path, with its NUL (the kernel's PATH_MAX).
+pub const MAX_PATH: usize = 4096;
+/// Entries of `process.args`.
+pub const MAX_ARGS: usize = 4096;
+/// Entries of `process.env`.
+pub const MAX_ENV: usize = 4096;
+/// Entries of `process.user.additionalGids` (plus none implied).
+pub const MAX_GROUPS: usize = 256;
+/// Mount operations after the parent has expanded `mounts` (cgroup mounts become several).
+pub const MAX_MOUNTS: usize = 512;
+/// Device nodes (the defaults plus `linux.devices`).
+pub const MAX_DEVICES: usize = 256;
+/// Entries of `linux.maskedPaths` and of `linux.readonlyPaths`, each.
+pub const MAX_PATH_LIST: usize = 256;
+/// Entries of `linux.sysctl`.
+pub const MAX_SYSCTLS: usize = 256;
+/// Entries of `process.rlimits` (the kernel has 16 resources).
+pub const MAX_RLIMITS: usize = 16;

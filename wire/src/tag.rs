@@ -1,0 +1,112 @@
+//! Field tags. One namespace for all frames; each frame kind admits its own subset.
+
+// Process fields: in `Bootstrap` (the container's process) and `Process` (exec).
+pub const ARG: u16 = 1;
+pub const ENV: u16 = 2;
+pub const CWD: u16 = 3;
+pub const UID: u16 = 4;
+pub const GID: u16 = 5;
+pub const ADDITIONAL_GID: u16 = 6;
+/// 20 bytes: u32 resource, u64 soft, u64 hard.
+pub const RLIMIT: u16 = 7;
+/// u8, 1 = set no_new_privs.
+pub const NO_NEW_PRIVS: u16 = 8;
+/// 40 bytes: u64 bounding, effective, permitted, inheritable, ambient.
+pub const CAPS: u16 = 9;
+/// Decimal text written to /proc/self/oom_score_adj.
+pub const OOM_SCORE_ADJ: u16 = 10;
+
+// Container fields, `Bootstrap` only.
+pub const ROOTFS: u16 = 20;
+pub const ROOTFS_READONLY: u16 = 21;
+/// u64 mount flags for `/` of the new mount namespace (MS_SLAVE|MS_REC by default).
+pub const ROOT_PROPAGATION: u16 = 22;
+pub const HOSTNAME: u16 = 23;
+pub const MOUNT: u16 = 24;
+pub const DEVICE: u16 = 25;
+pub const MASKED_PATH: u16 = 26;
+pub const READONLY_PATH: u16 = 27;
+pub const SYSCTL: u16 = 28;
+/// u8, 1 = unshare a cgroup namespace once the parent confirmed placement.
+pub const NEW_CGROUPNS: u16 = 29;
+
+// Inside MOUNT.
+pub const M_SOURCE: u16 = 40;
+pub const M_DEST: u16 = 41;
+pub const M_FSTYPE: u16 = 42;
+/// u64 MS_* flags.
+pub const M_FLAGS: u16 = 43;
+pub const M_DATA: u16 = 44;
+/// u64 MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC), applied after mounting.
+pub const M_PROPAGATION: u16 = 45;
+/// u8, see `MountKind`.
+pub const M_KIND: u16 = 46;
+/// u8, 1 = wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
+pub const M_AFTER_PLACEMENT: u16 = 47;
+
+// Inside DEVICE.
+pub const D_PATH: u16 = 50;
+/// u8: b'c', b'b', b'u' (char, unbuffered char) or b'p' (fifo).
+pub const D_TYPE: u16 = 51;
+pub const D_MAJOR: u16 = 52;
+pub const D_MINOR: u16 = 53;
+pub const D_MODE: u16 = 54;
+pub const D_UID: u16 = 55;
+pub const D_GID: u16 = 56;
+
+// Inside SYSCTL.
+/// Path below /proc/sys, e.g. `net/ipv4/ip_forward`.
+pub const S_KEY: u16 = 60;
+pub const S_VALUE: u16 = 61;
+
+// Small frames.
+pub const ERR_MESSAGE: u16 = 70;
+pub const ERR_ERRNO: u16 = 71;
+pub const PID: u16 = 72;
+
+/// A name for messages.
+pub fn name(tag: u16) -> &'static str {
+    match tag {
+        ARG => "ARG",
+        ENV => "ENV",
+        CWD => "CWD",
+        UID => "UID",
+        GID => "GID",
+        ADDITIONAL_GID => "ADDITIONAL_GID",
+        RLIMIT => "RLIMIT",
+        NO_NEW_PRIVS => "NO_NEW_PRIVS",
+        CAPS => "CAPS",
+        OOM_SCORE_ADJ => "OOM_SCORE_ADJ",
+        ROOTFS => "ROOTFS",
+        ROOTFS_READONLY => "ROOTFS_READONLY",
+        ROOT_PROPAGATION => "ROOT_PROPAGATION",
+        HOSTNAME => "HOSTNAME",
+        MOUNT => "MOUNT",
+        DEVICE => "DEVICE",
+        MASKED_PATH => "MASKED_PATH",
+        READONLY_PATH => "READONLY_PATH",
+        SYSCTL => "SYSCTL",
+        NEW_CGROUPNS => "NEW_CGROUPNS",
+        M_SOURCE => "M_SOURCE",
+        M_DEST => "M_DEST",
+        M_FSTYPE => "M_FSTYPE",
+        M_FLAGS => "M_FLAGS",
+        M_DATA => "M_DATA",
+        M_PROPAGATION => "M_PROPAGATION",
+        M_KIND => "M_KIND",
+        M_AFTER_PLACEMENT => "M_AFTER_PLACEMENT",
+        D_PATH => "D_PATH",
+        D_TYPE => "D_TYPE",
+        D_MAJOR => "D_MAJOR",
+        D_MINOR => "D_MINOR",
+        D_MODE => "D_MODE",
+        D_UID => "D_UID",
+        D_GID => "D_GID",
+        S_KEY => "S_KEY",
+        S_VALUE => "S_VALUE",
+        ERR_MESSAGE => "ERR_MESSAGE",
+        ERR_ERRNO => "ERR_ERRNO",
+        PID => "PID",
+        _ => "unknown",
+    }
+}
