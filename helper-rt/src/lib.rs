@@ -1,1 +1,29 @@
+//! What both no_std helpers share: the C runtime glue (musl's crt calls their `main`),
+//! the panic handler, raw syscalls rustix lacks, failure reports, and the sync socket.
 #![no_std]
+// No heap: a Failure (a 512-byte message) travels by value on the error path only.
+#![allow(clippy::result_large_err)]
+
+pub mod fail;
+pub mod sync;
+pub mod sys;
+
+pub use fail::{fail, Context, Failure, Msg};
+pub use sync::Channel;
+
+// musl's static libc: crt1 and `__libc_start_main`, `execve`, `fork`. `-bundle` keeps
+// it out of this rlib so it lands once, last, on the final link line (build.rs).
+#[link(name = "c", kind = "static", modifiers = "-bundle")]
+unsafe extern "C" {}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // No unwinding, no formatting: a panic is a bug; exit with a code the parent names.
+    sys::exit(sys::PANIC_EXIT)
+}
+
+/// Debug builds reference this even with panic=abort.
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+pub extern "C" fn rust_eh_personality() {}

@@ -81,7 +81,8 @@ impl<'a> Bootstrap<'a> {
     pub fn decode(body: &'a [u8]) -> Result<Self, WireError> {
         let mut process = ProcessDecoder::default();
         let mut seen = Seen::default();
-        let (mut rootfs, mut readonly, mut prop, mut hostname, mut cgns) = (None, false, 0, None, false);
+        let (mut rootfs, mut readonly, mut prop, mut hostname, mut cgns) =
+            (None, false, 0, None, false);
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         for f in Fields::new(body) {
             let f = f?;
@@ -157,11 +158,13 @@ impl<'a> Bootstrap<'a> {
     }
 
     pub fn devices(&self) -> impl Iterator<Item = Device<'a>> + 'a {
-        self.groups(tag::DEVICE).filter_map(|b| decode_device(b).ok())
+        self.groups(tag::DEVICE)
+            .filter_map(|b| decode_device(b).ok())
     }
 
     pub fn sysctls(&self) -> impl Iterator<Item = Sysctl<'a>> + 'a {
-        self.groups(tag::SYSCTL).filter_map(|b| decode_sysctl(b).ok())
+        self.groups(tag::SYSCTL)
+            .filter_map(|b| decode_sysctl(b).ok())
     }
 
     pub fn masked_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
@@ -214,7 +217,10 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
     seen.require(K, tag::M_KIND)?;
     seen.require(K, tag::M_DEST)?;
     if m.kind == MountKind::Bind && m.source.is_none() {
-        return Err(WireError::MissingField { kind: K, tag: tag::M_SOURCE });
+        return Err(WireError::MissingField {
+            kind: K,
+            tag: tag::M_SOURCE,
+        });
     }
     Ok(m)
 }
@@ -222,7 +228,15 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
 fn decode_device(body: &[u8]) -> Result<Device<'_>, WireError> {
     const K: &str = "DEVICE";
     let mut seen = Seen::default();
-    let mut d = Device { path: c"/", kind: 0, major: 0, minor: 0, mode: 0, uid: 0, gid: 0 };
+    let mut d = Device {
+        path: c"/",
+        kind: 0,
+        major: 0,
+        minor: 0,
+        mode: 0,
+        uid: 0,
+        gid: 0,
+    };
     for f in Fields::new(body) {
         let f = f?;
         seen.once(K, f.tag)?;
@@ -259,7 +273,10 @@ fn decode_sysctl(body: &[u8]) -> Result<Sysctl<'_>, WireError> {
             tag::S_KEY => {
                 let k = f.text()?;
                 // A key is a path below /proc/sys: no way out of it.
-                if k.is_empty() || k.starts_with('/') || k.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+                if k.is_empty()
+                    || k.starts_with('/')
+                    || k.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+                {
                     return Err(WireError::BadValue { tag: f.tag });
                 }
                 key = f.cstr()?;

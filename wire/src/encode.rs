@@ -28,7 +28,10 @@ impl Sink for SliceSink<'_> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), WireError> {
         let room = self.buf.len() - self.len;
         if bytes.len() > room {
-            return Err(WireError::NoRoom { need: bytes.len(), have: room });
+            return Err(WireError::NoRoom {
+                need: bytes.len(),
+                have: room,
+            });
         }
         self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
         self.len += bytes.len();
@@ -89,7 +92,12 @@ impl<S: Sink> Encoder<S> {
 
     /// A string field made of `parts` in a row, cut to at most `max` bytes on a UTF-8
     /// boundary. A NUL inside is refused.
-    pub fn field_parts(&mut self, tag: u16, parts: &[&[u8]], max: usize) -> Result<&mut Self, WireError> {
+    pub fn field_parts(
+        &mut self,
+        tag: u16,
+        parts: &[&[u8]],
+        max: usize,
+    ) -> Result<&mut Self, WireError> {
         if parts.iter().any(|p| p.contains(&0)) {
             return Err(WireError::BadString { tag });
         }
@@ -159,7 +167,11 @@ impl<S: Sink> Encoder<S> {
     pub fn finish(mut self) -> Result<S, WireError> {
         let len = self.sink.written() - self.start - (HEADER_LEN - 1);
         if len > self.kind.max_len() {
-            return Err(WireError::BadFrameLength { kind: self.kind as u8, len, max: self.kind.max_len() });
+            return Err(WireError::BadFrameLength {
+                kind: self.kind as u8,
+                len,
+                max: self.kind.max_len(),
+            });
         }
         self.sink.patch(self.start, &(len as u32).to_le_bytes());
         Ok(self.sink)

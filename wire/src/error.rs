@@ -6,26 +6,62 @@ use crate::tag;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireError {
     /// Fewer bytes than a header or field says there are.
-    Truncated { what: &'static str, need: usize, have: usize },
+    Truncated {
+        what: &'static str,
+        need: usize,
+        have: usize,
+    },
     /// A frame length over the kind's maximum (or zero: no kind byte).
-    BadFrameLength { kind: u8, len: usize, max: usize },
+    BadFrameLength {
+        kind: u8,
+        len: usize,
+        max: usize,
+    },
     UnknownKind(u8),
     /// A frame of a valid kind where another was expected.
-    UnexpectedKind { expected: u8, got: u8 },
-    UnknownTag { kind: &'static str, tag: u16 },
-    MissingField { kind: &'static str, tag: u16 },
-    DuplicateField { kind: &'static str, tag: u16 },
+    UnexpectedKind {
+        expected: u8,
+        got: u8,
+    },
+    UnknownTag {
+        kind: &'static str,
+        tag: u16,
+    },
+    MissingField {
+        kind: &'static str,
+        tag: u16,
+    },
+    DuplicateField {
+        kind: &'static str,
+        tag: u16,
+    },
     /// A fixed-size field of the wrong size.
-    BadFieldLength { tag: u16, len: usize, expected: usize },
+    BadFieldLength {
+        tag: u16,
+        len: usize,
+        expected: usize,
+    },
     /// A string field without its trailing NUL, or with one inside.
-    BadString { tag: u16 },
-    BadUtf8 { tag: u16 },
+    BadString {
+        tag: u16,
+    },
+    BadUtf8 {
+        tag: u16,
+    },
     /// A value outside what the field admits.
-    BadValue { tag: u16 },
+    BadValue {
+        tag: u16,
+    },
     /// More entries than a helper holds.
-    OverCapacity { tag: u16, limit: usize },
+    OverCapacity {
+        tag: u16,
+        limit: usize,
+    },
     /// The encoder's buffer is full.
-    NoRoom { need: usize, have: usize },
+    NoRoom {
+        need: usize,
+        have: usize,
+    },
 }
 
 impl fmt::Display for WireError {
@@ -35,7 +71,10 @@ impl fmt::Display for WireError {
                 write!(f, "{what} cut short: needs {need} bytes, has {have}")
             }
             WireError::BadFrameLength { kind, len, max } => {
-                write!(f, "frame of kind {kind} has length {len} (allowed 1..={max})")
+                write!(
+                    f,
+                    "frame of kind {kind} has length {len} (allowed 1..={max})"
+                )
             }
             WireError::UnknownKind(k) => write!(f, "unknown frame kind {k}"),
             WireError::UnexpectedKind { expected, got } => {
@@ -48,8 +87,16 @@ impl fmt::Display for WireError {
             WireError::DuplicateField { kind, tag: t } => {
                 write!(f, "{kind} has field {} twice", tag::name(t))
             }
-            WireError::BadFieldLength { tag: t, len, expected } => {
-                write!(f, "field {} has {len} bytes, expected {expected}", tag::name(t))
+            WireError::BadFieldLength {
+                tag: t,
+                len,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "field {} has {len} bytes, expected {expected}",
+                    tag::name(t)
+                )
             }
             WireError::BadString { tag: t } => {
                 write!(f, "field {} is not one NUL-terminated string", tag::name(t))

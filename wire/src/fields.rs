@@ -34,17 +34,28 @@ impl<'a> Iterator for Fields<'a> {
         let r = self.rest;
         if r.len() < FIELD_HEADER {
             self.rest = &[];
-            return Some(Err(WireError::Truncated { what: "field header", need: FIELD_HEADER, have: r.len() }));
+            return Some(Err(WireError::Truncated {
+                what: "field header",
+                need: FIELD_HEADER,
+                have: r.len(),
+            }));
         }
         let tag = u16::from_le_bytes([r[0], r[1]]);
         let len = u32::from_le_bytes([r[2], r[3], r[4], r[5]]) as usize;
         let body = &r[FIELD_HEADER..];
         if body.len() < len {
             self.rest = &[];
-            return Some(Err(WireError::Truncated { what: "field", need: len, have: body.len() }));
+            return Some(Err(WireError::Truncated {
+                what: "field",
+                need: len,
+                have: body.len(),
+            }));
         }
         self.rest = &body[len..];
-        Some(Ok(Field { tag, bytes: &body[..len] }))
+        Some(Ok(Field {
+            tag,
+            bytes: &body[..len],
+        }))
     }
 }
 
@@ -52,9 +63,8 @@ impl<'a> Field<'a> {
     /// A NUL-terminated string with no NUL inside.
     pub fn cstr(&self) -> Result<&'a CStr, WireError> {
         match self.bytes.iter().position(|&b| b == 0) {
-            Some(i) if i + 1 == self.bytes.len() => {
-                CStr::from_bytes_with_nul(self.bytes).map_err(|_| WireError::BadString { tag: self.tag })
-            }
+            Some(i) if i + 1 == self.bytes.len() => CStr::from_bytes_with_nul(self.bytes)
+                .map_err(|_| WireError::BadString { tag: self.tag }),
             _ => Err(WireError::BadString { tag: self.tag }),
         }
     }
@@ -68,7 +78,11 @@ impl<'a> Field<'a> {
     fn fixed<const N: usize>(&self) -> Result<[u8; N], WireError> {
         self.bytes
             .try_into()
-            .map_err(|_| WireError::BadFieldLength { tag: self.tag, len: self.bytes.len(), expected: N })
+            .map_err(|_| WireError::BadFieldLength {
+                tag: self.tag,
+                len: self.bytes.len(),
+                expected: N,
+            })
     }
 
     pub fn u8(&self) -> Result<u8, WireError> {
@@ -95,7 +109,11 @@ impl<'a> Field<'a> {
     /// `N` little-endian u64 values in a row.
     pub fn u64s<const N: usize>(&self) -> Result<[u64; N], WireError> {
         if self.bytes.len() != N * 8 {
-            return Err(WireError::BadFieldLength { tag: self.tag, len: self.bytes.len(), expected: N * 8 });
+            return Err(WireError::BadFieldLength {
+                tag: self.tag,
+                len: self.bytes.len(),
+                expected: N * 8,
+            });
         }
         let mut out = [0u64; N];
         for (i, v) in out.iter_mut().enumerate() {

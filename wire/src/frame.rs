@@ -67,12 +67,20 @@ impl FrameKind {
 /// against the kind's maximum before any body byte is read.
 pub fn parse_header(h: &[u8]) -> Result<(FrameKind, usize), WireError> {
     if h.len() < HEADER_LEN {
-        return Err(WireError::Truncated { what: "frame header", need: HEADER_LEN, have: h.len() });
+        return Err(WireError::Truncated {
+            what: "frame header",
+            need: HEADER_LEN,
+            have: h.len(),
+        });
     }
     let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
     let kind = FrameKind::from_u8(h[4])?;
     if len == 0 || len > kind.max_len() {
-        return Err(WireError::BadFrameLength { kind: h[4], len, max: kind.max_len() });
+        return Err(WireError::BadFrameLength {
+            kind: h[4],
+            len,
+            max: kind.max_len(),
+        });
     }
     Ok((kind, len - 1))
 }

@@ -19,7 +19,10 @@ impl<'a> ErrorReport<'a> {
     pub fn decode(body: &'a [u8]) -> Result<Self, WireError> {
         const K: &str = "Error";
         let mut seen = Seen::default();
-        let mut r = ErrorReport { message: "", errno: 0 };
+        let mut r = ErrorReport {
+            message: "",
+            errno: 0,
+        };
         for f in Fields::new(body) {
             let f = f?;
             seen.once(K, f.tag)?;

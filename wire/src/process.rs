@@ -20,7 +20,13 @@ pub struct Caps {
 
 impl Caps {
     pub fn to_array(self) -> [u64; 5] {
-        [self.bounding, self.effective, self.permitted, self.inheritable, self.ambient]
+        [
+            self.bounding,
+            self.effective,
+            self.permitted,
+            self.inheritable,
+            self.ambient,
+        ]
     }
 }
 
@@ -44,14 +50,22 @@ impl Rlimit {
     fn from_field(f: &Field<'_>) -> Result<Self, WireError> {
         let b = f.bytes;
         if b.len() != 20 {
-            return Err(WireError::BadFieldLength { tag: f.tag, len: b.len(), expected: 20 });
+            return Err(WireError::BadFieldLength {
+                tag: f.tag,
+                len: b.len(),
+                expected: 20,
+            });
         }
         let resource = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         let mut s = [0u8; 8];
         s.copy_from_slice(&b[4..12]);
         let mut h = [0u8; 8];
         h.copy_from_slice(&b[12..20]);
-        Ok(Rlimit { resource, soft: u64::from_le_bytes(s), hard: u64::from_le_bytes(h) })
+        Ok(Rlimit {
+            resource,
+            soft: u64::from_le_bytes(s),
+            hard: u64::from_le_bytes(h),
+        })
     }
 }
 
@@ -129,7 +143,13 @@ impl<'a> ProcessDecoder<'a> {
             tag::CAPS => {
                 self.seen.once(kind, f.tag)?;
                 let [bounding, effective, permitted, inheritable, ambient] = f.u64s::<5>()?;
-                self.caps = Some(Caps { bounding, effective, permitted, inheritable, ambient });
+                self.caps = Some(Caps {
+                    bounding,
+                    effective,
+                    permitted,
+                    inheritable,
+                    ambient,
+                });
             }
             tag::OOM_SCORE_ADJ => {
                 self.seen.once(kind, f.tag)?;
@@ -140,9 +160,16 @@ impl<'a> ProcessDecoder<'a> {
         Ok(true)
     }
 
-    pub(crate) fn finish(self, kind: &'static str, body: &'a [u8]) -> Result<Process<'a>, WireError> {
+    pub(crate) fn finish(
+        self,
+        kind: &'static str,
+        body: &'a [u8],
+    ) -> Result<Process<'a>, WireError> {
         if self.args == 0 {
-            return Err(WireError::MissingField { kind, tag: tag::ARG });
+            return Err(WireError::MissingField {
+                kind,
+                tag: tag::ARG,
+            });
         }
         for t in [tag::CWD, tag::UID, tag::GID] {
             self.seen.require(kind, t)?;
@@ -178,7 +205,10 @@ impl<'a> Process<'a> {
         for f in Fields::new(body) {
             let f = f?;
             if !d.accept(KIND, &f)? {
-                return Err(WireError::UnknownTag { kind: KIND, tag: f.tag });
+                return Err(WireError::UnknownTag {
+                    kind: KIND,
+                    tag: f.tag,
+                });
             }
         }
         d.finish(KIND, body)

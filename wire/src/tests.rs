@@ -15,7 +15,16 @@ fn sample_bootstrap() -> Vec<u8> {
     e.u32(tag::GID, 1001).unwrap();
     e.u32(tag::ADDITIONAL_GID, 5).unwrap();
     e.u32(tag::ADDITIONAL_GID, 7).unwrap();
-    e.bytes(tag::RLIMIT, &Rlimit { resource: 7, soft: 1024, hard: 4096 }.to_bytes()).unwrap();
+    e.bytes(
+        tag::RLIMIT,
+        &Rlimit {
+            resource: 7,
+            soft: 1024,
+            hard: 4096,
+        }
+        .to_bytes(),
+    )
+    .unwrap();
     e.flag(tag::NO_NEW_PRIVS, true).unwrap();
     e.u64s(tag::CAPS, &[1, 2, 3, 4, 5]).unwrap();
     e.str(tag::ROOTFS, b"/run/b/rootfs").unwrap();
@@ -75,7 +84,14 @@ fn bootstrap_round_trip() {
     assert_eq!(bs.process.env().collect::<Vec<_>>(), [c"PATH=/bin"]);
     assert_eq!((bs.process.uid, bs.process.gid), (1000, 1001));
     assert_eq!(bs.process.additional_gids().collect::<Vec<_>>(), [5, 7]);
-    assert_eq!(bs.process.rlimits().next(), Some(Rlimit { resource: 7, soft: 1024, hard: 4096 }));
+    assert_eq!(
+        bs.process.rlimits().next(),
+        Some(Rlimit {
+            resource: 7,
+            soft: 1024,
+            hard: 4096
+        })
+    );
     assert!(bs.process.no_new_privs);
     assert_eq!(bs.process.caps.unwrap().to_array(), [1, 2, 3, 4, 5]);
     assert_eq!(bs.rootfs, c"/run/b/rootfs");
@@ -91,7 +107,10 @@ fn bootstrap_round_trip() {
     assert_eq!(mounts[1].source, Some(c"/etc/hosts"));
     assert!(mounts[1].after_placement);
     let d = bs.devices().next().unwrap();
-    assert_eq!((d.path, d.kind, d.major, d.minor, d.mode), (c"/dev/null", b'c', 1, 3, 0o666));
+    assert_eq!(
+        (d.path, d.kind, d.major, d.minor, d.mode),
+        (c"/dev/null", b'c', 1, 3, 0o666)
+    );
     assert_eq!(bs.masked_paths().collect::<Vec<_>>(), [c"/proc/kcore"]);
     assert_eq!(bs.readonly_paths().collect::<Vec<_>>(), [c"/proc/sys"]);
     let s = bs.sysctls().next().unwrap();
@@ -101,7 +120,10 @@ fn bootstrap_round_trip() {
 #[test]
 fn process_round_trip() {
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
-    e.str(tag::ARG, b"sh").unwrap().str(tag::CWD, b"/tmp").unwrap();
+    e.str(tag::ARG, b"sh")
+        .unwrap()
+        .str(tag::CWD, b"/tmp")
+        .unwrap();
     e.u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
     let f = e.finish().unwrap();
     let (k, b) = body(&f);
@@ -115,12 +137,23 @@ fn process_round_trip() {
 #[test]
 fn error_and_pid_round_trip() {
     let mut buf = [0u8; 128];
-    let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"exec ", b"/nope"], 2).unwrap().written();
+    let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"exec ", b"/nope"], 2)
+        .unwrap()
+        .written();
     let (k, b) = body(&buf[..n]);
     assert_eq!(k, FrameKind::Error);
-    assert_eq!(ErrorReport::decode(b).unwrap(), ErrorReport { message: "exec /nope", errno: 2 });
+    assert_eq!(
+        ErrorReport::decode(b).unwrap(),
+        ErrorReport {
+            message: "exec /nope",
+            errno: 2
+        }
+    );
 
-    let n = ExecPid { pid: 4242 }.encode(SliceSink::new(&mut buf)).unwrap().written();
+    let n = ExecPid { pid: 4242 }
+        .encode(SliceSink::new(&mut buf))
+        .unwrap()
+        .written();
     let (k, b) = body(&buf[..n]);
     assert_eq!(k, FrameKind::ExecPid);
     assert_eq!(ExecPid::decode(b).unwrap().pid, 4242);
@@ -150,7 +183,10 @@ fn slice_encoder_reports_no_room() {
 
 #[test]
 fn truncated_header_and_fields() {
-    assert!(matches!(parse_header(&[1, 0, 0]), Err(WireError::Truncated { .. })));
+    assert!(matches!(
+        parse_header(&[1, 0, 0]),
+        Err(WireError::Truncated { .. })
+    ));
     let f = sample_bootstrap();
     let (_, b) = body(&f);
     // A cut inside a field is refused, never read past; a cut between fields is a
@@ -163,7 +199,10 @@ fn truncated_header_and_fields() {
     }
     for cut in 1..b.len() {
         if !boundaries.contains(&cut) {
-            assert!(Bootstrap::decode(&b[..cut]).is_err(), "cut at {cut} accepted");
+            assert!(
+                Bootstrap::decode(&b[..cut]).is_err(),
+                "cut at {cut} accepted"
+            );
         }
     }
 }
@@ -173,10 +212,19 @@ fn oversized_and_zero_lengths() {
     let mut h = [0u8; 5];
     h[..4].copy_from_slice(&((limits::MAX_FRAME + 1) as u32).to_le_bytes());
     h[4] = FrameKind::Bootstrap as u8;
-    assert!(matches!(parse_header(&h), Err(WireError::BadFrameLength { .. })));
+    assert!(matches!(
+        parse_header(&h),
+        Err(WireError::BadFrameLength { .. })
+    ));
     // A Ready frame may not carry a body.
-    assert!(matches!(parse_header(&[2, 0, 0, 0, 4]), Err(WireError::BadFrameLength { .. })));
-    assert!(matches!(parse_header(&[0, 0, 0, 0, 4]), Err(WireError::BadFrameLength { .. })));
+    assert!(matches!(
+        parse_header(&[2, 0, 0, 0, 4]),
+        Err(WireError::BadFrameLength { .. })
+    ));
+    assert!(matches!(
+        parse_header(&[0, 0, 0, 0, 4]),
+        Err(WireError::BadFrameLength { .. })
+    ));
     // The encoder refuses to build what the reader would refuse.
     let mut e = Encoder::new(Vec::new(), FrameKind::Error).unwrap();
     e.bytes(tag::ERR_MESSAGE, &[b'x'; 5000]).unwrap();
@@ -185,7 +233,10 @@ fn oversized_and_zero_lengths() {
 
 #[test]
 fn unknown_kind_and_tag() {
-    assert_eq!(parse_header(&[1, 0, 0, 0, 99]), Err(WireError::UnknownKind(99)));
+    assert_eq!(
+        parse_header(&[1, 0, 0, 0, 99]),
+        Err(WireError::UnknownKind(99))
+    );
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
     e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"/").unwrap();
     e.u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
@@ -193,30 +244,56 @@ fn unknown_kind_and_tag() {
     let f = e.finish().unwrap();
     assert_eq!(
         Process::decode(&f[HEADER_LEN..]).err(),
-        Some(WireError::UnknownTag { kind: "Process", tag: tag::ROOTFS })
+        Some(WireError::UnknownTag {
+            kind: "Process",
+            tag: tag::ROOTFS
+        })
     );
     let mut f = sample_bootstrap();
     f.extend_from_slice(&[0xff, 0x7f, 0, 0, 0, 0]);
-    assert!(matches!(Bootstrap::decode(&f[HEADER_LEN..]), Err(WireError::UnknownTag { tag: 0x7fff, .. })));
+    assert!(matches!(
+        Bootstrap::decode(&f[HEADER_LEN..]),
+        Err(WireError::UnknownTag { tag: 0x7fff, .. })
+    ));
 }
 
 #[test]
 fn missing_required_fields() {
     let mut e = Encoder::new(Vec::new(), FrameKind::Bootstrap).unwrap();
-    e.str(tag::ARG, b"/probe").unwrap().str(tag::CWD, b"/").unwrap();
+    e.str(tag::ARG, b"/probe")
+        .unwrap()
+        .str(tag::CWD, b"/")
+        .unwrap();
     e.u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
     let f = e.finish().unwrap();
     assert_eq!(
         Bootstrap::decode(&f[HEADER_LEN..]).err(),
-        Some(WireError::MissingField { kind: "Bootstrap", tag: tag::ROOTFS })
+        Some(WireError::MissingField {
+            kind: "Bootstrap",
+            tag: tag::ROOTFS
+        })
     );
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
-    e.str(tag::CWD, b"/").unwrap().u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
+    e.str(tag::CWD, b"/")
+        .unwrap()
+        .u32(tag::UID, 0)
+        .unwrap()
+        .u32(tag::GID, 0)
+        .unwrap();
     let f = e.finish().unwrap();
-    assert_eq!(Process::decode(&f[HEADER_LEN..]).err(), Some(WireError::MissingField { kind: "Process", tag: tag::ARG }));
+    assert_eq!(
+        Process::decode(&f[HEADER_LEN..]).err(),
+        Some(WireError::MissingField {
+            kind: "Process",
+            tag: tag::ARG
+        })
+    );
     assert_eq!(
         ErrorReport::decode(&[]).err(),
-        Some(WireError::MissingField { kind: "Error", tag: tag::ERR_MESSAGE })
+        Some(WireError::MissingField {
+            kind: "Error",
+            tag: tag::ERR_MESSAGE
+        })
     );
 }
 
@@ -225,43 +302,84 @@ fn bad_strings_utf8_values_and_duplicates() {
     let mut e = Encoder::new(Vec::new(), FrameKind::Error).unwrap();
     e.bytes(tag::ERR_MESSAGE, b"no nul").unwrap();
     let f = e.finish().unwrap();
-    assert_eq!(ErrorReport::decode(&f[HEADER_LEN..]).err(), Some(WireError::BadString { tag: tag::ERR_MESSAGE }));
+    assert_eq!(
+        ErrorReport::decode(&f[HEADER_LEN..]).err(),
+        Some(WireError::BadString {
+            tag: tag::ERR_MESSAGE
+        })
+    );
 
     let mut e = Encoder::new(Vec::new(), FrameKind::Error).unwrap();
     e.bytes(tag::ERR_MESSAGE, b"bad \xff\0").unwrap();
     let f = e.finish().unwrap();
-    assert_eq!(ErrorReport::decode(&f[HEADER_LEN..]).err(), Some(WireError::BadUtf8 { tag: tag::ERR_MESSAGE }));
+    assert_eq!(
+        ErrorReport::decode(&f[HEADER_LEN..]).err(),
+        Some(WireError::BadUtf8 {
+            tag: tag::ERR_MESSAGE
+        })
+    );
 
-    assert!(Encoder::new(Vec::new(), FrameKind::Error).unwrap().str(tag::ERR_MESSAGE, b"a\0b").is_err());
+    assert!(Encoder::new(Vec::new(), FrameKind::Error)
+        .unwrap()
+        .str(tag::ERR_MESSAGE, b"a\0b")
+        .is_err());
 
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
-    e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"relative").unwrap();
+    e.str(tag::ARG, b"x")
+        .unwrap()
+        .str(tag::CWD, b"relative")
+        .unwrap();
     e.u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
-    let f = e.finish().unwrap();
-    assert_eq!(Process::decode(&f[HEADER_LEN..]).err(), Some(WireError::BadValue { tag: tag::CWD }));
-
-    let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
-    e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"/").unwrap();
-    e.u32(tag::UID, 0).unwrap().u32(tag::UID, 1).unwrap().u32(tag::GID, 0).unwrap();
     let f = e.finish().unwrap();
     assert_eq!(
         Process::decode(&f[HEADER_LEN..]).err(),
-        Some(WireError::DuplicateField { kind: "Process", tag: tag::UID })
+        Some(WireError::BadValue { tag: tag::CWD })
+    );
+
+    let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
+    e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"/").unwrap();
+    e.u32(tag::UID, 0)
+        .unwrap()
+        .u32(tag::UID, 1)
+        .unwrap()
+        .u32(tag::GID, 0)
+        .unwrap();
+    let f = e.finish().unwrap();
+    assert_eq!(
+        Process::decode(&f[HEADER_LEN..]).err(),
+        Some(WireError::DuplicateField {
+            kind: "Process",
+            tag: tag::UID
+        })
     );
 
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
     e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"/").unwrap();
     e.u16_bad_len().u32(tag::GID, 0).unwrap();
     let f = e.finish().unwrap();
-    assert!(matches!(Process::decode(&f[HEADER_LEN..]), Err(WireError::BadFieldLength { tag: tag::UID, .. })));
+    assert!(matches!(
+        Process::decode(&f[HEADER_LEN..]),
+        Err(WireError::BadFieldLength { tag: tag::UID, .. })
+    ));
 }
 
 #[test]
 fn sysctl_keys_cannot_leave_proc_sys() {
-    for key in [&b"../../etc/passwd"[..], b"/abs", b"net//x", b"net/./x", b""] {
+    for key in [
+        &b"../../etc/passwd"[..],
+        b"/abs",
+        b"net//x",
+        b"net/./x",
+        b"",
+    ] {
         let mut e = Encoder::new(Vec::new(), FrameKind::Bootstrap).unwrap();
         e.str(tag::ARG, b"x").unwrap().str(tag::CWD, b"/").unwrap();
-        e.u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap().str(tag::ROOTFS, b"/r").unwrap();
+        e.u32(tag::UID, 0)
+            .unwrap()
+            .u32(tag::GID, 0)
+            .unwrap()
+            .str(tag::ROOTFS, b"/r")
+            .unwrap();
         e.group(tag::SYSCTL, |s| {
             s.str(tag::S_KEY, key)?;
             s.str(tag::S_VALUE, b"1")?;
@@ -269,14 +387,22 @@ fn sysctl_keys_cannot_leave_proc_sys() {
         })
         .unwrap();
         let f = e.finish().unwrap();
-        assert_eq!(Bootstrap::decode(&f[HEADER_LEN..]).err(), Some(WireError::BadValue { tag: tag::S_KEY }));
+        assert_eq!(
+            Bootstrap::decode(&f[HEADER_LEN..]).err(),
+            Some(WireError::BadValue { tag: tag::S_KEY })
+        );
     }
 }
 
 #[test]
 fn over_capacity_is_refused() {
     let mut e = Encoder::new(Vec::new(), FrameKind::Process).unwrap();
-    e.str(tag::CWD, b"/").unwrap().u32(tag::UID, 0).unwrap().u32(tag::GID, 0).unwrap();
+    e.str(tag::CWD, b"/")
+        .unwrap()
+        .u32(tag::UID, 0)
+        .unwrap()
+        .u32(tag::GID, 0)
+        .unwrap();
     for _ in 0..=limits::MAX_ENV {
         e.str(tag::ENV, b"A=1").unwrap();
     }
@@ -284,7 +410,10 @@ fn over_capacity_is_refused() {
     let f = e.finish().unwrap();
     assert_eq!(
         Process::decode(&f[HEADER_LEN..]).err(),
-        Some(WireError::OverCapacity { tag: tag::ENV, limit: limits::MAX_ENV })
+        Some(WireError::OverCapacity {
+            tag: tag::ENV,
+            limit: limits::MAX_ENV
+        })
     );
 }
 

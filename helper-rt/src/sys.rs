@@ -1,0 +1,65 @@
+//! Raw syscalls that rustix does not cover, each through musl (linked statically).
+//! Everything here is `unsafe` at the boundary; callers get safe signatures.
+
+use core::ffi::{c_char, c_int, c_long, CStr};
+
+use rustix::io::Errno;
+
+/// Exit code of a helper that panicked (a bug, never an input error).
+pub const PANIC_EXIT: i32 = 126;
+
+unsafe extern "C" {
+    // rustix only has a hidden, renamed execve in its `runtime` module.
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+        -> c_int;
+    // rustix has no close_range; musl exposes it only through syscall().
+    fn syscall(n: c_long, ...) -> c_long;
+    fn __errno_location() -> *mut c_int;
+    // rustix's hidden fork leaves musl's cached tid stale; musl's own fork does not.
+    fn fork() -> c_int;
+    fn _exit(code: c_int) -> !;
+}
+
+fn last_errno() -> Errno {
+    // SAFETY: musl's errno location is valid for the calling thread.
+    Errno::from_raw_os_error(unsafe { *__errno_location() })
+}
+
+pub fn exit(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { _exit(code) }
+}
+
+/// Replaces this process image. Returns only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must be NULL-terminated arrays of pointers to NUL-terminated
+/// strings that stay valid for the call.
+pub unsafe fn exec(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
+    // SAFETY: the caller guarantees the arrays; `path` is a valid C string.
+    unsafe { execve(path.as_ptr(), argv, envp) };
+    last_errno()
+}
+
+/// Marks every fd from `first` up close-on-exec, so nothing inherited reaches the
+/// container's program.
+pub fn cloexec_from(first: u32) -> Result<(), Errno> {
+    const CLOSE_RANGE_CLOEXEC: c_long = 1 << 2;
+    let nr = linux_raw_sys::general::__NR_close_range as c_long;
+    // SAFETY: close_range takes three integer arguments and touches no memory.
+    let r = unsafe { syscall(nr, first as c_long, u32::MAX as c_long, CLOSE_RANGE_CLOEXEC) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
+/// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
+pub fn fork_process() -> Result<i32, Errno> {
+    // SAFETY: the helpers are single-threaded, so the child may go on freely.
+    let r = unsafe { fork() };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(r)
+}
