@@ -1,7 +1,7 @@
 //! Raw syscalls that rustix does not cover, each through musl (linked statically).
 //! Everything here is `unsafe` at the boundary; callers get safe signatures.
 
-use core::ffi::{c_char, c_int, c_long, CStr};
+use core::ffi::{c_char, c_int, c_long, c_ulong, c_void, CStr};
 
 use rustix::io::Errno;
 
@@ -18,6 +18,17 @@ unsafe extern "C" {
     // rustix's hidden fork leaves musl's cached tid stale; musl's own fork does not.
     fn fork() -> c_int;
     fn _exit(code: c_int) -> !;
+    // rustix's `mount` takes a non-NULL source and fs type, and its remount/bind/
+    // propagation helpers each fix part of the flags or data; a helper applying a mount
+    // the parent already decided needs the plain call with NULL where a value is absent.
+    #[link_name = "mount"]
+    fn c_mount(
+        source: *const c_char,
+        target: *const c_char,
+        fstype: *const c_char,
+        flags: c_ulong,
+        data: *const c_void,
+    ) -> c_int;
 }
 
 fn last_errno() -> Errno {
@@ -62,4 +73,32 @@ pub fn fork_process() -> Result<i32, Errno> {
         return Err(last_errno());
     }
     Ok(r)
+}
+
+fn opt_ptr(s: Option<&CStr>) -> *const c_char {
+    s.map_or(core::ptr::null(), CStr::as_ptr)
+}
+
+/// `mount(2)` exactly as given: NULL for each absent string, all 64 flag bits passed.
+pub fn mount(
+    source: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<(), Errno> {
+    // SAFETY: every pointer is NULL or a NUL-terminated string borrowed for the call.
+    let r = unsafe {
+        c_mount(
+            opt_ptr(source),
+            target.as_ptr(),
+            opt_ptr(fstype),
+            flags as c_ulong,
+            opt_ptr(data).cast(),
+        )
+    };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
 }

@@ -1,0 +1,60 @@
+# The commands a person types. Everything builds static for x86_64 musl.
+TARGET     := x86_64-unknown-linux-musl
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+REL        := $(TARGET_DIR)/$(TARGET)/release
+PREFIX     ?= /usr/local
+CARGO      ?= cargo
+DEMO_ID    ?= runlet-demo
+
+export RUNLET_BIN := $(abspath $(REL)/runlet)
+export PROBE_BIN  := $(abspath $(REL)/probe)
+
+.PHONY: all build toolchain helpers sizes demo test unit integration lint fmt bench install clean
+
+all: build
+
+# The musl target is not on a new machine; rustup adds it once.
+toolchain:
+	@rustup target list --installed 2>/dev/null | grep -qx $(TARGET) || rustup target add $(TARGET)
+
+# The no_std helpers build in a cargo invocation of their own: features unify across
+# one invocation, and the parent's rustix `std` would otherwise reach them.
+helpers: toolchain
+	$(CARGO) build --release -p runlet-init -p runlet-exec
+
+# The parent embeds the helpers, so it builds after them.
+build: helpers
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) build --release -p runlet -p runlet-tests
+	@$(MAKE) --no-print-directory sizes
+
+sizes:
+	@for f in runlet runlet-init runlet-exec; do \
+		printf '%-12s %8d bytes (%d KiB)\n' $$f $$(stat -c %s $(REL)/$$f) $$(( $$(stat -c %s $(REL)/$$f) / 1024 )); \
+	done
+
+# A real container from the built-in demo bundle: the probe reports what it sees.
+demo: build
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo: starting a container needs root (try: sudo make demo)"; exit 1; fi
+	$(REL)/mkbundle $(TARGET_DIR)/demo-bundle --probe $(REL)/probe
+	$(REL)/runlet run --bundle $(TARGET_DIR)/demo-bundle $(DEMO_ID)
+
+# Every test, unit and integration. Integration tests start real containers as root.
+test: build
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test --release -p wire -p runlet -p runlet-tests
+
+lint: toolchain
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release -p runlet-init -p runlet-exec -p helper-rt -- -D warnings
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) clippy --release --all-targets -p wire -p runlet -p runlet-tests -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: build
+	scripts/bench.sh
+
+install: build
+	install -D -m 0755 $(REL)/runlet $(DESTDIR)$(PREFIX)/bin/runlet
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,29 @@
+//! Embeds the two helper binaries. They are built first, in a cargo invocation of
+//! their own (the Makefile does it); this script copies them into OUT_DIR. A build
+//! without them (e.g. `cargo test` before `make`) embeds nothing, and `runlet` then
+//! says how to build them when it needs one.
+
+use std::path::PathBuf;
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let dir = helper_dir();
+    for name in ["runlet-init", "runlet-exec"] {
+        let src = dir.join(name);
+        println!("cargo:rerun-if-changed={}", src.display());
+        let bytes = std::fs::read(&src).unwrap_or_default();
+        std::fs::write(out.join(name), bytes).unwrap();
+    }
+    println!("cargo:rerun-if-env-changed=RUNLET_HELPERS_DIR");
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+}
+
+fn helper_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("RUNLET_HELPERS_DIR") {
+        return PathBuf::from(d);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../target")
+    });
+    target.join("x86_64-unknown-linux-musl/release")
+}

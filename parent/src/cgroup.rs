@@ -1,0 +1,315 @@
+//! runlet's own small cgroup manager: finds the host's hierarchies (v1, v2 or hybrid),
+//! creates the container's cgroup in every one, places processes, removes it all.
+
+use std::fs;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rustix::fs::{open, Mode, OFlags};
+
+use crate::config::CgroupMount;
+use crate::error::{Error, Result};
+
+/// One mounted hierarchy of the host.
+#[derive(Debug, Clone)]
+pub struct Hierarchy {
+    pub mountpoint: PathBuf,
+    /// "" for cgroup2; the controllers or name= of a v1 hierarchy ("cpu", "name=systemd").
+    pub controllers: String,
+    pub v2: bool,
+}
+
+/// The host's layout, read from /proc/self/mountinfo.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub hierarchies: Vec<Hierarchy>,
+}
+
+impl Layout {
+    pub fn detect() -> Result<Layout> {
+        let p = "/proc/self/mountinfo";
+        let text = fs::read_to_string(p).map_err(|e| Error::io("read", p, e))?;
+        Ok(Layout::parse(&text))
+    }
+
+    fn parse(mountinfo: &str) -> Layout {
+        let mut hierarchies: Vec<Hierarchy> = Vec::new();
+        for line in mountinfo.lines() {
+            // "id parent maj:min root mountpoint opts [optional...] - fstype source superopts"
+            let Some((left, right)) = line.split_once(" - ") else { continue };
+            let mut r = right.split(' ');
+            let (fstype, _source, superopts) = (r.next(), r.next(), r.next().unwrap_or(""));
+            let mountpoint = match left.split(' ').nth(4) {
+                Some(m) => PathBuf::from(unescape(m)),
+                None => continue,
+            };
+            let h = match fstype {
+                Some("cgroup2") => Hierarchy { mountpoint, controllers: String::new(), v2: true },
+                Some("cgroup") => {
+                    let c: Vec<&str> = superopts
+                        .split(',')
+                        .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("release_agent"))
+                        .filter(|o| !matches!(*o, "noprefix" | "clone_children" | "xattr" | "cpuset_v2_mode"))
+                        .collect();
+                    Hierarchy { mountpoint, controllers: c.join(","), v2: false }
+                }
+                _ => continue,
+            };
+            // The same hierarchy mounted twice: the first mount serves.
+            if !hierarchies.iter().any(|x| x.v2 == h.v2 && x.controllers == h.controllers) {
+                hierarchies.push(h);
+            }
+        }
+        Layout { hierarchies }
+    }
+
+    /// A pure v2 host: one cgroup2 hierarchy and no v1 ones.
+    pub fn is_pure_v2(&self) -> bool {
+        self.hierarchies.len() == 1 && self.hierarchies[0].v2
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+}
+
+/// The container's cgroup path inside each hierarchy: `linux.cgroupsPath` when given
+/// (a relative one is taken from the hierarchy's root, as runc does for its cgroupfs
+/// driver), else `/runlet/<id>`. No component may climb out with "..".
+pub fn cgroup_path(configured: Option<&str>, id: &str) -> Result<PathBuf> {
+    let raw = configured.map(str::to_string).unwrap_or_else(|| format!("/runlet/{id}"));
+    let mut out = PathBuf::from("/");
+    for c in Path::new(&raw).components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::RootDir | Component::CurDir => {}
+            _ => return Err(Error::msg(format!("linux.cgroupsPath {raw:?} must not contain \"..\""))),
+        }
+    }
+    if out == Path::new("/") {
+        return Err(Error::msg(format!("linux.cgroupsPath {raw:?} names the root cgroup")));
+    }
+    Ok(out)
+}
+
+/// The container's cgroups: created in every hierarchy, removed on drop unless
+/// `keep` was called.
+pub struct CgroupManager {
+    /// (hierarchy, the container's directory in it).
+    dirs: Vec<(Hierarchy, PathBuf)>,
+    /// Directories this manager created, outermost first (removed innermost first).
+    created: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl CgroupManager {
+    pub fn create(layout: &Layout, path: &Path) -> Result<CgroupManager> {
+        let mut m = CgroupManager { dirs: Vec::new(), created: Vec::new(), keep: false };
+        let rel = path.strip_prefix("/").unwrap_or(path);
+        for h in &layout.hierarchies {
+            let dir = h.mountpoint.join(rel);
+            m.mkdir_all(h, &dir)?;
+            m.dirs.push((h.clone(), dir));
+        }
+        Ok(m)
+    }
+
+    fn mkdir_all(&mut self, h: &Hierarchy, dir: &Path) -> Result<()> {
+        let mut missing = Vec::new();
+        let mut p = dir;
+        while !p.exists() {
+            missing.push(p.to_path_buf());
+            p = match p.parent() {
+                Some(q) if q.starts_with(&h.mountpoint) => q,
+                _ => break,
+            };
+        }
+        for d in missing.into_iter().rev() {
+            match fs::create_dir(&d) {
+                Ok(()) => self.created.push(d.clone()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io("mkdir", &d, e)),
+            }
+            // A new v1 cpuset cgroup has no cpus or mems: a process cannot join it
+            // until they are copied from the parent.
+            if !h.v2 && h.controllers.split(',').any(|c| c == "cpuset") {
+                for f in ["cpuset.cpus", "cpuset.mems"] {
+                    let parent = d.parent().unwrap().join(f);
+                    let v = fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
+                    write_file(&d.join(f), v.trim())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An fd of the container's cgroup2 directory, for clone3's CLONE_INTO_CGROUP.
+    pub fn v2_dir_fd(&self) -> Result<Option<OwnedFd>> {
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2) else { return Ok(None) };
+        let fd = open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::io("open", dir, e.into()))?;
+        Ok(Some(fd))
+    }
+
+    /// Writes `pid` into the hierarchies that need it: the v1 ones, and the v2 one
+    /// when the process was not born there (`in_v2` false).
+    pub fn place(&self, pid: i32, in_v2: bool) -> Result<()> {
+        for (h, dir) in &self.dirs {
+            if h.v2 && in_v2 {
+                continue;
+            }
+            write_file(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The container's directory in every hierarchy.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.dirs.iter().map(|(_, d)| d.clone()).collect()
+    }
+
+    /// How a `cgroup` mount inside the container shows these hierarchies.
+    pub fn mounts(&self, layout: &Layout) -> Vec<CgroupMount> {
+        let pure_v2 = layout.is_pure_v2();
+        self.dirs
+            .iter()
+            .map(|(h, dir)| {
+                let name = if pure_v2 {
+                    String::new()
+                } else {
+                    h.mountpoint.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                };
+                let data = if h.v2 {
+                    String::new()
+                } else if h.controllers.starts_with("name=") {
+                    format!("none,{}", h.controllers)
+                } else {
+                    h.controllers.clone()
+                };
+                CgroupMount {
+                    name,
+                    fstype: if h.v2 { "cgroup2" } else { "cgroup" },
+                    data,
+                    host_path: dir.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Pids still in the container's cgroup (read from the first hierarchy).
+    pub fn pids(&self) -> Vec<i32> {
+        let Some((_, dir)) = self.dirs.first() else { return Vec::new() };
+        fs::read_to_string(dir.join("cgroup.procs"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// Kills whatever is left in the cgroup (a container sharing the host's PID
+    /// namespace leaves orphans behind its init), then removes every directory this
+    /// manager created. Gives up after a deadline with an error naming what stayed.
+    pub fn destroy(&mut self) -> Result<()> {
+        self.keep = true;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let pids = self.pids();
+            for &p in &pids {
+                // SIGKILL by pid: these are the container's processes, confined to its
+                // cgroup; a pid that exited meanwhile gives ESRCH, which is fine.
+                let _ = rustix::process::kill_process(
+                    rustix::process::Pid::from_raw(p).unwrap(),
+                    rustix::process::Signal::KILL,
+                );
+            }
+            match self.remove_dirs() {
+                Ok(()) => return Ok(()),
+                Err((dir, e)) if Instant::now() >= deadline => {
+                    return Err(Error::io("remove cgroup", dir, e));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+
+    fn remove_dirs(&mut self) -> std::result::Result<(), (PathBuf, io::Error)> {
+        // The leaves first: they hold the processes and must go.
+        for (_, dir) in &self.dirs {
+            match fs::remove_dir(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err((dir.clone(), e)),
+            }
+        }
+        // Then the parents we made, if nothing else lives in them now.
+        for d in self.created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+        Ok(())
+    }
+
+    #[allow(dead_code)] // used by `create` once the lifecycle commands land
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for CgroupManager {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = self.destroy();
+        }
+    }
+}
+
+fn write_file(path: &Path, value: &str) -> Result<()> {
+    fs::write(path, value).map_err(|e| Error::io(&format!("write {value} to"), path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+30 23 0:26 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw,mode=755
+31 30 0:27 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
+32 30 0:28 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset,clone_children
+33 30 0:29 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+34 30 0:30 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+35 23 0:27 / /mnt/cpu-again rw,relatime - cgroup cgroup rw,cpu
+";
+
+    #[test]
+    fn hybrid_layout() {
+        let l = Layout::parse(HYBRID);
+        let names: Vec<_> = l.hierarchies.iter().map(|h| (h.mountpoint.clone(), h.controllers.clone())).collect();
+        assert_eq!(
+            names,
+            [
+                ("/sys/fs/cgroup/cpu".into(), "cpu".to_string()),
+                ("/sys/fs/cgroup/cpuset".into(), "cpuset".to_string()),
+                ("/sys/fs/cgroup/systemd".into(), "name=systemd".to_string()),
+                ("/sys/fs/cgroup/unified".into(), String::new()),
+            ]
+        );
+        assert!(!l.is_pure_v2());
+        assert!(l.hierarchies.iter().any(|h| h.v2));
+    }
+
+    #[test]
+    fn pure_v2_layout() {
+        let l = Layout::parse("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+        assert!(l.is_pure_v2());
+    }
+
+    #[test]
+    fn paths_cannot_climb_out() {
+        assert_eq!(cgroup_path(None, "x").unwrap(), Path::new("/runlet/x"));
+        assert_eq!(cgroup_path(Some("a/b"), "x").unwrap(), Path::new("/a/b"));
+        assert_eq!(cgroup_path(Some("/a//./b/"), "x").unwrap(), Path::new("/a/b"));
+        assert!(cgroup_path(Some("/a/../../etc"), "x").is_err());
+        assert!(cgroup_path(Some("/"), "x").is_err());
+    }
+}

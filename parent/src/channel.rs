@@ -1,0 +1,153 @@
+//! The parent's end of the sync socket: whole frames out, whole frames in with a
+//! deadline, and the helper's `Error` frames turned into runlet errors.
+
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use wire::{empty_frame, parse_header, ErrorReport, FrameKind, HEADER_LEN};
+
+use crate::error::{errno_text, Error, Result};
+
+/// What came over the socket.
+pub enum Incoming {
+    Frame(FrameKind, Vec<u8>),
+    /// The helper closed its end: it exec'd (CLOEXEC) or died.
+    Eof,
+}
+
+pub struct Channel {
+    sock: UnixStream,
+    /// Who is at the other end, for messages ("runlet-init").
+    peer: &'static str,
+}
+
+impl Channel {
+    pub fn new(fd: OwnedFd, peer: &'static str) -> Channel {
+        Channel { sock: UnixStream::from(fd), peer }
+    }
+
+    pub fn send(&mut self, frame: &[u8]) -> Result<()> {
+        self.sock.write_all(frame).map_err(|e| Error::sys(&format!("send to {}", self.peer), e))
+    }
+
+    pub fn send_empty(&mut self, kind: FrameKind) -> Result<()> {
+        self.send(&empty_frame(kind))
+    }
+
+    /// Reads one frame, or EOF at a frame boundary, within `timeout`.
+    pub fn recv(&mut self, timeout: Duration) -> Result<Incoming> {
+        let deadline = Instant::now() + timeout;
+        let mut head = [0u8; HEADER_LEN];
+        if !self.read_exact(&mut head, deadline, true)? {
+            return Ok(Incoming::Eof);
+        }
+        let (kind, len) = parse_header(&head).map_err(|e| Error::msg(format!("{}: {e}", self.peer)))?;
+        let mut body = vec![0u8; len];
+        self.read_exact(&mut body, deadline, false)?;
+        Ok(Incoming::Frame(kind, body))
+    }
+
+    /// Waits for a frame of kind `want`. An `Error` frame becomes the error it
+    /// reports; EOF or another kind is an error naming what was expected.
+    pub fn expect(&mut self, want: FrameKind, timeout: Duration) -> Result<Vec<u8>> {
+        match self.recv(timeout)? {
+            Incoming::Frame(k, body) if k == want => Ok(body),
+            Incoming::Frame(FrameKind::Error, body) => Err(helper_error(&body)),
+            Incoming::Frame(k, _) => Err(Error::msg(format!(
+                "{}: expected {} frame, got {}",
+                self.peer,
+                want.name(),
+                k.name()
+            ))),
+            Incoming::Eof => Err(Error::msg(format!("{} exited before {}", self.peer, want.name()))),
+        }
+    }
+
+    /// Fills `buf`; `Ok(false)` on EOF before the first byte when `eof_ok`.
+    fn read_exact(&mut self, buf: &mut [u8], deadline: Instant, eof_ok: bool) -> Result<bool> {
+        let mut got = 0;
+        while got < buf.len() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::msg(format!("{} sent nothing for too long (deadline passed)", self.peer)));
+            }
+            let ts = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+            let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
+            match poll(&mut fds, Some(&ts)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) => {}
+                Err(e) => return Err(Error::sys("poll sync socket", e)),
+            }
+            match self.sock.read(&mut buf[got..]) {
+                Ok(0) if got == 0 && eof_ok => return Ok(false),
+                Ok(0) => {
+                    return Err(Error::msg(format!(
+                        "{}: frame cut short ({got} of {} bytes)",
+                        self.peer,
+                        buf.len()
+                    )))
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::sys("read sync socket", e)),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// "mount proc on /proc: Operation not permitted" from a helper's `Error` frame.
+pub fn helper_error(body: &[u8]) -> Error {
+    match ErrorReport::decode(body) {
+        Ok(r) if r.errno != 0 => Error::msg(format!("{}: {}", r.message, errno_text(r.errno as i32))),
+        Ok(r) => Error::msg(r.message.to_string()),
+        Err(e) => Error::msg(format!("malformed Error frame: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::{SliceSink, Sink};
+
+    fn pair() -> (Channel, UnixStream) {
+        let (a, b) = UnixStream::pair().unwrap();
+        (Channel::new(a.into(), "test-helper"), b)
+    }
+
+    #[test]
+    fn error_frames_become_messages() {
+        let (mut c, mut peer) = pair();
+        let mut buf = [0u8; 128];
+        let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"exec /nope"], 2).unwrap().written();
+        peer.write_all(&buf[..n]).unwrap();
+        let e = c.expect(FrameKind::Ready, Duration::from_secs(1)).err().unwrap();
+        assert_eq!(e.to_string(), "exec /nope: No such file or directory");
+    }
+
+    #[test]
+    fn cut_frames_eof_and_deadlines() {
+        let (mut c, mut peer) = pair();
+        peer.write_all(&[9, 0, 0, 0, FrameKind::Bootstrap as u8, 1, 2]).unwrap();
+        drop(peer);
+        let e = c.recv(Duration::from_secs(1)).err().unwrap();
+        assert!(e.to_string().contains("frame cut short"), "{e}");
+
+        let (mut c, peer) = pair();
+        drop(peer);
+        let e = c.expect(FrameKind::Ready, Duration::from_secs(1)).err().unwrap();
+        assert_eq!(e.to_string(), "test-helper exited before Ready");
+
+        let (mut c, _peer) = pair();
+        let e = c.recv(Duration::from_millis(20)).err().unwrap();
+        assert!(e.to_string().contains("deadline"), "{e}");
+
+        let (mut c, mut peer) = pair();
+        peer.write_all(&[1, 0, 0, 0, 200]).unwrap();
+        let e = c.recv(Duration::from_secs(1)).err().unwrap();
+        assert!(e.to_string().contains("unknown frame kind 200"), "{e}");
+    }
+}

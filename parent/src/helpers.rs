@@ -1,0 +1,68 @@
+//! The helpers `runlet` runs, embedded in its own file and run from sealed memfds:
+//! one file to ship, and no host binary a container could reach through
+//! /proc/<pid>/exe and overwrite (the CVE-2019-5736 class).
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+
+use rustix::fs::{fcntl_add_seals, memfd_create, MemfdFlags, SealFlags};
+
+use crate::error::{Error, Result};
+
+static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-init"));
+#[allow(dead_code)] // used once `runlet exec` lands
+static EXEC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-exec"));
+
+/// Which helper.
+#[derive(Clone, Copy)]
+pub enum Helper {
+    Init,
+    #[allow(dead_code)]
+    Exec,
+}
+
+impl Helper {
+    fn name(self) -> &'static str {
+        match self {
+            Helper::Init => "runlet-init",
+            Helper::Exec => "runlet-exec",
+        }
+    }
+
+    fn embedded(self) -> &'static [u8] {
+        match self {
+            Helper::Init => INIT,
+            Helper::Exec => EXEC,
+        }
+    }
+}
+
+/// A sealed, close-on-exec memfd holding the helper, ready for execveat.
+///
+/// `RUNLET_HELPER_DIR` (a development override) points at a directory holding helper
+/// files to use instead of the embedded ones; they are copied into a memfd the same way.
+pub fn memfd(h: Helper) -> Result<OwnedFd> {
+    let owned;
+    let bytes: &[u8] = match std::env::var_os("RUNLET_HELPER_DIR") {
+        Some(dir) => {
+            let p = std::path::Path::new(&dir).join(h.name());
+            owned = std::fs::read(&p).map_err(|e| Error::io("read helper", &p, e))?;
+            &owned
+        }
+        None => h.embedded(),
+    };
+    if bytes.is_empty() {
+        return Err(Error::msg(format!(
+            "this runlet was built without {}; build it with `make` (or set RUNLET_HELPER_DIR)",
+            h.name()
+        )));
+    }
+    let fd = memfd_create(h.name(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
+        .map_err(|e| Error::sys("memfd_create", e))?;
+    let mut f = File::from(fd);
+    f.write_all(bytes).map_err(|e| Error::sys("write helper memfd", e))?;
+    let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
+    fcntl_add_seals(&f, seals).map_err(|e| Error::sys("seal helper memfd", e))?;
+    Ok(f.into())
+}

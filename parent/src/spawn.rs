@@ -1,0 +1,228 @@
+//! Birth of the container's init: `clone3` with the config's namespace flags, a pidfd
+//! and (on cgroup v2) the container's cgroup, then straight into `runlet-init`.
+//!
+//! Between clone3 and execveat the child runs only async-signal-safe syscalls, in this
+//! order: join namespaces given by path, arm PDEATHSIG, restore the signal mask, put
+//! the sync socket on fd 3 and the exec FIFO on fd 4, exec the sealed helper memfd.
+
+use std::ffi::c_char;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+
+use rustix::io::fcntl_dupfd_cloexec;
+use rustix::process::{waitid, Signal, WaitId, WaitIdOptions};
+use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
+use wire::{ErrorReport, SliceSink, Sink};
+
+use crate::error::{Error, Result};
+use crate::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
+
+/// Everything the child needs, prepared before the clone so it allocates nothing.
+pub struct InitSpawn {
+    /// CLONE_NEW* flags of the namespaces to create.
+    pub ns_flags: u64,
+    /// Namespaces to join by path before exec (not pid: see `join_pid`).
+    pub join: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    /// A PID namespace to join: set as the parent's pid_for_children around clone3.
+    pub join_pid: Option<OwnedFd>,
+    /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
+    pub cgroup: Option<OwnedFd>,
+    pub helper: OwnedFd,
+    pub sync: OwnedFd,
+    pub fifo: OwnedFd,
+    /// The mask to restore in the child (the parent blocks signals it forwards).
+    pub sigmask: SigSet,
+}
+
+/// The init process, owned through its pidfd. Killed and reaped on drop unless it
+/// was already reaped.
+pub struct Init {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+    /// Born into its cgroup2 directory by CLONE_INTO_CGROUP.
+    pub in_v2_cgroup: bool,
+    reaped: bool,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    /// The shell's convention: the code, or 128+N for signal N.
+    pub fn status(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => 128 + s,
+        }
+    }
+}
+
+impl Init {
+    pub fn signal(&self, sig: i32) -> Result<()> {
+        sys::pidfd_send_signal(self.pidfd.as_fd(), sig).map_err(|e| Error::sys(&format!("signal init {}", self.pid), e))
+    }
+
+    /// Waits for the init to exit (or returns at once with `nohang` if it has not).
+    pub fn wait(&mut self, nohang: bool) -> Result<Option<Exit>> {
+        let mut opts = WaitIdOptions::EXITED;
+        if nohang {
+            opts |= WaitIdOptions::NOHANG;
+        }
+        let st = loop {
+            match waitid(WaitId::PidFd(self.pidfd.as_fd()), opts) {
+                Err(rustix::io::Errno::INTR) => continue,
+                r => break r.map_err(|e| Error::sys(&format!("wait for init {}", self.pid), e))?,
+            }
+        };
+        let Some(st) = st else { return Ok(None) };
+        self.reaped = true;
+        Ok(Some(match (st.exit_status(), st.terminating_signal()) {
+            (_, Some(sig)) => Exit::Signal(sig),
+            (Some(code), _) => Exit::Code(code),
+            _ => Exit::Code(255),
+        }))
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill(&mut self) {
+        if !self.reaped {
+            let _ = self.signal(Signal::KILL.as_raw());
+            let _ = self.wait(false);
+        }
+    }
+}
+
+impl Drop for Init {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Moves an fd to 10 or above so the child's dup2 onto 3 and 4 cannot clobber it.
+fn high(fd: OwnedFd) -> Result<OwnedFd> {
+    fcntl_dupfd_cloexec(&fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
+}
+
+pub fn spawn_init(req: InitSpawn) -> Result<Init> {
+    let sync = high(req.sync)?;
+    let fifo = high(req.fifo)?;
+    let helper = high(req.helper)?;
+    let join: Vec<(OwnedFd, LinkNameSpaceType, String)> = req
+        .join
+        .iter()
+        .map(|(fd, t, p)| {
+            let fd = fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))?;
+            Ok((fd, *t, format!("setns {}", p.display())))
+        })
+        .collect::<Result<_>>()?;
+
+    // Joining a PID namespace applies to children: set it for the clone, then go back.
+    let own_pid_ns = match &req.join_pid {
+        Some(target) => {
+            let own = rustix::fs::open("/proc/self/ns/pid", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
+                .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
+            move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::ProcessID))
+                .map_err(|e| Error::sys("setns to linux.namespaces pid path", e))?;
+            Some(own)
+        }
+        None => None,
+    };
+
+    let fds = ChildFds { sync: &sync, fifo: &fifo, helper: &helper, join: &join };
+    let result = clone_child(req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
+
+    if let Some(own) = own_pid_ns {
+        move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))
+            .map_err(|e| Error::sys("setns back to runlet's own pid namespace", e))?;
+    }
+    result
+}
+
+/// The fds the child works with, all at 10 or above.
+struct ChildFds<'a> {
+    sync: &'a OwnedFd,
+    fifo: &'a OwnedFd,
+    helper: &'a OwnedFd,
+    join: &'a [(OwnedFd, LinkNameSpaceType, String)],
+}
+
+fn clone_child(ns_flags: u64, cgroup: Option<&OwnedFd>, sigmask: &SigSet, fds: &ChildFds<'_>) -> Result<Init> {
+    let argv: [*const c_char; 2] = [c"runlet-init".as_ptr(), std::ptr::null()];
+    let envp: [*const c_char; 1] = [std::ptr::null()];
+    let mut pidfd: RawFd = -1;
+    let mut args = CloneArgs {
+        flags: ns_flags | CLONE_PIDFD,
+        pidfd: &mut pidfd as *mut RawFd as u64,
+        exit_signal: libc_sigchld(),
+        ..Default::default()
+    };
+    let mut in_v2 = false;
+    if let Some(cg) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = cg.as_raw_fd() as u64;
+        in_v2 = true;
+    }
+    // SAFETY: runlet is single-threaded here; the child branch below only makes
+    // async-signal-safe syscalls on memory prepared before the clone, then execs or exits.
+    let mut r = unsafe { sys::clone3(&mut args) };
+    if in_v2 && matches!(r.as_ref().map_err(|e| e.raw_os_error()), Err(Some(16 | 95 | 22))) {
+        // EBUSY/EOPNOTSUPP/EINVAL: the kernel would not place the child at birth (e.g.
+        // a threaded or domain-invalid cgroup); clone plainly and place it by pid.
+        args.flags &= !CLONE_INTO_CGROUP;
+        args.cgroup = 0;
+        in_v2 = false;
+        // SAFETY: as above.
+        r = unsafe { sys::clone3(&mut args) };
+    }
+    match r {
+        Ok(0) => child(sigmask, fds, &argv, &envp),
+        Ok(pid) => {
+            // SAFETY: clone3 wrote a new pidfd that nothing else owns.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+            Ok(Init { pid, pidfd, in_v2_cgroup: in_v2, reaped: false })
+        }
+        Err(e) => Err(Error::sys("clone3 (creating the container's namespaces)", e)),
+    }
+}
+
+const fn libc_sigchld() -> u64 {
+    17 // SIGCHLD on Linux
+}
+
+/// The child between clone3 and exec. Never returns.
+fn child(sigmask: &SigSet, fds: &ChildFds<'_>, argv: &[*const c_char; 2], envp: &[*const c_char; 1]) -> ! {
+    let ChildFds { sync, fifo, helper, join } = *fds;
+    let fail = |what: &str, errno: i32| -> ! {
+        let mut buf = [0u8; 512];
+        if let Ok(s) = ErrorReport::encode(SliceSink::new(&mut buf), &[what.as_bytes()], errno as u32) {
+            let n = s.written();
+            let _ = rustix::io::write(sync, &buf[..n]);
+        }
+        sys::exit_now(1)
+    };
+    let errno = |e: rustix::io::Errno| e.raw_os_error();
+    for (fd, kind, what) in join {
+        // The type is checked: a path to a namespace of another kind is refused.
+        if let Err(e) = move_into_link_name_space(fd.as_fd(), Some(*kind)) {
+            fail(what, errno(e));
+        }
+    }
+    if let Err(e) = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)) {
+        fail("prctl PR_SET_PDEATHSIG", errno(e));
+    }
+    if let Err(e) = sys::set_signal_mask(sigmask) {
+        fail("sigprocmask", e.raw_os_error().unwrap_or(0));
+    }
+    for (from, to) in [(sync.as_raw_fd(), 3), (fifo.as_raw_fd(), 4)] {
+        if let Err(e) = sys::dup_to(from, to) {
+            fail("dup2 sync fds", e.raw_os_error().unwrap_or(0));
+        }
+    }
+    // SAFETY: argv/envp are NULL-terminated arrays of static C strings.
+    let e = unsafe { sys::execveat_fd(helper.as_raw_fd(), argv.as_ptr(), envp.as_ptr()) };
+    fail("exec runlet-init", e.raw_os_error().unwrap_or(0))
+}

@@ -1,0 +1,140 @@
+//! Raw syscalls the parent needs that rustix does not wrap, through musl (the static
+//! C library std already links). Each function says why it is here.
+
+use std::ffi::{c_char, c_int, c_long, c_void, CStr};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+
+unsafe extern "C" {
+    fn syscall(n: c_long, ...) -> c_long;
+    fn dup2(old: c_int, new: c_int) -> c_int;
+    fn sigprocmask(how: c_int, set: *const SigSet, old: *mut SigSet) -> c_int;
+    fn sigemptyset(set: *mut SigSet) -> c_int;
+    fn sigaddset(set: *mut SigSet, sig: c_int) -> c_int;
+    fn signalfd(fd: c_int, mask: *const SigSet, flags: c_int) -> c_int;
+    fn _exit(code: c_int) -> !;
+}
+
+/// musl's sigset_t (128 bytes).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SigSet([u64; 16]);
+
+const SIG_BLOCK: c_int = 0;
+const SIG_SETMASK: c_int = 2;
+
+fn check(r: c_long) -> io::Result<c_long> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Blocks `sigs` in this (single-threaded) process; returns the previous mask.
+pub fn block_signals(sigs: &[c_int]) -> io::Result<SigSet> {
+    let mut set = SigSet([0; 16]);
+    let mut old = SigSet([0; 16]);
+    // SAFETY: both sets are valid, writable sigset_t values.
+    unsafe {
+        sigemptyset(&mut set);
+        for &s in sigs {
+            sigaddset(&mut set, s);
+        }
+        check(sigprocmask(SIG_BLOCK, &set, &mut old) as c_long)?;
+    }
+    Ok(old)
+}
+
+/// Restores a mask saved by `block_signals`. Async-signal-safe (used in the clone child).
+pub fn set_signal_mask(mask: &SigSet) -> io::Result<()> {
+    // SAFETY: `mask` is a valid sigset_t; no old mask is requested.
+    check(unsafe { sigprocmask(SIG_SETMASK, mask, std::ptr::null_mut()) } as c_long).map(|_| ())
+}
+
+/// A signalfd for `sigs` (rustix has no signalfd). Close-on-exec, non-blocking.
+pub fn signal_fd(sigs: &[c_int]) -> io::Result<std::os::fd::OwnedFd> {
+    const SFD_CLOEXEC: c_int = 0o2000000;
+    const SFD_NONBLOCK: c_int = 0o4000;
+    let mut set = SigSet([0; 16]);
+    // SAFETY: `set` is a valid sigset_t; signalfd returns a new fd or -1.
+    let fd = unsafe {
+        sigemptyset(&mut set);
+        for &s in sigs {
+            sigaddset(&mut set, s);
+        }
+        check(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK) as c_long)?
+    };
+    // SAFETY: the fd was just created and is owned by nobody else.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Sends any signal number through a pidfd (rustix's Signal type only has named ones).
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: c_int) -> io::Result<()> {
+    let nr = linux_raw_sys::general::__NR_pidfd_send_signal as c_long;
+    // SAFETY: integer arguments only; a NULL siginfo is allowed.
+    check(unsafe { syscall(nr, pidfd.as_raw_fd() as c_long, sig as c_long, 0 as c_long, 0 as c_long) })
+        .map(|_| ())
+}
+
+/// `struct clone_args` (linux/sched.h), version 2 (88 bytes, with `cgroup`).
+#[repr(C)]
+#[derive(Default)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+    pub set_tid: u64,
+    pub set_tid_size: u64,
+    pub cgroup: u64,
+}
+
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// `clone3` without CLONE_VM: a fork with namespace flags, a pidfd and a target
+/// cgroup (rustix has no clone). Returns 0 in the child, the child's pid in the parent.
+///
+/// # Safety
+/// The caller must be single-threaded, and in the child only call async-signal-safe
+/// functions until it execs or exits.
+pub unsafe fn clone3(args: &mut CloneArgs) -> io::Result<i32> {
+    let nr = linux_raw_sys::general::__NR_clone3 as c_long;
+    // SAFETY: `args` is a valid clone_args of the size passed; without CLONE_VM the
+    // child runs on a copy of this stack, like fork.
+    let r = check(unsafe {
+        syscall(nr, args as *mut CloneArgs as *mut c_void, std::mem::size_of::<CloneArgs>() as c_long)
+    })?;
+    Ok(r as i32)
+}
+
+/// `dup2` (async-signal-safe; rustix's dup2 wants an owned target fd).
+pub fn dup_to(old: RawFd, new: RawFd) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    check(unsafe { dup2(old, new) } as c_long).map(|_| ())
+}
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: runs a helper from its memfd
+/// (rustix has no execve). Returns only on failure.
+///
+/// # Safety
+/// `argv`/`envp` must be NULL-terminated arrays of valid C strings.
+pub unsafe fn execveat_fd(fd: RawFd, argv: *const *const c_char, envp: *const *const c_char) -> io::Error {
+    const AT_EMPTY_PATH: c_long = 0x1000;
+    let nr = linux_raw_sys::general::__NR_execveat as c_long;
+    let empty: &CStr = c"";
+    // SAFETY: the caller guarantees argv/envp; `empty` is a valid C string.
+    unsafe { syscall(nr, fd as c_long, empty.as_ptr(), argv, envp, AT_EMPTY_PATH) };
+    io::Error::last_os_error()
+}
+
+/// `_exit` for the clone child: no atexit handlers, no stdio flush.
+pub fn exit_now(code: c_int) -> ! {
+    // SAFETY: never returns; touches no Rust state.
+    unsafe { _exit(code) }
+}
