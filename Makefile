@@ -40,12 +40,12 @@ demo: build
 
 # Every test, unit and integration. Integration tests start real containers as root.
 test: build
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test --release -p wire -p runlet -p runlet-tests
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release -p runlet-init -p runlet-exec -p helper-rt -- -D warnings
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) clippy --release --all-targets -p wire -p runlet -p runlet-tests -- -D warnings
+	$(CARGO) clippy -p runlet-init -p runlet-exec -p helper-rt -- -D warnings
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) clippy --all-targets -p wire -p runlet -p runlet-tests -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -22,8 +22,10 @@ fn helper_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("RUNLET_HELPERS_DIR") {
         return PathBuf::from(d);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../target")
-    });
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../target")
+        });
     target.join("x86_64-unknown-linux-musl/release")
 }

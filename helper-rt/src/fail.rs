@@ -18,7 +18,11 @@ impl Msg {
     }
 
     pub fn push(&mut self, bytes: &[u8]) -> &mut Self {
-        let n = bytes.len().min(self.buf.len() - self.len);
+        let mut n = bytes.len().min(self.buf.len() - self.len);
+        // A cut lands on a UTF-8 boundary: the parent reads the message as text.
+        while n < bytes.len() && n > 0 && bytes[n] & 0xC0 == 0x80 {
+            n -= 1;
+        }
         self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
         self.len += n;
         self

@@ -1,2 +1,180 @@
+//! `runlet-init`: the child side of a new container. Started by `runlet` as pid 1 of
+//! the container's namespaces with the sync socket on fd 3 and the exec FIFO on fd 4,
+//! it reads one `Bootstrap` frame, sets the container up from the inside, says `Ready`,
+//! waits for `start` and execs the container's process. No heap: the frame lives in a
+//! static buffer and is read in place. docs/init.md gives the order and the reasons.
 #![no_std]
 #![no_main]
+// No heap: a Failure (a 512-byte message) travels by value on the error path only.
+#![allow(clippy::result_large_err)]
+
+mod devices;
+mod mounts;
+mod path;
+mod process;
+mod resolve;
+mod rootfs;
+
+use core::convert::Infallible;
+use core::ffi::{c_char, c_int, CStr};
+
+use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
+use rustix::fd::{AsFd, BorrowedFd, RawFd};
+use rustix::fs::Mode;
+use rustix::io::{read, Errno};
+use rustix::process::{
+    chdir, set_dumpable_behavior, set_parent_process_death_signal, umask, DumpableBehavior,
+};
+use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
+use wire::{Bootstrap, FrameKind, WireError};
+
+use crate::mounts::Placement;
+use crate::resolve::{resolve, Create};
+
+/// The exec FIFO: one byte written to it is `runlet start`.
+const EXEC_FIFO_FD: RawFd = 4;
+/// How long the parent may take to send the `Bootstrap` frame.
+const BOOTSTRAP_TIMEOUT_MS: u64 = 60_000;
+/// Exit code when the final execve fails (as a shell reports "cannot execute").
+const EXEC_FAILED_EXIT: i32 = 127;
+/// The container process's umask: runc's default (the config has no field for it yet).
+const PROCESS_UMASK: u32 = 0o022;
+
+/// The received `Bootstrap` frame; everything decoded borrows from it.
+static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
+
+type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
+type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
+
+/// Entry point called by musl's crt.
+///
+/// # Safety
+/// Called once by the C runtime with valid argv/envp.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn main(
+    _argc: c_int,
+    _argv: *const *const c_char,
+    _envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
+    let chan = unsafe { Channel::from_sync_fd() };
+    let Err((f, code)) = run(&chan);
+    chan.report(&f);
+    sys::exit(code)
+}
+
+/// The whole start; returns only with a failure and the exit code that goes with it.
+fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
+    let (exe, argv, envp) = setup(chan).map_err(|f| (f, 1))?;
+    umask(Mode::from_raw_mode(PROCESS_UMASK));
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
+    // lives (unchanged) for the rest of the process.
+    let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
+    Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
+}
+
+/// Steps 1–10 of docs/init.md: everything up to the final execve.
+fn setup(chan: &Channel) -> Result<(path::PathBuf, Argv, Envp), Failure> {
+    set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
+    // fds 3 and 4 must not reach the container, nor anything a caller leaked.
+    sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
+    // Device nodes and created directories get exactly the modes asked for.
+    umask(Mode::empty());
+
+    let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
+    // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
+    let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
+    let body: &'static [u8] = chan.expect(FrameKind::Bootstrap, buf, BOOTSTRAP_TIMEOUT_MS)?;
+    let bs = Bootstrap::decode(body).map_err(bad_frame)?;
+    let (argv, envp) = pointer_arrays(&bs)?;
+    let p = &bs.process;
+
+    let root = mounts::prepare_root(&bs)?;
+    let mut placement = Placement::new();
+    mounts::apply_all(root.as_fd(), &bs, chan, &mut placement)?;
+    devices::create_all(root.as_fd(), &bs)?;
+    // The host's /proc is still here: no need for the container to mount one.
+    if let Some(v) = p.oom_score_adj {
+        rootfs::write_file(c"/proc/self/oom_score_adj", v.to_bytes())
+            .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
+    }
+    // Like runc, a missing cwd is created (as root, 0755) inside the rootfs.
+    resolve(root.as_fd(), p.cwd, Create::Dir)?;
+    rootfs::pivot(root)?;
+    rootfs::finish(&bs)?;
+    process::set_rlimits(p)?;
+    if bs.rootfs_readonly {
+        rootfs::make_root_readonly()?;
+    }
+    process::switch_user(p)?;
+    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    let exe = process::find_executable(p)?;
+
+    chan.send_empty(FrameKind::Ready)?;
+    // From here the container outlives `runlet create`.
+    set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
+    wait_for_start()?;
+    Ok((exe, argv, envp))
+}
+
+/// NULL-terminated argv and envp pointing into the frame.
+fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(Argv, Envp), Failure> {
+    fn fill<const N: usize>(
+        out: &mut heapless::Vec<*const c_char, N>,
+        strings: impl Iterator<Item = &'static CStr>,
+    ) -> Result<(), Failure> {
+        for s in strings
+            .map(CStr::as_ptr)
+            .chain(core::iter::once(core::ptr::null()))
+        {
+            out.push(s)
+                .map_err(|_| fail(&[b"too many args or env entries"], None))?;
+        }
+        Ok(())
+    }
+    let (mut argv, mut envp) = (Argv::new(), Envp::new());
+    fill(&mut argv, bs.process.args())?;
+    fill(&mut envp, bs.process.env())?;
+    Ok((argv, envp))
+}
+
+/// Blocks until `runlet start` writes one byte to the exec FIFO. Unbounded by design.
+fn wait_for_start() -> Result<(), Failure> {
+    // SAFETY: runlet hands the init the exec FIFO as fd 4, open for its life.
+    let fifo = unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) };
+    let mut byte = [0u8; 1];
+    loop {
+        match read(fifo, &mut byte) {
+            Ok(1) => return Ok(()),
+            Ok(_) => return Err(fail(&[b"exec fifo closed before start"], None)),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(fail(&[b"read exec fifo"], Some(e))),
+        }
+    }
+}
+
+/// A frame the wire crate refused. The parent encodes with the same crate, so this is
+/// a version mismatch or a bug; say which field.
+fn bad_frame(e: WireError) -> Failure {
+    let mut msg = Msg::new();
+    msg.push(b"bad Bootstrap frame");
+    let tag = match e {
+        WireError::UnknownTag { tag, .. }
+        | WireError::MissingField { tag, .. }
+        | WireError::DuplicateField { tag, .. }
+        | WireError::BadFieldLength { tag, .. }
+        | WireError::BadString { tag }
+        | WireError::BadUtf8 { tag }
+        | WireError::BadValue { tag }
+        | WireError::OverCapacity { tag, .. } => Some(tag),
+        _ => None,
+    };
+    if let Some(t) = tag {
+        msg.push(b": field ")
+            .push(wire::tag::name(t).as_bytes())
+            .push(b" (")
+            .push_u64(t.into())
+            .push(b")");
+    }
+    Failure { msg, errno: 0 }
+}

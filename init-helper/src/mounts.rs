@@ -4,11 +4,10 @@
 
 use core::ffi::CStr;
 
-use helper_rt::{fail, sys, Channel, Context, Failure};
+use helper_rt::{sys, Channel, Context, Failure};
 use linux_raw_sys::general::{
-    CLONE_NEWCGROUP, MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID,
-    MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE,
-    MS_STRICTATIME,
+    MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE,
+    MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE, MS_STRICTATIME,
 };
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD};
@@ -59,7 +58,6 @@ impl Placement {
             // unsharing a cgroup namespace could tear.
             unsafe { unshare_unsafe(UnshareFlags::NEWCGROUP) }
                 .ctx(&[b"unshare cgroup namespace"])?;
-            let _ = CLONE_NEWCGROUP;
         }
         Ok(())
     }
@@ -76,13 +74,19 @@ pub fn prepare_root(bs: &Bootstrap<'_>) -> Result<OwnedFd, Failure> {
     // pivot_root refuses a new root whose parent mount is shared. After a recursive
     // slave or private change nothing is shared; otherwise make that mount private,
     // as runc does, so the bind below does not propagate back to the host either.
-    let (rec, kind) = (prop & MS_REC as u64 != 0, prop & (MS_SLAVE | MS_PRIVATE) as u64);
+    let (rec, kind) = (
+        prop & MS_REC as u64 != 0,
+        prop & (MS_SLAVE | MS_PRIVATE) as u64,
+    );
     if !(rec && kind != 0) {
         make_parent_mount_private(bs.rootfs)?;
     }
     let rootfs = bs.rootfs;
-    sys::mount(Some(rootfs), rootfs, None, (MS_BIND | MS_REC) as u64, None)
-        .ctx(&[b"bind rootfs ", rootfs.to_bytes(), b" onto itself"])?;
+    sys::mount(Some(rootfs), rootfs, None, (MS_BIND | MS_REC) as u64, None).ctx(&[
+        b"bind rootfs ",
+        rootfs.to_bytes(),
+        b" onto itself",
+    ])?;
     open(
         rootfs,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -100,8 +104,11 @@ fn make_parent_mount_private(path: &CStr) -> Result<(), Failure> {
             .ctx(&[b"stat ", p.bytes()])?;
         let is_root = st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
         if is_root || p.bytes() == b"/" {
-            return sys::mount(None, p.as_cstr(), None, MS_PRIVATE as u64, None)
-                .ctx(&[b"make mount ", p.bytes(), b" private"]);
+            return sys::mount(None, p.as_cstr(), None, MS_PRIVATE as u64, None).ctx(&[
+                b"make mount ",
+                p.bytes(),
+                b" private",
+            ]);
         }
         let (dir_len, _) = crate::path::split_last(p.bytes());
         p.truncate(dir_len.max(1));
@@ -143,16 +150,22 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
         }
         MountKind::Bind => {
             let source = m.source.unwrap_or(c"");
-            let is_dir = rustix::fs::stat(source)
-                .ctx(&[b"stat bind source ", source.to_bytes()])?;
+            let is_dir =
+                rustix::fs::stat(source).ctx(&[b"stat bind source ", source.to_bytes()])?;
             let create = match FileType::from_raw_mode(is_dir.st_mode) {
                 FileType::Directory => Create::Dir,
                 _ => Create::File,
             };
             let target = resolve(root, m.dest, create)?;
             let flags = MS_BIND as u64 | (m.flags & MS_REC as u64);
-            sys::mount(Some(source), FdPath::new(&target).as_cstr(), None, flags, None)
-                .ctx(&[b"bind ", source.to_bytes(), b" on ", dest])?;
+            sys::mount(
+                Some(source),
+                FdPath::new(&target).as_cstr(),
+                None,
+                flags,
+                None,
+            )
+            .ctx(&[b"bind ", source.to_bytes(), b" on ", dest])?;
             let extra = m.flags & BIND_REMOUNT_FLAGS;
             if extra != 0 {
                 // The fd above is the mount point underneath; the new mount is reached
@@ -172,15 +185,14 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
     }
     if m.propagation != 0 {
         let target = resolve(root, m.dest, Create::No)?;
-        sys::mount(None, FdPath::new(&target).as_cstr(), None, m.propagation, None)
-            .ctx(&[b"set propagation of ", dest])?;
+        sys::mount(
+            None,
+            FdPath::new(&target).as_cstr(),
+            None,
+            m.propagation,
+            None,
+        )
+        .ctx(&[b"set propagation of ", dest])?;
     }
     Ok(())
-}
-
-/// The error for a mount list entry the init cannot apply (kept for symmetry with the
-/// parent's validation; the wire decoder already refuses malformed entries).
-#[allow(dead_code)]
-fn refuse(dest: &[u8]) -> Failure {
-    fail(&[b"bad mount entry for ", dest], None)
 }

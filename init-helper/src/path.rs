@@ -47,10 +47,6 @@ impl PathBuf {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     pub fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -100,7 +96,10 @@ pub fn split_last(path: &[u8]) -> (usize, &[u8]) {
     while end > 1 && path[end - 1] == b'/' {
         end -= 1;
     }
-    let start = path[..end].iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    let start = path[..end]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
     let mut dir = start;
     while dir > 1 && path[dir - 1] == b'/' {
         dir -= 1;

@@ -45,7 +45,12 @@ pub fn resolve(root: BorrowedFd<'_>, path: &CStr, create: Create) -> Result<Owne
     match open_in_root(root, path) {
         Ok(fd) => return Ok(fd),
         Err(Errno::NOENT) if create != Create::No => {}
-        Err(e) => return Err(fail(&[b"resolve ", path.to_bytes(), b" in rootfs"], Some(e))),
+        Err(e) => {
+            return Err(fail(
+                &[b"resolve ", path.to_bytes(), b" in rootfs"],
+                Some(e),
+            ))
+        }
     }
     let mut cur = open_in_root(root, c"/").ctx(&[b"open rootfs"])?;
     let mut prefix = PathBuf::new();
@@ -62,12 +67,7 @@ pub fn resolve(root: BorrowedFd<'_>, path: &CStr, create: Create) -> Result<Owne
                 continue;
             }
             Err(Errno::NOENT) => {}
-            Err(e) => {
-                return Err(fail(
-                    &[b"resolve ", prefix.bytes(), b" in rootfs"],
-                    Some(e),
-                ))
-            }
+            Err(e) => return Err(fail(&[b"resolve ", prefix.bytes(), b" in rootfs"], Some(e))),
         }
         let name = PathBuf::from_parts(&[comp])?;
         let made = if create == Create::File && comps.peek().is_none() {
@@ -86,8 +86,11 @@ pub fn resolve(root: BorrowedFd<'_>, path: &CStr, create: Create) -> Result<Owne
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(fail(&[b"create ", prefix.bytes(), b" in rootfs"], Some(e))),
         }
-        cur = open_in_root(root, prefix.as_cstr())
-            .ctx(&[b"resolve ", prefix.bytes(), b" in rootfs"])?;
+        cur = open_in_root(root, prefix.as_cstr()).ctx(&[
+            b"resolve ",
+            prefix.bytes(),
+            b" in rootfs",
+        ])?;
     }
     Ok(cur)
 }

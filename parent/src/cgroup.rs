@@ -38,7 +38,9 @@ impl Layout {
         let mut hierarchies: Vec<Hierarchy> = Vec::new();
         for line in mountinfo.lines() {
             // "id parent maj:min root mountpoint opts [optional...] - fstype source superopts"
-            let Some((left, right)) = line.split_once(" - ") else { continue };
+            let Some((left, right)) = line.split_once(" - ") else {
+                continue;
+            };
             let mut r = right.split(' ');
             let (fstype, _source, superopts) = (r.next(), r.next(), r.next().unwrap_or(""));
             let mountpoint = match left.split(' ').nth(4) {
@@ -46,19 +48,35 @@ impl Layout {
                 None => continue,
             };
             let h = match fstype {
-                Some("cgroup2") => Hierarchy { mountpoint, controllers: String::new(), v2: true },
+                Some("cgroup2") => Hierarchy {
+                    mountpoint,
+                    controllers: String::new(),
+                    v2: true,
+                },
                 Some("cgroup") => {
                     let c: Vec<&str> = superopts
                         .split(',')
                         .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("release_agent"))
-                        .filter(|o| !matches!(*o, "noprefix" | "clone_children" | "xattr" | "cpuset_v2_mode"))
+                        .filter(|o| {
+                            !matches!(
+                                *o,
+                                "noprefix" | "clone_children" | "xattr" | "cpuset_v2_mode"
+                            )
+                        })
                         .collect();
-                    Hierarchy { mountpoint, controllers: c.join(","), v2: false }
+                    Hierarchy {
+                        mountpoint,
+                        controllers: c.join(","),
+                        v2: false,
+                    }
                 }
                 _ => continue,
             };
             // The same hierarchy mounted twice: the first mount serves.
-            if !hierarchies.iter().any(|x| x.v2 == h.v2 && x.controllers == h.controllers) {
+            if !hierarchies
+                .iter()
+                .any(|x| x.v2 == h.v2 && x.controllers == h.controllers)
+            {
                 hierarchies.push(h);
             }
         }
@@ -72,24 +90,35 @@ impl Layout {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
 }
 
 /// The container's cgroup path inside each hierarchy: `linux.cgroupsPath` when given
 /// (a relative one is taken from the hierarchy's root, as runc does for its cgroupfs
 /// driver), else `/runlet/<id>`. No component may climb out with "..".
 pub fn cgroup_path(configured: Option<&str>, id: &str) -> Result<PathBuf> {
-    let raw = configured.map(str::to_string).unwrap_or_else(|| format!("/runlet/{id}"));
+    let raw = configured
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/runlet/{id}"));
     let mut out = PathBuf::from("/");
     for c in Path::new(&raw).components() {
         match c {
             Component::Normal(n) => out.push(n),
             Component::RootDir | Component::CurDir => {}
-            _ => return Err(Error::msg(format!("linux.cgroupsPath {raw:?} must not contain \"..\""))),
+            _ => {
+                return Err(Error::msg(format!(
+                    "linux.cgroupsPath {raw:?} must not contain \"..\""
+                )))
+            }
         }
     }
     if out == Path::new("/") {
-        return Err(Error::msg(format!("linux.cgroupsPath {raw:?} names the root cgroup")));
+        return Err(Error::msg(format!(
+            "linux.cgroupsPath {raw:?} names the root cgroup"
+        )));
     }
     Ok(out)
 }
@@ -106,7 +135,11 @@ pub struct CgroupManager {
 
 impl CgroupManager {
     pub fn create(layout: &Layout, path: &Path) -> Result<CgroupManager> {
-        let mut m = CgroupManager { dirs: Vec::new(), created: Vec::new(), keep: false };
+        let mut m = CgroupManager {
+            dirs: Vec::new(),
+            created: Vec::new(),
+            keep: false,
+        };
         let rel = path.strip_prefix("/").unwrap_or(path);
         for h in &layout.hierarchies {
             let dir = h.mountpoint.join(rel);
@@ -137,7 +170,8 @@ impl CgroupManager {
             if !h.v2 && h.controllers.split(',').any(|c| c == "cpuset") {
                 for f in ["cpuset.cpus", "cpuset.mems"] {
                     let parent = d.parent().unwrap().join(f);
-                    let v = fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
+                    let v =
+                        fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
                     write_file(&d.join(f), v.trim())?;
                 }
             }
@@ -147,9 +181,15 @@ impl CgroupManager {
 
     /// An fd of the container's cgroup2 directory, for clone3's CLONE_INTO_CGROUP.
     pub fn v2_dir_fd(&self) -> Result<Option<OwnedFd>> {
-        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2) else { return Ok(None) };
-        let fd = open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::io("open", dir, e.into()))?;
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2) else {
+            return Ok(None);
+        };
+        let fd = open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| Error::io("open", dir, e.into()))?;
         Ok(Some(fd))
     }
 
@@ -179,7 +219,10 @@ impl CgroupManager {
                 let name = if pure_v2 {
                     String::new()
                 } else {
-                    h.mountpoint.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                    h.mountpoint
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
                 };
                 let data = if h.v2 {
                     String::new()
@@ -200,7 +243,9 @@ impl CgroupManager {
 
     /// Pids still in the container's cgroup (read from the first hierarchy).
     pub fn pids(&self) -> Vec<i32> {
-        let Some((_, dir)) = self.dirs.first() else { return Vec::new() };
+        let Some((_, dir)) = self.dirs.first() else {
+            return Vec::new();
+        };
         fs::read_to_string(dir.join("cgroup.procs"))
             .unwrap_or_default()
             .lines()
@@ -284,7 +329,11 @@ mod tests {
     #[test]
     fn hybrid_layout() {
         let l = Layout::parse(HYBRID);
-        let names: Vec<_> = l.hierarchies.iter().map(|h| (h.mountpoint.clone(), h.controllers.clone())).collect();
+        let names: Vec<_> = l
+            .hierarchies
+            .iter()
+            .map(|h| (h.mountpoint.clone(), h.controllers.clone()))
+            .collect();
         assert_eq!(
             names,
             [
@@ -308,7 +357,10 @@ mod tests {
     fn paths_cannot_climb_out() {
         assert_eq!(cgroup_path(None, "x").unwrap(), Path::new("/runlet/x"));
         assert_eq!(cgroup_path(Some("a/b"), "x").unwrap(), Path::new("/a/b"));
-        assert_eq!(cgroup_path(Some("/a//./b/"), "x").unwrap(), Path::new("/a/b"));
+        assert_eq!(
+            cgroup_path(Some("/a//./b/"), "x").unwrap(),
+            Path::new("/a/b")
+        );
         assert!(cgroup_path(Some("/a/../../etc"), "x").is_err());
         assert!(cgroup_path(Some("/"), "x").is_err());
     }

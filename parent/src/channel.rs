@@ -26,11 +26,16 @@ pub struct Channel {
 
 impl Channel {
     pub fn new(fd: OwnedFd, peer: &'static str) -> Channel {
-        Channel { sock: UnixStream::from(fd), peer }
+        Channel {
+            sock: UnixStream::from(fd),
+            peer,
+        }
     }
 
     pub fn send(&mut self, frame: &[u8]) -> Result<()> {
-        self.sock.write_all(frame).map_err(|e| Error::sys(&format!("send to {}", self.peer), e))
+        self.sock
+            .write_all(frame)
+            .map_err(|e| Error::sys(&format!("send to {}", self.peer), e))
     }
 
     pub fn send_empty(&mut self, kind: FrameKind) -> Result<()> {
@@ -44,7 +49,8 @@ impl Channel {
         if !self.read_exact(&mut head, deadline, true)? {
             return Ok(Incoming::Eof);
         }
-        let (kind, len) = parse_header(&head).map_err(|e| Error::msg(format!("{}: {e}", self.peer)))?;
+        let (kind, len) =
+            parse_header(&head).map_err(|e| Error::msg(format!("{}: {e}", self.peer)))?;
         let mut body = vec![0u8; len];
         self.read_exact(&mut body, deadline, false)?;
         Ok(Incoming::Frame(kind, body))
@@ -62,7 +68,11 @@ impl Channel {
                 want.name(),
                 k.name()
             ))),
-            Incoming::Eof => Err(Error::msg(format!("{} exited before {}", self.peer, want.name()))),
+            Incoming::Eof => Err(Error::msg(format!(
+                "{} exited before {}",
+                self.peer,
+                want.name()
+            ))),
         }
     }
 
@@ -72,9 +82,15 @@ impl Channel {
         while got < buf.len() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Error::msg(format!("{} sent nothing for too long (deadline passed)", self.peer)));
+                return Err(Error::msg(format!(
+                    "{} sent nothing for too long (deadline passed)",
+                    self.peer
+                )));
             }
-            let ts = Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+            let ts = Timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: left.subsec_nanos() as i64,
+            };
             let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
             match poll(&mut fds, Some(&ts)) {
                 Ok(0) | Err(rustix::io::Errno::INTR) => continue,
@@ -102,7 +118,9 @@ impl Channel {
 /// "mount proc on /proc: Operation not permitted" from a helper's `Error` frame.
 pub fn helper_error(body: &[u8]) -> Error {
     match ErrorReport::decode(body) {
-        Ok(r) if r.errno != 0 => Error::msg(format!("{}: {}", r.message, errno_text(r.errno as i32))),
+        Ok(r) if r.errno != 0 => {
+            Error::msg(format!("{}: {}", r.message, errno_text(r.errno as i32)))
+        }
         Ok(r) => Error::msg(r.message.to_string()),
         Err(e) => Error::msg(format!("malformed Error frame: {e}")),
     }
@@ -111,7 +129,7 @@ pub fn helper_error(body: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wire::{SliceSink, Sink};
+    use wire::{Sink, SliceSink};
 
     fn pair() -> (Channel, UnixStream) {
         let (a, b) = UnixStream::pair().unwrap();
@@ -122,23 +140,32 @@ mod tests {
     fn error_frames_become_messages() {
         let (mut c, mut peer) = pair();
         let mut buf = [0u8; 128];
-        let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"exec /nope"], 2).unwrap().written();
+        let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"exec /nope"], 2)
+            .unwrap()
+            .written();
         peer.write_all(&buf[..n]).unwrap();
-        let e = c.expect(FrameKind::Ready, Duration::from_secs(1)).err().unwrap();
+        let e = c
+            .expect(FrameKind::Ready, Duration::from_secs(1))
+            .err()
+            .unwrap();
         assert_eq!(e.to_string(), "exec /nope: No such file or directory");
     }
 
     #[test]
     fn cut_frames_eof_and_deadlines() {
         let (mut c, mut peer) = pair();
-        peer.write_all(&[9, 0, 0, 0, FrameKind::Bootstrap as u8, 1, 2]).unwrap();
+        peer.write_all(&[9, 0, 0, 0, FrameKind::Bootstrap as u8, 1, 2])
+            .unwrap();
         drop(peer);
         let e = c.recv(Duration::from_secs(1)).err().unwrap();
         assert!(e.to_string().contains("frame cut short"), "{e}");
 
         let (mut c, peer) = pair();
         drop(peer);
-        let e = c.expect(FrameKind::Ready, Duration::from_secs(1)).err().unwrap();
+        let e = c
+            .expect(FrameKind::Ready, Duration::from_secs(1))
+            .err()
+            .unwrap();
         assert_eq!(e.to_string(), "test-helper exited before Ready");
 
         let (mut c, _peer) = pair();

@@ -35,7 +35,11 @@ pub struct Global {
 
 #[derive(Debug)]
 pub enum Command {
-    Run { bundle: PathBuf, pid_file: Option<PathBuf>, id: String },
+    Run {
+        bundle: PathBuf,
+        pid_file: Option<PathBuf>,
+        id: String,
+    },
     Version,
     Help,
 }
@@ -55,7 +59,9 @@ impl Args {
 
     /// The value of option `name` (given as `--name=v` in `inline`, or the next arg).
     fn value(&mut self, name: &str, inline: Option<String>) -> Result<String> {
-        inline.or_else(|| self.next()).ok_or_else(|| Error::msg(format!("option {name} needs a value")))
+        inline
+            .or_else(|| self.next())
+            .ok_or_else(|| Error::msg(format!("option {name} needs a value")))
     }
 }
 
@@ -67,10 +73,20 @@ fn split(arg: &str) -> (String, Option<String>) {
 }
 
 pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
-    let mut a = Args { items: argv, pos: 1 };
-    let mut g = Global { root: PathBuf::from(DEFAULT_ROOT), log: None, log_format: LogFormat::Text, debug: false };
+    let mut a = Args {
+        items: argv,
+        pos: 1,
+    };
+    let mut g = Global {
+        root: PathBuf::from(DEFAULT_ROOT),
+        log: None,
+        log_format: LogFormat::Text,
+        debug: false,
+    };
     let cmd = loop {
-        let Some(arg) = a.next() else { return Ok((g, Command::Help)) };
+        let Some(arg) = a.next() else {
+            return Ok((g, Command::Help));
+        };
         let (name, inline) = split(&arg);
         match name.as_str() {
             "--root" => g.root = PathBuf::from(a.value("--root", inline)?),
@@ -79,26 +95,40 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
                 g.log_format = match a.value("--log-format", inline)?.as_str() {
                     "text" => LogFormat::Text,
                     "json" => LogFormat::Json,
-                    f => return Err(Error::msg(format!("--log-format {f:?}: expected text or json"))),
+                    f => {
+                        return Err(Error::msg(format!(
+                            "--log-format {f:?}: expected text or json"
+                        )))
+                    }
                 }
             }
             "--debug" => g.debug = true,
             "--systemd-cgroup" => {
-                return Err(Error::msg("--systemd-cgroup is not supported yet (runlet manages cgroupfs itself)"))
+                return Err(Error::msg(
+                    "--systemd-cgroup is not supported yet (runlet manages cgroupfs itself)",
+                ))
             }
             "--version" | "-v" | "version" => return Ok((g, Command::Version)),
             "--help" | "-h" | "help" => return Ok((g, Command::Help)),
-            s if s.starts_with('-') => return Err(Error::msg(format!("unknown global option {s}"))),
+            s if s.starts_with('-') => {
+                return Err(Error::msg(format!("unknown global option {s}")))
+            }
             _ => break arg,
         }
     };
     let command = match cmd.as_str() {
         "run" => parse_run(&mut a)?,
-        "create" | "start" | "state" | "kill" | "delete" | "list" | "ps" | "spec" | "features" | "exec"
-        | "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
-            return Err(Error::msg(format!("command {cmd:?} is not implemented yet")))
+        "create" | "start" | "state" | "kill" | "delete" | "list" | "ps" | "spec" | "features"
+        | "exec" | "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
+            return Err(Error::msg(format!(
+                "command {cmd:?} is not implemented yet"
+            )))
         }
-        c => return Err(Error::msg(format!("unknown command {c:?} (see runlet --help)"))),
+        c => {
+            return Err(Error::msg(format!(
+                "unknown command {c:?} (see runlet --help)"
+            )))
+        }
     };
     Ok((g, command))
 }
@@ -117,13 +147,19 @@ fn parse_run(a: &mut Args) -> Result<Command> {
             "--console-socket" => return Err(Error::msg("--console-socket is not supported yet")),
             "--no-pivot" => return Err(Error::msg("--no-pivot is not supported yet")),
             "--preserve-fds" => return Err(Error::msg("--preserve-fds is not supported yet")),
-            s if s.starts_with('-') && s.len() > 1 => return Err(Error::msg(format!("run: unknown option {s}"))),
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(Error::msg(format!("run: unknown option {s}")))
+            }
             _ if id.is_none() => id = Some(arg),
             _ => return Err(Error::msg(format!("run: unexpected argument {arg:?}"))),
         }
     }
     let id = id.ok_or_else(|| Error::msg("run: missing container ID"))?;
-    Ok(Command::Run { bundle, pid_file, id })
+    Ok(Command::Run {
+        bundle,
+        pid_file,
+        id,
+    })
 }
 
 #[cfg(test)]
@@ -131,17 +167,39 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Result<(Global, Command)> {
-        parse(std::iter::once("runlet").chain(args.iter().copied()).map(String::from).collect())
+        parse(
+            std::iter::once("runlet")
+                .chain(args.iter().copied())
+                .map(String::from)
+                .collect(),
+        )
     }
 
     #[test]
     fn run_with_globals() {
-        let (g, c) = p(&["--root=/tmp/r", "--log-format", "json", "run", "-b", "/b", "--pid-file=/p", "x"]).unwrap();
+        let (g, c) = p(&[
+            "--root=/tmp/r",
+            "--log-format",
+            "json",
+            "run",
+            "-b",
+            "/b",
+            "--pid-file=/p",
+            "x",
+        ])
+        .unwrap();
         assert_eq!(g.root, PathBuf::from("/tmp/r"));
         assert_eq!(g.log_format, LogFormat::Json);
         match c {
-            Command::Run { bundle, pid_file, id } => {
-                assert_eq!((bundle, pid_file, id.as_str()), (PathBuf::from("/b"), Some(PathBuf::from("/p")), "x"));
+            Command::Run {
+                bundle,
+                pid_file,
+                id,
+            } => {
+                assert_eq!(
+                    (bundle, pid_file, id.as_str()),
+                    (PathBuf::from("/b"), Some(PathBuf::from("/p")), "x")
+                );
             }
             _ => panic!("not run"),
         }
@@ -149,9 +207,25 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert!(p(&["run"]).err().unwrap().to_string().contains("missing container ID"));
-        assert!(p(&["--root"]).err().unwrap().to_string().contains("--root needs a value"));
-        assert!(p(&["frobnicate"]).err().unwrap().to_string().contains("unknown command"));
-        assert!(p(&["run", "--bogus", "x"]).err().unwrap().to_string().contains("unknown option --bogus"));
+        assert!(p(&["run"])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("missing container ID"));
+        assert!(p(&["--root"])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("--root needs a value"));
+        assert!(p(&["frobnicate"])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("unknown command"));
+        assert!(p(&["run", "--bogus", "x"])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("unknown option --bogus"));
     }
 }

@@ -16,7 +16,11 @@ impl Error {
 
     /// "`op` `path`: `strerror`", e.g. "mkdir /run/runlet/x: Permission denied".
     pub fn io(op: &str, path: impl AsRef<Path>, e: io::Error) -> Self {
-        Error(format!("{op} {}: {}", path.as_ref().display(), strerror(&e)))
+        Error(format!(
+            "{op} {}: {}",
+            path.as_ref().display(),
+            strerror(&e)
+        ))
     }
 
     /// "`what`: `strerror`" for a call without a path.

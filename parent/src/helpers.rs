@@ -61,7 +61,8 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     let fd = memfd_create(h.name(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
         .map_err(|e| Error::sys("memfd_create", e))?;
     let mut f = File::from(fd);
-    f.write_all(bytes).map_err(|e| Error::sys("write helper memfd", e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::sys("write helper memfd", e))?;
     let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
     fcntl_add_seals(&f, seals).map_err(|e| Error::sys("seal helper memfd", e))?;
     Ok(f.into())

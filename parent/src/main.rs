@@ -31,9 +31,16 @@ fn main() {
             println!("runlet version {}\nspec: 1.2.0", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Run { bundle, pid_file, id } => {
-            run::run(&run::RunOptions { root: global.root.clone(), bundle, id, pid_file })
-        }
+        Command::Run {
+            bundle,
+            pid_file,
+            id,
+        } => run::run(&run::RunOptions {
+            root: global.root.clone(),
+            bundle,
+            id,
+            pid_file,
+        }),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -44,13 +51,25 @@ fn main() {
 /// One line on stderr (and in the log file, as runc writes it), then exit 1.
 fn fail(global: Option<&Global>, e: &Error) -> ! {
     eprintln!("runlet: {e}");
-    if let Some(Global { log: Some(path), log_format, .. }) = global {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Some(Global {
+        log: Some(path),
+        log_format,
+        ..
+    }) = global
+    {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let line = match log_format {
                 LogFormat::Text => format!("level=error msg={:?}\n", e.as_str()),
                 LogFormat::Json => {
                     let mut m = miniserde::json::Object::new();
-                    m.insert("level".into(), miniserde::json::Value::String("error".into()));
+                    m.insert(
+                        "level".into(),
+                        miniserde::json::Value::String("error".into()),
+                    );
                     m.insert("msg".into(), miniserde::json::Value::String(e.to_string()));
                     format!("{}\n", miniserde::json::to_string(&m))
                 }

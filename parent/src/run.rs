@@ -44,11 +44,17 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let cfg = Config::load(&o.bundle)?;
     let mut state = StateDir::create(&o.root, &o.id)?;
     let layout = Layout::detect()?;
-    let mut cgroups = CgroupManager::create(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?)?;
+    let mut cgroups =
+        CgroupManager::create(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?)?;
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
-    let (ours, theirs) = socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
-        .map_err(|e| Error::sys("socketpair", e))?;
+    let (ours, theirs) = socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::sys("socketpair", e))?;
     let (join, join_pid) = open_namespaces(&cfg)?;
 
     // Orphans of a container that shares our PID namespace come to us, to be reaped.
@@ -64,7 +70,9 @@ pub fn run(o: &RunOptions) -> Result<i32> {
         cgroup: cgroups.v2_dir_fd()?,
         helper: helpers::memfd(Helper::Init)?,
         sync: theirs,
-        fifo: fifo.try_clone().map_err(|e| Error::sys("dup exec fifo", e))?,
+        fifo: fifo
+            .try_clone()
+            .map_err(|e| Error::sys("dup exec fifo", e))?,
         sigmask,
     })?;
     let mut chan = Channel::new(ours, "runlet-init");
@@ -87,13 +95,21 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let start_time = proc_start_time(init.pid)?;
     let cg_paths = cgroups.paths();
     let stdio = stdio_targets(init.pid);
-    state.write(&Record { cgroup_paths: &cg_paths, stdio: &stdio, ..record("creating", start_time) })?;
+    state.write(&Record {
+        cgroup_paths: &cg_paths,
+        stdio: &stdio,
+        ..record("creating", start_time)
+    })?;
 
     step(&mut chan, &mut init, FrameKind::Prestart)?;
     // prestart and createRuntime hooks run here (the hooks issue).
     chan.send_empty(FrameKind::Resume)?;
     step(&mut chan, &mut init, FrameKind::Ready)?;
-    state.write(&Record { cgroup_paths: &cg_paths, stdio: &stdio, ..record("created", start_time) })?;
+    state.write(&Record {
+        cgroup_paths: &cg_paths,
+        stdio: &stdio,
+        ..record("created", start_time)
+    })?;
     if let Some(p) = &o.pid_file {
         write_pid_file(p, init.pid)?;
     }
@@ -103,10 +119,19 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     match chan.recv(STEP_TIMEOUT).map_err(|e| explain(e, &mut init))? {
         Incoming::Eof => {}
         Incoming::Frame(FrameKind::Error, body) => return Err(helper_error(&body)),
-        Incoming::Frame(k, _) => return Err(Error::msg(format!("runlet-init: unexpected {} frame", k.name()))),
+        Incoming::Frame(k, _) => {
+            return Err(Error::msg(format!(
+                "runlet-init: unexpected {} frame",
+                k.name()
+            )))
+        }
     }
     drop(chan);
-    state.write(&Record { cgroup_paths: &cg_paths, stdio: &stdio, ..record("running", start_time) })?;
+    state.write(&Record {
+        cgroup_paths: &cg_paths,
+        stdio: &stdio,
+        ..record("running", start_time)
+    })?;
 
     let exit = wait_forwarding(&mut init, &sigfd)?;
     cgroups.destroy()?;
@@ -117,12 +142,16 @@ pub fn run(o: &RunOptions) -> Result<i32> {
 
 /// Waits for a frame; if the init died instead, says how.
 fn step(chan: &mut Channel, init: &mut Init, want: FrameKind) -> Result<()> {
-    chan.expect(want, STEP_TIMEOUT).map(|_| ()).map_err(|e| explain(e, init))
+    chan.expect(want, STEP_TIMEOUT)
+        .map(|_| ())
+        .map_err(|e| explain(e, init))
 }
 
 fn explain(e: Error, init: &mut Init) -> Error {
     match init.wait(true) {
-        Ok(Some(Exit::Code(HELPER_PANIC))) => e.context("runlet-init crashed (a bug: exit status 126)"),
+        Ok(Some(Exit::Code(HELPER_PANIC))) => {
+            e.context("runlet-init crashed (a bug: exit status 126)")
+        }
         Ok(Some(Exit::Signal(s))) => Error::msg(format!("{e} (runlet-init killed by signal {s})")),
         Ok(Some(Exit::Code(c))) if e.as_str().contains("exited before") => {
             Error::msg(format!("{e} (exit status {c})"))
@@ -149,8 +178,13 @@ fn open_namespaces(cfg: &Config) -> Result<Joins> {
     let mut pid = None;
     for ns in &cfg.namespaces {
         let Some(path) = &ns.path else { continue };
-        let fd = open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| Error::io(&format!("open {} namespace", ns.kind.proc_name()), path, e.into()))?;
+        let fd = open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+            Error::io(
+                &format!("open {} namespace", ns.kind.proc_name()),
+                path,
+                e.into(),
+            )
+        })?;
         let t = match ns.kind {
             NsKind::Pid => {
                 pid = Some(fd);
@@ -203,7 +237,10 @@ fn write_pid_file(p: &Path, pid: i32) -> Result<()> {
 /// Waits for the init to exit, passing on the signals runlet receives.
 fn wait_forwarding(init: &mut Init, sigfd: &OwnedFd) -> Result<Exit> {
     loop {
-        let mut fds = [PollFd::new(&init.pidfd, PollFlags::IN), PollFd::new(sigfd, PollFlags::IN)];
+        let mut fds = [
+            PollFd::new(&init.pidfd, PollFlags::IN),
+            PollFd::new(sigfd, PollFlags::IN),
+        ];
         match poll(&mut fds, None) {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(Error::sys("poll", e)),

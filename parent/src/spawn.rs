@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use rustix::io::fcntl_dupfd_cloexec;
 use rustix::process::{waitid, Signal, WaitId, WaitIdOptions};
 use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
-use wire::{ErrorReport, SliceSink, Sink};
+use wire::{ErrorReport, Sink, SliceSink};
 
 use crate::error::{Error, Result};
 use crate::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
@@ -63,7 +63,8 @@ impl Exit {
 
 impl Init {
     pub fn signal(&self, sig: i32) -> Result<()> {
-        sys::pidfd_send_signal(self.pidfd.as_fd(), sig).map_err(|e| Error::sys(&format!("signal init {}", self.pid), e))
+        sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
+            .map_err(|e| Error::sys(&format!("signal init {}", self.pid), e))
     }
 
     /// Waits for the init to exit (or returns at once with `nohang` if it has not).
@@ -115,7 +116,8 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
         .join
         .iter()
         .map(|(fd, t, p)| {
-            let fd = fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))?;
+            let fd =
+                fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))?;
             Ok((fd, *t, format!("setns {}", p.display())))
         })
         .collect::<Result<_>>()?;
@@ -123,8 +125,12 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
     // Joining a PID namespace applies to children: set it for the clone, then go back.
     let own_pid_ns = match &req.join_pid {
         Some(target) => {
-            let own = rustix::fs::open("/proc/self/ns/pid", rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())
-                .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
+            let own = rustix::fs::open(
+                "/proc/self/ns/pid",
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
             move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::ProcessID))
                 .map_err(|e| Error::sys("setns to linux.namespaces pid path", e))?;
             Some(own)
@@ -132,7 +138,12 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
         None => None,
     };
 
-    let fds = ChildFds { sync: &sync, fifo: &fifo, helper: &helper, join: &join };
+    let fds = ChildFds {
+        sync: &sync,
+        fifo: &fifo,
+        helper: &helper,
+        join: &join,
+    };
     let result = clone_child(req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
 
     if let Some(own) = own_pid_ns {
@@ -150,7 +161,12 @@ struct ChildFds<'a> {
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
 }
 
-fn clone_child(ns_flags: u64, cgroup: Option<&OwnedFd>, sigmask: &SigSet, fds: &ChildFds<'_>) -> Result<Init> {
+fn clone_child(
+    ns_flags: u64,
+    cgroup: Option<&OwnedFd>,
+    sigmask: &SigSet,
+    fds: &ChildFds<'_>,
+) -> Result<Init> {
     let argv: [*const c_char; 2] = [c"runlet-init".as_ptr(), std::ptr::null()];
     let envp: [*const c_char; 1] = [std::ptr::null()];
     let mut pidfd: RawFd = -1;
@@ -169,7 +185,12 @@ fn clone_child(ns_flags: u64, cgroup: Option<&OwnedFd>, sigmask: &SigSet, fds: &
     // SAFETY: runlet is single-threaded here; the child branch below only makes
     // async-signal-safe syscalls on memory prepared before the clone, then execs or exits.
     let mut r = unsafe { sys::clone3(&mut args) };
-    if in_v2 && matches!(r.as_ref().map_err(|e| e.raw_os_error()), Err(Some(16 | 95 | 22))) {
+    if in_v2
+        && matches!(
+            r.as_ref().map_err(|e| e.raw_os_error()),
+            Err(Some(16 | 95 | 22))
+        )
+    {
         // EBUSY/EOPNOTSUPP/EINVAL: the kernel would not place the child at birth (e.g.
         // a threaded or domain-invalid cgroup); clone plainly and place it by pid.
         args.flags &= !CLONE_INTO_CGROUP;
@@ -183,9 +204,17 @@ fn clone_child(ns_flags: u64, cgroup: Option<&OwnedFd>, sigmask: &SigSet, fds: &
         Ok(pid) => {
             // SAFETY: clone3 wrote a new pidfd that nothing else owns.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-            Ok(Init { pid, pidfd, in_v2_cgroup: in_v2, reaped: false })
+            Ok(Init {
+                pid,
+                pidfd,
+                in_v2_cgroup: in_v2,
+                reaped: false,
+            })
         }
-        Err(e) => Err(Error::sys("clone3 (creating the container's namespaces)", e)),
+        Err(e) => Err(Error::sys(
+            "clone3 (creating the container's namespaces)",
+            e,
+        )),
     }
 }
 
@@ -194,11 +223,23 @@ const fn libc_sigchld() -> u64 {
 }
 
 /// The child between clone3 and exec. Never returns.
-fn child(sigmask: &SigSet, fds: &ChildFds<'_>, argv: &[*const c_char; 2], envp: &[*const c_char; 1]) -> ! {
-    let ChildFds { sync, fifo, helper, join } = *fds;
+fn child(
+    sigmask: &SigSet,
+    fds: &ChildFds<'_>,
+    argv: &[*const c_char; 2],
+    envp: &[*const c_char; 1],
+) -> ! {
+    let ChildFds {
+        sync,
+        fifo,
+        helper,
+        join,
+    } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
-        if let Ok(s) = ErrorReport::encode(SliceSink::new(&mut buf), &[what.as_bytes()], errno as u32) {
+        if let Ok(s) =
+            ErrorReport::encode(SliceSink::new(&mut buf), &[what.as_bytes()], errno as u32)
+        {
             let n = s.written();
             let _ = rustix::io::write(sync, &buf[..n]);
         }

@@ -20,7 +20,9 @@ const STATE_FILE: &str = "state.json";
 /// `[A-Za-z0-9][A-Za-z0-9_.-]*`, at most 1024 bytes: no '/', no "..", no leading dot.
 pub fn check_id(id: &str) -> Result<()> {
     let ok_first = id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
-    let ok_rest = id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    let ok_rest = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if !ok_first || !ok_rest || id.len() > 1024 {
         return Err(Error::msg(format!(
             "invalid container id {id:?}: it must match [A-Za-z0-9][A-Za-z0-9_.-]* (at most 1024 bytes)"
@@ -61,9 +63,10 @@ impl StateDir {
         let dir = root.join(id);
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => Ok(StateDir { dir, keep: false }),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(Error::msg(format!("container {id} already exists (state in {})", dir.display())))
-            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::msg(format!(
+                "container {id} already exists (state in {})",
+                dir.display()
+            ))),
             Err(e) => Err(Error::io("mkdir", &dir, e)),
         }
     }
@@ -72,8 +75,10 @@ impl StateDir {
     /// `start` (or `run`) writes one byte. Read-write so neither side's open blocks.
     pub fn exec_fifo(&self) -> Result<OwnedFd> {
         let p = self.dir.join(EXEC_FIFO);
-        mkfifoat(CWD, &p, Mode::from_raw_mode(0o600)).map_err(|e| Error::io("mkfifo", &p, e.into()))?;
-        open(&p, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty()).map_err(|e| Error::io("open", &p, e.into()))
+        mkfifoat(CWD, &p, Mode::from_raw_mode(0o600))
+            .map_err(|e| Error::io("mkfifo", &p, e.into()))?;
+        open(&p, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| Error::io("open", &p, e.into()))
     }
 
     /// Writes state.json atomically (a temporary file renamed over it).
@@ -127,11 +132,19 @@ fn render(r: &Record<'_>) -> String {
         ann.insert(k.clone(), s(v));
     }
     m.insert("annotations".into(), Value::Object(ann));
-    m.insert("runletStartTime".into(), Value::Number(json::Number::U64(r.start_time)));
+    m.insert(
+        "runletStartTime".into(),
+        Value::Number(json::Number::U64(r.start_time)),
+    );
     let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
     m.insert(
         "runletCgroupPaths".into(),
-        list(r.cgroup_paths.iter().map(|p| p.to_string_lossy().into_owned()).collect()),
+        list(
+            r.cgroup_paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+        ),
     );
     m.insert("runletStdio".into(), list(r.stdio.to_vec()));
     json::to_string(&Value::Object(m))
@@ -143,7 +156,9 @@ mod tests {
 
     #[test]
     fn ids_cannot_escape_the_root() {
-        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "-x", "a b", "a\0b", "é"] {
+        for bad in [
+            "", ".", "..", "../x", "a/b", ".hidden", "-x", "a b", "a\0b", "é",
+        ] {
             assert!(check_id(bad).is_err(), "{bad:?} accepted");
         }
         for good in ["a", "web-1", "A.b_c-9", "0"] {
@@ -173,7 +188,10 @@ mod tests {
         };
         a.write(&rec).unwrap();
         let text = fs::read_to_string(a.dir.join(STATE_FILE)).unwrap();
-        assert!(text.contains(r#""status":"created""#) && text.contains(r#""pid":42"#), "{text}");
+        assert!(
+            text.contains(r#""status":"created""#) && text.contains(r#""pid":42"#),
+            "{text}"
+        );
         let dir = a.dir.clone();
         drop(a);
         assert!(!dir.exists());

@@ -73,8 +73,16 @@ pub fn signal_fd(sigs: &[c_int]) -> io::Result<std::os::fd::OwnedFd> {
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: c_int) -> io::Result<()> {
     let nr = linux_raw_sys::general::__NR_pidfd_send_signal as c_long;
     // SAFETY: integer arguments only; a NULL siginfo is allowed.
-    check(unsafe { syscall(nr, pidfd.as_raw_fd() as c_long, sig as c_long, 0 as c_long, 0 as c_long) })
-        .map(|_| ())
+    check(unsafe {
+        syscall(
+            nr,
+            pidfd.as_raw_fd() as c_long,
+            sig as c_long,
+            0 as c_long,
+            0 as c_long,
+        )
+    })
+    .map(|_| ())
 }
 
 /// `struct clone_args` (linux/sched.h), version 2 (88 bytes, with `cgroup`).
@@ -108,7 +116,11 @@ pub unsafe fn clone3(args: &mut CloneArgs) -> io::Result<i32> {
     // SAFETY: `args` is a valid clone_args of the size passed; without CLONE_VM the
     // child runs on a copy of this stack, like fork.
     let r = check(unsafe {
-        syscall(nr, args as *mut CloneArgs as *mut c_void, std::mem::size_of::<CloneArgs>() as c_long)
+        syscall(
+            nr,
+            args as *mut CloneArgs as *mut c_void,
+            std::mem::size_of::<CloneArgs>() as c_long,
+        )
     })?;
     Ok(r as i32)
 }
@@ -124,7 +136,11 @@ pub fn dup_to(old: RawFd, new: RawFd) -> io::Result<()> {
 ///
 /// # Safety
 /// `argv`/`envp` must be NULL-terminated arrays of valid C strings.
-pub unsafe fn execveat_fd(fd: RawFd, argv: *const *const c_char, envp: *const *const c_char) -> io::Error {
+pub unsafe fn execveat_fd(
+    fd: RawFd,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> io::Error {
     const AT_EMPTY_PATH: c_long = 0x1000;
     let nr = linux_raw_sys::general::__NR_execveat as c_long;
     let empty: &CStr = c"";

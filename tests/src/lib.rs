@@ -1,1 +1,14 @@
+//! Test support for runlet: the OCI config model and bundle writer (also used by
+//! the `mkbundle` tool), the parser of the probe's report, and the harness that
+//! runs real containers with a deadline and checks that nothing leaked.
+//! std only. See docs/testing.md.
 
+pub mod bundle;
+pub mod harness;
+pub mod report;
+pub mod spec;
+pub mod sys;
+
+pub use harness::{Fixture, Outcome, Running};
+pub use report::{MountFact, Report};
+pub use spec::{Capabilities, Mount, Namespace, Rlimit, Spec};

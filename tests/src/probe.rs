@@ -69,8 +69,22 @@ const PR_GET_DUMPABLE: c_int = 3;
 const SIG_BLOCK: c_int = 0;
 
 const RLIMITS: [&str; 16] = [
-    "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
-    "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+    "CPU",
+    "FSIZE",
+    "DATA",
+    "STACK",
+    "CORE",
+    "RSS",
+    "NPROC",
+    "NOFILE",
+    "MEMLOCK",
+    "AS",
+    "LOCKS",
+    "SIGPENDING",
+    "MSGQUEUE",
+    "NICE",
+    "RTPRIO",
+    "RTTIME",
 ];
 
 const NAMESPACES: [&str; 8] = ["pid", "net", "ipc", "uts", "mnt", "cgroup", "user", "time"];
@@ -78,7 +92,11 @@ const NAMESPACES: [&str; 8] = ["pid", "net", "ipc", "uts", "mnt", "cgroup", "use
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or("report");
-    let rest = if args.is_empty() { &args[..] } else { &args[1..] };
+    let rest = if args.is_empty() {
+        &args[..]
+    } else {
+        &args[1..]
+    };
     let code = match mode {
         "report" => report(rest),
         "exit" => rest.first().and_then(|s| s.parse().ok()).unwrap_or(0),
@@ -153,16 +171,27 @@ fn report(opts: &[String]) -> i32 {
     // SAFETY: the buffer holds 256 entries.
     let n = unsafe { getgroups(256, groups.as_mut_ptr()) };
     if n < 0 {
-        let _ = writeln!(o, "error=getgroups {}", errname(&io::Error::last_os_error()));
+        let _ = writeln!(
+            o,
+            "error=getgroups {}",
+            errname(&io::Error::last_os_error())
+        );
     }
-    let list: Vec<String> = groups[..n.max(0) as usize].iter().map(u32::to_string).collect();
+    let list: Vec<String> = groups[..n.max(0) as usize]
+        .iter()
+        .map(u32::to_string)
+        .collect();
     // One line with the whole list (possibly empty), so "no groups" is a fact too.
     let _ = writeln!(o, "groups={}", list.join(","));
     let mut host = [0u8; 256];
     // SAFETY: the buffer is 256 bytes and we pass its length minus the NUL.
     if unsafe { gethostname(host.as_mut_ptr().cast(), 255) } == 0 {
         let end = host.iter().position(|&b| b == 0).unwrap_or(host.len());
-        let _ = writeln!(o, "hostname={}", esc(&String::from_utf8_lossy(&host[..end])));
+        let _ = writeln!(
+            o,
+            "hostname={}",
+            esc(&String::from_utf8_lossy(&host[..end]))
+        );
     }
     match std::env::current_dir() {
         Ok(d) => {
@@ -173,7 +202,12 @@ fn report(opts: &[String]) -> i32 {
         }
     }
     for (k, v) in std::env::vars_os() {
-        let _ = writeln!(o, "env={}={}", esc(&k.to_string_lossy()), esc(&v.to_string_lossy()));
+        let _ = writeln!(
+            o,
+            "env={}={}",
+            esc(&k.to_string_lossy()),
+            esc(&v.to_string_lossy())
+        );
     }
     // SAFETY: umask only swaps a process attribute; we restore it at once.
     let mask = unsafe {
@@ -188,8 +222,20 @@ fn report(opts: &[String]) -> i32 {
     // SAFETY: PR_GET_NO_NEW_PRIVS and PR_GET_DUMPABLE take no further argument.
     let (nnp, dumpable) = unsafe {
         (
-            prctl(PR_GET_NO_NEW_PRIVS, 0 as c_long, 0 as c_long, 0 as c_long, 0 as c_long),
-            prctl(PR_GET_DUMPABLE, 0 as c_long, 0 as c_long, 0 as c_long, 0 as c_long),
+            prctl(
+                PR_GET_NO_NEW_PRIVS,
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+            ),
+            prctl(
+                PR_GET_DUMPABLE,
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+            ),
         )
     };
     let _ = writeln!(o, "no_new_privs={nnp}\ndumpable={dumpable}");
@@ -211,7 +257,13 @@ fn report(opts: &[String]) -> i32 {
         let mut r = Rlimit { cur: 0, max: 0 };
         // SAFETY: r is a valid struct rlimit.
         if unsafe { getrlimit(i as c_int, &mut r) } == 0 {
-            let f = |v: u64| if v == u64::MAX { "unlimited".to_string() } else { v.to_string() };
+            let f = |v: u64| {
+                if v == u64::MAX {
+                    "unlimited".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
             let _ = writeln!(o, "rlimit={name} {} {}", f(r.cur), f(r.max));
         }
     }
@@ -314,7 +366,11 @@ fn mount_fact(line: &str) -> Option<String> {
     if l.len() < 6 || r.len() < 3 {
         return None;
     }
-    let prop = if l.len() > 6 { l[6..].join(",") } else { "-".to_string() };
+    let prop = if l.len() > 6 {
+        l[6..].join(",")
+    } else {
+        "-".to_string()
+    };
     Some(format!("{} {} {} {} {}", l[4], r[0], l[5], r[2], prop))
 }
 
@@ -372,7 +428,12 @@ fn ask_read(p: &str) -> String {
 
 /// Open for writing (creating it if missing, never truncating): `ok` or `err <ERRNO>`.
 fn ask_write(p: &str) -> String {
-    match fs::OpenOptions::new().write(true).create(true).truncate(false).open(p) {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(p)
+    {
         Ok(_) => "ok".to_string(),
         Err(e) => format!("err {}", errname(&e)),
     }
@@ -394,7 +455,9 @@ fn ask_stat(p: &str) -> String {
     };
     let ft = m.file_type();
     let kind = if ft.is_symlink() {
-        let t = fs::read_link(p).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+        let t = fs::read_link(p)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
         return format!("link {}", esc(&t));
     } else if ft.is_dir() {
         "dir"
@@ -412,7 +475,12 @@ fn ask_stat(p: &str) -> String {
     let rdev = m.rdev();
     let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & 0xffff_f000);
     let minor = (rdev & 0xff) | ((rdev >> 12) & 0xffff_ff00);
-    format!("{kind} {:04o} {} {} {major}:{minor}", m.mode() & 0o7777, m.uid(), m.gid())
+    format!(
+        "{kind} {:04o} {} {} {major}:{minor}",
+        m.mode() & 0o7777,
+        m.uid(),
+        m.gid()
+    )
 }
 
 /// `ok <content>` (escaped, at most 4 KiB) or `err <ERRNO>`.
@@ -432,8 +500,10 @@ fn ask_cat(p: &str) -> String {
 fn ask_ls(p: &str) -> String {
     match fs::read_dir(p) {
         Ok(rd) => {
-            let mut v: Vec<String> =
-                rd.flatten().map(|e| String::from_utf8_lossy(e.file_name().as_bytes()).into_owned()).collect();
+            let mut v: Vec<String> = rd
+                .flatten()
+                .map(|e| String::from_utf8_lossy(e.file_name().as_bytes()).into_owned())
+                .collect();
             v.sort();
             format!("ok {}", v.join(","))
         }
@@ -473,7 +543,10 @@ fn kill_self(rest: &[String]) -> i32 {
     // SAFETY: kill has no memory effects.
     unsafe { kill(std::process::id() as c_int, sig) };
     std::thread::sleep(std::time::Duration::from_secs(1));
-    eprintln!("probe: still alive 1 s after signal {sig} to myself (pid {})", std::process::id());
+    eprintln!(
+        "probe: still alive 1 s after signal {sig} to myself (pid {})",
+        std::process::id()
+    );
     99
 }
 

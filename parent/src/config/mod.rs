@@ -6,11 +6,29 @@
 //! - `Config::load(bundle)`: parse + validate; one clear error naming the field.
 //! - `Config` public fields below.
 //! - `Config::bootstrap(&self, cgroup_mounts)`: the whole encoded `Bootstrap` frame.
+//!
+//! docs/config.md lists what is supported, refused and ignored.
+
+mod bootstrap;
+mod caps;
+mod devices;
+mod diagnose;
+mod mounts;
+mod namespaces;
+mod paths;
+mod process;
+mod rlimits;
+mod spec;
+mod syntax;
+mod sysctl;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use linux_raw_sys::general as g;
+
+use crate::error::{Error, Result};
 
 /// A namespace of `linux.namespaces`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +44,25 @@ pub enum NsKind {
 impl NsKind {
     /// The CLONE_NEW* flag.
     pub fn clone_flag(self) -> u64 {
-        todo!()
+        (match self {
+            NsKind::Pid => g::CLONE_NEWPID,
+            NsKind::Mount => g::CLONE_NEWNS,
+            NsKind::Ipc => g::CLONE_NEWIPC,
+            NsKind::Uts => g::CLONE_NEWUTS,
+            NsKind::Network => g::CLONE_NEWNET,
+            NsKind::Cgroup => g::CLONE_NEWCGROUP,
+        }) as u64
     }
     /// The name under /proc/<pid>/ns/ ("pid", "mnt", "ipc", "uts", "net", "cgroup").
     pub fn proc_name(self) -> &'static str {
-        todo!()
+        match self {
+            NsKind::Pid => "pid",
+            NsKind::Mount => "mnt",
+            NsKind::Ipc => "ipc",
+            NsKind::Uts => "uts",
+            NsKind::Network => "net",
+            NsKind::Cgroup => "cgroup",
+        }
     }
 }
 
@@ -57,6 +89,7 @@ pub struct CgroupMount {
     pub host_path: PathBuf,
 }
 
+#[derive(Debug)]
 pub struct Config {
     pub oci_version: String,
     /// Absolute bundle directory.
@@ -67,20 +100,48 @@ pub struct Config {
     pub namespaces: Vec<Namespace>,
     /// `linux.cgroupsPath` as written, if any.
     pub cgroups_path: Option<String>,
+    /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
+    pub(crate) boot: validate::Boot,
 }
 
 impl Config {
-    pub fn load(_bundle: &Path) -> Result<Config> {
-        todo!()
+    /// Reads and checks `<bundle>/config.json`. Warnings (unknown capabilities) go to
+    /// stderr as `runlet: warning: ...`.
+    pub fn load(bundle: &Path) -> Result<Config> {
+        let (config, warnings) = Self::load_quiet(bundle)?;
+        for w in warnings {
+            eprintln!("runlet: warning: {w}");
+        }
+        Ok(config)
+    }
+
+    /// `load` that returns its warnings instead of printing them.
+    pub(crate) fn load_quiet(bundle: &Path) -> Result<(Config, Vec<String>)> {
+        let abs = std::path::absolute(bundle).map_err(|e| Error::io("bundle", bundle, e))?;
+        let bundle = paths::clean_host(&abs);
+        let file = bundle.join("config.json");
+        let bytes = std::fs::read(&file).map_err(|e| Error::io("open", &file, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::msg("config.json: not UTF-8 text (JSON must be UTF-8)"))?;
+        let spec: spec::Spec =
+            miniserde::json::from_str(&text).map_err(|_| Error::msg(diagnose::explain(&text)))?;
+        validate::config(spec, bundle)
     }
 
     /// Whether the container gets a new namespace of this kind (listed without a path).
     pub fn new_namespace(&self, kind: NsKind) -> bool {
-        self.namespaces.iter().any(|n| n.kind == kind && n.path.is_none())
+        self.namespaces
+            .iter()
+            .any(|n| n.kind == kind && n.path.is_none())
     }
 
-    /// The `Bootstrap` frame (header included) for runlet-init.
-    pub fn bootstrap(&self, _cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8>> {
-        todo!()
+    /// The `Bootstrap` frame (header included) for runlet-init. Call it before the
+    /// container's process is created: it fails when the cgroup mounts expand past
+    /// what runlet-init holds, or the frame is too large.
+    pub fn bootstrap(&self, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8>> {
+        bootstrap::encode(self, cgroup_mounts)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -132,7 +132,10 @@ mod tests {
         let long = format!("/{}", "a".repeat(MAX_PATH));
         assert_eq!(
             e(&long),
-            format!("f is {} bytes long; runlet-init holds paths of at most 4095 bytes", MAX_PATH + 1)
+            format!(
+                "f is {} bytes long; runlet-init holds paths of at most 4095 bytes",
+                MAX_PATH + 1
+            )
         );
         assert_eq!(container_path("f", "/x/../y").unwrap(), "/y");
     }

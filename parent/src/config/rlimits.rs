@@ -39,7 +39,9 @@ pub(crate) fn parse(list: &[spec::Rlimit]) -> Result<Vec<wire::Rlimit>> {
             bail!("{at}.type is required");
         };
         let Some(resource) = number(name) else {
-            bail!("{at}.type {name:?} is not a known resource limit (RLIMIT_CPU, RLIMIT_NOFILE, ...)");
+            bail!(
+                "{at}.type {name:?} is not a known resource limit (RLIMIT_CPU, RLIMIT_NOFILE, ...)"
+            );
         };
         if out.iter().any(|o| o.resource == resource) {
             bail!("{at}.type {name} is listed twice");
@@ -92,8 +94,16 @@ mod tests {
         assert_eq!(
             v,
             [
-                wire::Rlimit { resource: 7, soft: 1024, hard: 1024 },
-                wire::Rlimit { resource: 4, soft: 0, hard: u64::MAX },
+                wire::Rlimit {
+                    resource: 7,
+                    soft: 1024,
+                    hard: 1024
+                },
+                wire::Rlimit {
+                    resource: 4,
+                    soft: 0,
+                    hard: u64::MAX
+                },
             ]
         );
     }
@@ -102,14 +112,20 @@ mod tests {
     fn bad_limits_are_named() {
         let e = |l: &[spec::Rlimit]| parse(l).unwrap_err().to_string();
         let ok = rl(Some("RLIMIT_NOFILE"), Some(1), Some(1));
-        assert_eq!(e(&[rl(None, Some(1), Some(1))]), "process.rlimits[0].type is required");
+        assert_eq!(
+            e(&[rl(None, Some(1), Some(1))]),
+            "process.rlimits[0].type is required"
+        );
         assert_eq!(
             e(&[ok, rl(Some("RLIMIT_FOO"), Some(1), Some(1))]),
             "process.rlimits[1].type \"RLIMIT_FOO\" is not a known resource limit (RLIMIT_CPU, RLIMIT_NOFILE, ...)"
         );
         let ok = rl(Some("RLIMIT_NOFILE"), Some(1), Some(1));
         let dup = rl(Some("RLIMIT_NOFILE"), Some(2), Some(2));
-        assert_eq!(e(&[ok, dup]), "process.rlimits[1].type RLIMIT_NOFILE is listed twice");
+        assert_eq!(
+            e(&[ok, dup]),
+            "process.rlimits[1].type RLIMIT_NOFILE is listed twice"
+        );
         assert_eq!(
             e(&[rl(Some("RLIMIT_AS"), Some(1), None)]),
             "process.rlimits[0].hard is required"

@@ -1,0 +1,48 @@
+//! `mkbundle DIR [--probe PATH] [-- ARGS...]`: write an OCI bundle to DIR:
+//! `DIR/rootfs` (standard dirs and `/probe`) and `DIR/config.json` as `runc spec`
+//! writes it (terminal false, no linux.resources, hostname "runlet"), with
+//! `process.args` = ARGS (default `/probe report`). The probe defaults to the one
+//! next to this program.
+
+use runlet_tests::{bundle, Spec};
+use std::path::PathBuf;
+use std::process::exit;
+
+fn usage() -> ! {
+    eprintln!("usage: mkbundle DIR [--probe PATH] [-- ARGS...]");
+    exit(2)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut dir = None;
+    let mut probe = None;
+    let mut proc_args = Vec::new();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--probe" => probe = Some(PathBuf::from(args.next().unwrap_or_else(|| usage()))),
+            "--" => {
+                proc_args.extend(args.by_ref());
+            }
+            "-h" | "--help" => usage(),
+            _ if dir.is_none() && !a.starts_with('-') => dir = Some(PathBuf::from(a)),
+            _ => usage(),
+        }
+    }
+    let Some(dir) = dir else { usage() };
+    let probe = probe.unwrap_or_else(|| {
+        let me = std::env::current_exe().unwrap_or_else(|e| {
+            eprintln!("mkbundle: current_exe: {e}");
+            exit(1)
+        });
+        me.with_file_name("probe")
+    });
+    let mut spec = Spec::runc_default();
+    if !proc_args.is_empty() {
+        spec.args = proc_args;
+    }
+    if let Err(e) = bundle::write_bundle(&dir, &probe, &spec) {
+        eprintln!("mkbundle: {}: {e}", dir.display());
+        exit(1);
+    }
+}
