@@ -145,8 +145,12 @@ fn apply_caps(c: Caps) -> Result<(), Failure> {
         },
     )
     .ctx(&[b"capset"])?;
+    // The kernel admits an ambient capability only when it is permitted and
+    // inheritable; like runc, others are left out rather than failing the start
+    // (`runc spec` lists ambient capabilities without inheritable ones).
+    let ambient = c.ambient & c.permitted & c.inheritable;
     for n in 0..64 {
-        if c.ambient & (1 << n) != 0 {
+        if ambient & (1 << n) != 0 {
             configure_capability_in_ambient_set(cap(n), true)
                 .map_err(|e| failure_n(b"raise ambient capability ", n.into(), e))?;
         }

@@ -226,8 +226,9 @@ impl Outcome {
             (None, Some(s)) => format!("killed by signal {s}"),
             _ => "no status".into(),
         };
+        let held = self.held_open.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
         format!(
-            "`{}`: {st}\n--- stdout ---\n{}--- stderr ---\n{}--------------",
+            "`{}`: {st}{held}\n--- stdout ---\n{}--- stderr ---\n{}--------------",
             self.what, self.stdout, self.stderr
         )
     }
