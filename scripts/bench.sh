@@ -122,16 +122,20 @@ run_mode spaced "$IDLE_MS"
 
 echo
 echo "-- sizes and memory"
-size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+size() { stat -c %s "$1" 2>/dev/null || true; }
 s_runlet=$(size "$RUNLET")
-s_init=$(size "$REL/runlet-init")
-s_exec=$(size "$REL/runlet-exec")
-printf '%-12s %8d bytes (%d KiB)\n' runlet "$s_runlet" $((s_runlet / 1024)) runlet-init "$s_init" $((s_init / 1024)) \
-    runlet-exec "$s_exec" $((s_exec / 1024))
+s_runlet_init=$(size "$(dirname "$RUNLET")/runlet-init")
+s_runlet_exec=$(size "$(dirname "$RUNLET")/runlet-exec")
+for n in runlet runlet-init runlet-exec; do
+    v=s_${n//-/_}
+    v=${!v:-}
+    if [ -n "$v" ]; then printf '%-12s %8d bytes (%d KiB)\n' $n "$v" $((v / 1024)); else echo "$n: missing"; fi
+done
 echo "peak RSS of runlet (ru_maxrss of the runlet process, largest over all runs): ${RSS[runlet]:-?} KiB"
 
 echo
 echo "-- targets"
+kib() { [ -n "$1" ] && awk -v s="$1" 'BEGIN{print s/1024}'; return 0; }
 verdict() { # label value limit unit
     awk -v l="$1" -v v="$2" -v m="$3" -v u="$4" \
         'BEGIN { if (v == "") { printf "  %-34s n/a\n", l } else { printf "  %-34s %8.2f %-4s (target <= %s) %s\n", l, v, u, m, (v <= m ? "met" : sprintf("MISSED by %.0f%%", (v / m - 1) * 100)) } }'
@@ -144,7 +148,7 @@ for mode in b2b spaced; do
     [ -n "$r" ] && [ -n "$c" ] && verdict "runlet / crun ($label)" "$(awk -v a="$r" -v b="$c" 'BEGIN{print a/b}')" 0.5 x
     [ -n "$r" ] && [ -n "$f" ] && verdict "runlet / floor ($label)" "$(awk -v a="$r" -v b="$f" 'BEGIN{print a/b}')" 1.5 x
 done
-verdict "peak RSS of runlet" "$(awk -v k="${RSS[runlet]:-0}" 'BEGIN{print k/1024}')" 2 MiB
-verdict "runlet-init size" "$(awk -v s="$s_init" 'BEGIN{print s/1024}')" 64 KiB
-verdict "runlet-exec size" "$(awk -v s="$s_exec" 'BEGIN{print s/1024}')" 32 KiB
-verdict "runlet size (helpers embedded)" "$(awk -v s="$s_runlet" 'BEGIN{print s/1024}')" 700 KiB
+verdict "peak RSS of runlet" "$(kib "${RSS[runlet]:-}")" 2 MiB
+verdict "runlet-init size" "$(kib "$s_runlet_init")" 64 KiB
+verdict "runlet-exec size" "$(kib "$s_runlet_exec")" 32 KiB
+verdict "runlet size (helpers embedded)" "$(kib "$s_runlet")" 700 KiB

@@ -179,12 +179,10 @@ pub fn describe_pid(pid: u32) -> String {
 /// Zombie children of the test process that no running test is about to reap.
 pub fn stray_zombie_children() -> Vec<u32> {
     let me = std::process::id();
-    let in_flight: HashSet<u32> = IN_FLIGHT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .copied()
-        .collect();
+    // Held during the scan: spawning registers a child under this lock, so no child
+    // of ours can exist unregistered meanwhile.
+    let guard = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    let in_flight: HashSet<u32> = guard.iter().copied().collect();
     let mut v = Vec::new();
     if let Ok(rd) = fs::read_dir("/proc") {
         for e in rd.flatten() {
@@ -226,7 +224,11 @@ impl Outcome {
             (None, Some(s)) => format!("killed by signal {s}"),
             _ => "no status".into(),
         };
-        let held = self.held_open.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+        let held = self
+            .held_open
+            .as_deref()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
         format!(
             "`{}`: {st}{held}\n--- stdout ---\n{}--- stderr ---\n{}--------------",
             self.what, self.stdout, self.stderr
@@ -388,7 +390,10 @@ impl Running {
         let end = Instant::now() + Duration::from_secs(5);
         let mut held_open = None;
         loop {
-            match self.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            {
                 Ok(l) => self.seen.push(l),
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
@@ -397,7 +402,10 @@ impl Running {
                 }
             }
         }
-        let stderr = match self.stderr.recv_timeout(end.saturating_duration_since(Instant::now())) {
+        let stderr = match self
+            .stderr
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
             Ok(s) => s,
             Err(_) => {
                 held_open = held_open.or(Some("stderr"));

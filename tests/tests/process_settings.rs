@@ -141,3 +141,20 @@ fn process_is_not_dumpable_only_if_asked() {
     let fx = fixture!("dumpable");
     assert_eq!(fx.run().report().must("dumpable"), "1");
 }
+
+#[test]
+fn init_is_a_session_leader() {
+    // runc and crun both setsid() the container's first process. Left in runlet's
+    // session, a container given the caller's terminal as stdio (terminal: false
+    // run from a shell) keeps it as its controlling tty and could push input into
+    // the host shell with TIOCSTI after it exits.
+    let fx = fixture!("setsid");
+    let r = fx.run().report();
+    assert_eq!(
+        r.num("sid"),
+        r.num("pid"),
+        "the init must lead its own session (sid={})",
+        r.must("sid")
+    );
+    assert_eq!(r.num("pgid"), r.num("pid"));
+}

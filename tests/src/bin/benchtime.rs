@@ -39,18 +39,36 @@ struct Cmd {
 
 /// Run once; returns (elapsed, success, maxrss KiB, stderr when failed).
 fn run_once(argv: &[String], round: usize) -> (Duration, bool, i64, Option<String>) {
-    let argv: Vec<String> = argv.iter().map(|a| a.replace("{i}", &round.to_string())).collect();
+    let argv: Vec<String> = argv
+        .iter()
+        .map(|a| a.replace("{i}", &round.to_string()))
+        .collect();
     let errfile = std::env::temp_dir().join(format!("benchtime-{}.err", std::process::id()));
     let err = fs::File::create(&errfile).expect("stderr file");
     let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+    cmd.args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err);
     let t0 = Instant::now();
     let child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return (t0.elapsed(), false, 0, Some(format!("spawn {}: {e}", argv[0]))),
+        Err(e) => {
+            return (
+                t0.elapsed(),
+                false,
+                0,
+                Some(format!("spawn {}: {e}", argv[0])),
+            )
+        }
     };
     let mut status: c_int = 0;
-    let mut ru = Rusage { utime: [0; 2], stime: [0; 2], maxrss: 0, rest: [0; 13] };
+    let mut ru = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        maxrss: 0,
+        rest: [0; 13],
+    };
     // SAFETY: status and ru are valid; the child is ours and not reaped elsewhere.
     let r = unsafe { wait4(child.id() as c_int, &mut status, 0, &mut ru) };
     let dt = t0.elapsed();
@@ -93,7 +111,11 @@ fn main() {
             let (name, c) = a.split_once('=').expect("NAME=COMMAND");
             Cmd {
                 name: name.into(),
-                argv: c.split(' ').filter(|s| !s.is_empty()).map(String::from).collect(),
+                argv: c
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
                 times_us: Vec::new(),
                 fails: 0,
                 maxrss_kib: 0,
@@ -105,7 +127,11 @@ fn main() {
     cmds.retain(|c| {
         let (_, ok, _, msg) = run_once(&c.argv, 1_000_000);
         if !ok {
-            println!("dropped {}: {}", c.name, msg.unwrap_or_default().replace('\n', " | "));
+            println!(
+                "dropped {}: {}",
+                c.name,
+                msg.unwrap_or_default().replace('\n', " | ")
+            );
         }
         ok
     });
