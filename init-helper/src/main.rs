@@ -23,7 +23,7 @@ use rustix::fd::{AsFd, BorrowedFd, RawFd};
 use rustix::fs::Mode;
 use rustix::io::{read, Errno};
 use rustix::process::{
-    chdir, set_dumpable_behavior, set_parent_process_death_signal, umask, DumpableBehavior,
+    chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
 use wire::{Bootstrap, FrameKind, WireError};
@@ -76,6 +76,9 @@ fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
 /// Steps 1–10 of docs/init.md: everything up to the final execve.
 fn setup(chan: &Channel) -> Result<(path::PathBuf, Argv, Envp), Failure> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
+    // A session of its own: no controlling terminal of the caller's, so the container
+    // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
+    setsid().ctx(&[b"setsid"])?;
     // fds 3 and 4 must not reach the container, nor anything a caller leaked.
     sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
     // Device nodes and created directories get exactly the modes asked for.
