@@ -134,19 +134,35 @@ pub struct CgroupManager {
 }
 
 impl CgroupManager {
-    pub fn create(layout: &Layout, path: &Path) -> Result<CgroupManager> {
-        let mut m = CgroupManager {
-            dirs: Vec::new(),
+    /// The container's directory in every hierarchy of `layout`; nothing is made yet.
+    pub fn plan(layout: &Layout, path: &Path) -> CgroupManager {
+        let rel = path.strip_prefix("/").unwrap_or(path);
+        let dirs = layout
+            .hierarchies
+            .iter()
+            .map(|h| (h.clone(), h.mountpoint.join(rel)))
+            .collect();
+        CgroupManager {
+            dirs,
             created: Vec::new(),
             keep: false,
-        };
-        let rel = path.strip_prefix("/").unwrap_or(path);
-        for h in &layout.hierarchies {
-            let dir = h.mountpoint.join(rel);
-            m.mkdir_all(h, &dir)?;
-            m.dirs.push((h.clone(), dir));
         }
-        Ok(m)
+    }
+
+    /// Creates the directories in the v2 hierarchy (`v2` true) or in the v1 ones.
+    /// The v2 one must exist before clone3 (CLONE_INTO_CGROUP); the v1 ones are made
+    /// while the init is already preparing its mounts.
+    pub fn create(&mut self, v2: bool) -> Result<()> {
+        let dirs: Vec<(Hierarchy, PathBuf)> = self
+            .dirs
+            .iter()
+            .filter(|(h, _)| h.v2 == v2)
+            .cloned()
+            .collect();
+        for (h, dir) in &dirs {
+            self.mkdir_all(h, dir)?;
+        }
+        Ok(())
     }
 
     fn mkdir_all(&mut self, h: &Hierarchy, dir: &Path) -> Result<()> {

@@ -44,8 +44,9 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let cfg = Config::load(&o.bundle)?;
     let mut state = StateDir::create(&o.root, &o.id)?;
     let layout = Layout::detect()?;
-    let mut cgroups =
-        CgroupManager::create(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?)?;
+    let cg_path = cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?;
+    let mut cgroups = CgroupManager::plan(&layout, &cg_path);
+    cgroups.create(true)?;
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socketpair(
@@ -77,38 +78,27 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     })?;
     let mut chan = Channel::new(ours, "runlet-init");
 
-    // The helper decodes and prepares mounts while we place it (the slow v1 write).
+    // The helper decodes and prepares mounts while we make its v1 cgroups and place
+    // it there (the first v1 write can wait tens of ms for the kernel's attach lock).
     chan.send(&frame)?;
+    cgroups.create(false)?;
     cgroups.place(init.pid, init.in_v2_cgroup)?;
-    let pid = init.pid;
-    let record = |status, start_time| Record {
-        oci_version: &cfg.oci_version,
-        id: &o.id,
-        status,
-        pid,
-        bundle: &cfg.bundle,
-        annotations: &cfg.annotations,
-        start_time,
-        cgroup_paths: &[],
-        stdio: &[],
-    };
-    let start_time = proc_start_time(init.pid)?;
-    let cg_paths = cgroups.paths();
-    let stdio = stdio_targets(init.pid);
-    state.write(&Record {
-        cgroup_paths: &cg_paths,
-        stdio: &stdio,
-        ..record("creating", start_time)
-    })?;
-
     step(&mut chan, &mut init, FrameKind::Prestart)?;
     // prestart and createRuntime hooks run here (the hooks issue).
     chan.send_empty(FrameKind::Resume)?;
     step(&mut chan, &mut init, FrameKind::Ready)?;
+    // One write: from here on the status is read live (the exec FIFO exists until
+    // start; then the saved start time tells the init from a process reusing its pid).
     state.write(&Record {
-        cgroup_paths: &cg_paths,
-        stdio: &stdio,
-        ..record("created", start_time)
+        oci_version: &cfg.oci_version,
+        id: &o.id,
+        status: "created",
+        pid: init.pid,
+        bundle: &cfg.bundle,
+        annotations: &cfg.annotations,
+        start_time: proc_start_time(init.pid)?,
+        cgroup_paths: &cgroups.paths(),
+        stdio: &stdio_targets(init.pid),
     })?;
     if let Some(p) = &o.pid_file {
         write_pid_file(p, init.pid)?;
@@ -127,11 +117,7 @@ pub fn run(o: &RunOptions) -> Result<i32> {
         }
     }
     drop(chan);
-    state.write(&Record {
-        cgroup_paths: &cg_paths,
-        stdio: &stdio,
-        ..record("running", start_time)
-    })?;
+    state.started()?;
 
     let exit = wait_forwarding(&mut init, &sigfd)?;
     cgroups.destroy()?;

@@ -81,6 +81,12 @@ impl StateDir {
             .map_err(|e| Error::io("open", &p, e.into()))
     }
 
+    /// Marks the container started: the exec FIFO goes, as runc's `start` removes it.
+    pub fn started(&self) -> Result<()> {
+        let p = self.dir.join(EXEC_FIFO);
+        fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))
+    }
+
     /// Writes state.json atomically (a temporary file renamed over it).
     pub fn write(&self, r: &Record<'_>) -> Result<()> {
         let tmp = self.dir.join(".state.json.tmp");
