@@ -52,10 +52,19 @@ pub fn resolve(root: BorrowedFd<'_>, path: &CStr, create: Create) -> Result<Owne
             ))
         }
     }
+    // Most often only the last component is missing (a mountpoint in an existing
+    // directory): make it in its parent, found with one lookup.
+    let bytes = path.to_bytes();
+    let (dir_len, name) = split_last(bytes);
+    if !name.is_empty() && name != b"." && name != b".." && dir_len > 0 {
+        let dir = PathBuf::from_parts(&[&bytes[..dir_len]])?;
+        if let Ok(parent) = open_in_root(root, dir.as_cstr()) {
+            return make_last(root, &parent, path, name, create);
+        }
+    }
     let mut cur = open_in_root(root, c"/").ctx(&[b"open rootfs"])?;
     let mut prefix = PathBuf::new();
-    let mut comps = path
-        .to_bytes()
+    let mut comps = bytes
         .split(|&b| b == b'/')
         .filter(|c| !c.is_empty())
         .peekable();
@@ -69,30 +78,44 @@ pub fn resolve(root: BorrowedFd<'_>, path: &CStr, create: Create) -> Result<Owne
             Err(Errno::NOENT) => {}
             Err(e) => return Err(fail(&[b"resolve ", prefix.bytes(), b" in rootfs"], Some(e))),
         }
-        let name = PathBuf::from_parts(&[comp])?;
-        let made = if create == Create::File && comps.peek().is_none() {
-            openat(
-                &cur,
-                name.as_cstr(),
-                OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o644),
-            )
-            .map(drop)
+        let last = if comps.peek().is_none() {
+            create
         } else {
-            mkdirat(&cur, name.as_cstr(), Mode::from_raw_mode(0o755))
+            Create::Dir
         };
-        match made {
-            // EEXIST: a dangling symlink (reported by the lookup below) or a race.
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(fail(&[b"create ", prefix.bytes(), b" in rootfs"], Some(e))),
-        }
-        cur = open_in_root(root, prefix.as_cstr()).ctx(&[
-            b"resolve ",
-            prefix.bytes(),
-            b" in rootfs",
-        ])?;
+        cur = make_last(root, &cur, prefix.as_cstr(), comp, last)?;
     }
     Ok(cur)
+}
+
+/// Makes `name` in `dir` (a directory, or an empty file for `Create::File`) and
+/// returns it resolved inside `root`; `path` is its full path, for messages and the
+/// lookup.
+fn make_last(
+    root: BorrowedFd<'_>,
+    dir: &OwnedFd,
+    path: &CStr,
+    name: &[u8],
+    create: Create,
+) -> Result<OwnedFd, Failure> {
+    let name = PathBuf::from_parts(&[name])?;
+    let made = if create == Create::File {
+        openat(
+            dir,
+            name.as_cstr(),
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .map(drop)
+    } else {
+        mkdirat(dir, name.as_cstr(), Mode::from_raw_mode(0o755))
+    };
+    match made {
+        // EEXIST: a dangling symlink (reported by the lookup below) or a race.
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(fail(&[b"create ", path.to_bytes(), b" in rootfs"], Some(e))),
+    }
+    open_in_root(root, path).ctx(&[b"resolve ", path.to_bytes(), b" in rootfs"])
 }
 
 /// The directory holding `path` (resolved and created as directories inside `root`)
