@@ -46,7 +46,7 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let layout = Layout::detect()?;
     let cg_path = cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?;
     let mut cgroups = CgroupManager::plan(&layout, &cg_path);
-    cgroups.create(true)?;
+    cgroups.create()?;
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socketpair(
@@ -69,6 +69,7 @@ pub fn run(o: &RunOptions) -> Result<i32> {
         join,
         join_pid,
         cgroup: cgroups.v2_dir_fd()?,
+        v1_tasks: cgroups.v1_tasks_files()?,
         helper: helpers::memfd(Helper::Init)?,
         sync: theirs,
         fifo: fifo
@@ -78,14 +79,16 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     })?;
     let mut chan = Channel::new(ours, "runlet-init");
 
-    // The helper decodes and prepares mounts while we make its v1 cgroups and place
-    // it there (the first v1 write can wait tens of ms for the kernel's attach lock).
+    // The init was born in its cgroups (CLONE_INTO_CGROUP on v2; on v1 it moved
+    // itself before exec): with no hooks to run, `Resume` can go with `Bootstrap`,
+    // and the init finds it waiting when it reaches the barrier.
     chan.send(&frame)?;
-    cgroups.create(false)?;
-    cgroups.place(init.pid, init.in_v2_cgroup)?;
-    step(&mut chan, &mut init, FrameKind::Prestart)?;
-    // prestart and createRuntime hooks run here (the hooks issue).
+    if !init.in_v2_cgroup {
+        cgroups.place_v2(init.pid)?;
+    }
     chan.send_empty(FrameKind::Resume)?;
+    // prestart and createRuntime hooks will run here, between Prestart and Resume.
+    step(&mut chan, &mut init, FrameKind::Prestart)?;
     step(&mut chan, &mut init, FrameKind::Ready)?;
     // One write: from here on the status is read live (the exec FIFO exists until
     // start; then the saved start time tells the init from a process reusing its pid).

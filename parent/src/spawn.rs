@@ -27,6 +27,8 @@ pub struct InitSpawn {
     pub join_pid: Option<OwnedFd>,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
+    /// The `tasks` files of its v1 cgroups: the child writes "0" to each (itself).
+    pub v1_tasks: Vec<(OwnedFd, PathBuf)>,
     pub helper: OwnedFd,
     pub sync: OwnedFd,
     pub fifo: OwnedFd,
@@ -103,15 +105,15 @@ impl Drop for Init {
     }
 }
 
-/// Moves an fd to 10 or above so the child's dup2 onto 3 and 4 cannot clobber it.
-fn high(fd: OwnedFd) -> Result<OwnedFd> {
-    fcntl_dupfd_cloexec(&fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
+/// A copy of `fd` at 10 or above, so the child's dup2 onto 3 and 4 cannot clobber it.
+fn dup_high(fd: &OwnedFd) -> Result<OwnedFd> {
+    fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
 }
 
 pub fn spawn_init(req: InitSpawn) -> Result<Init> {
-    let sync = high(req.sync)?;
-    let fifo = high(req.fifo)?;
-    let helper = high(req.helper)?;
+    let sync = dup_high(&req.sync)?;
+    let fifo = dup_high(&req.fifo)?;
+    let helper = dup_high(&req.helper)?;
     let join: Vec<(OwnedFd, LinkNameSpaceType, String)> = req
         .join
         .iter()
@@ -119,6 +121,16 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
             let fd =
                 fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))?;
             Ok((fd, *t, format!("setns {}", p.display())))
+        })
+        .collect::<Result<_>>()?;
+    let tasks: Vec<(OwnedFd, String)> = req
+        .v1_tasks
+        .iter()
+        .map(|(fd, p)| {
+            Ok((
+                dup_high(fd)?,
+                format!("move into cgroup: write 0 to {}", p.display()),
+            ))
         })
         .collect::<Result<_>>()?;
 
@@ -143,6 +155,7 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
         fifo: &fifo,
         helper: &helper,
         join: &join,
+        tasks: &tasks,
     };
     let result = clone_child(req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
 
@@ -159,6 +172,7 @@ struct ChildFds<'a> {
     fifo: &'a OwnedFd,
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
+    tasks: &'a [(OwnedFd, String)],
 }
 
 fn clone_child(
@@ -234,6 +248,7 @@ fn child(
         fifo,
         helper,
         join,
+        tasks,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -246,6 +261,12 @@ fn child(
         sys::exit_now(1)
     };
     let errno = |e: rustix::io::Errno| e.raw_os_error();
+    // Into the v1 cgroups first, before anything else runs in this process.
+    for (fd, what) in tasks {
+        if let Err(e) = rustix::io::write(fd, b"0") {
+            fail(what, errno(e));
+        }
+    }
     for (fd, kind, what) in join {
         // The type is checked: a path to a namespace of another kind is refused.
         if let Err(e) = move_into_link_name_space(fd.as_fd(), Some(*kind)) {
