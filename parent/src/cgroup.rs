@@ -158,31 +158,35 @@ impl CgroupManager {
         Ok(())
     }
 
+    /// Makes `dir` and whatever parents are missing below the hierarchy's mount
+    /// point, remembering what it made. Tries the leaf first: usually only it is new.
     fn mkdir_all(&mut self, h: &Hierarchy, dir: &Path) -> Result<()> {
-        let mut missing = Vec::new();
-        let mut p = dir;
-        while !p.exists() {
-            missing.push(p.to_path_buf());
-            p = match p.parent() {
-                Some(q) if q.starts_with(&h.mountpoint) => q,
-                _ => break,
-            };
-        }
-        for d in missing.into_iter().rev() {
-            match fs::create_dir(&d) {
-                Ok(()) => self.created.push(d.clone()),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::io("mkdir", &d, e)),
-            }
-            // A new v1 cpuset cgroup has no cpus or mems: a process cannot join it
-            // until they are copied from the parent.
-            if !h.v2 && h.controllers.split(',').any(|c| c == "cpuset") {
-                for f in ["cpuset.cpus", "cpuset.mems"] {
-                    let parent = d.parent().unwrap().join(f);
-                    let v =
-                        fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
-                    write_file(&d.join(f), v.trim())?;
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                match dir.parent() {
+                    Some(parent) if parent.starts_with(&h.mountpoint) && parent != h.mountpoint => {
+                        self.mkdir_all(h, parent)?
+                    }
+                    _ => return Err(Error::io("mkdir", dir, e)),
                 }
+                match fs::create_dir(dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+                    Err(e) => return Err(Error::io("mkdir", dir, e)),
+                }
+            }
+            Err(e) => return Err(Error::io("mkdir", dir, e)),
+        }
+        self.created.push(dir.to_path_buf());
+        // A new v1 cpuset cgroup has no cpus or mems: a process cannot join it until
+        // they are copied from the parent.
+        if !h.v2 && h.controllers.split(',').any(|c| c == "cpuset") {
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                let parent = dir.parent().unwrap_or(dir).join(f);
+                let v = fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
+                write_file(&dir.join(f), v.trim())?;
             }
         }
         Ok(())
@@ -311,7 +315,8 @@ impl CgroupManager {
             }
         }
         // Then the parents we made, if nothing else lives in them now.
-        for d in self.created.iter().rev() {
+        let leaves: Vec<&PathBuf> = self.dirs.iter().map(|(_, d)| d).collect();
+        for d in self.created.iter().rev().filter(|d| !leaves.contains(d)) {
             let _ = fs::remove_dir(d);
         }
         Ok(())
