@@ -96,13 +96,17 @@ fn unescape(s: &str) -> String {
         .replace("\\134", "\\")
 }
 
+/// The parent of every default container cgroup: runlet's own, so runlet removes it
+/// when it is empty, whoever made it (containers come and go concurrently).
+const DEFAULT_PARENT: &str = "runlet";
+
 /// The container's cgroup path inside each hierarchy: `linux.cgroupsPath` when given
 /// (a relative one is taken from the hierarchy's root, as runc does for its cgroupfs
 /// driver), else `/runlet/<id>`. No component may climb out with "..".
 pub fn cgroup_path(configured: Option<&str>, id: &str) -> Result<PathBuf> {
     let raw = configured
         .map(str::to_string)
-        .unwrap_or_else(|| format!("/runlet/{id}"));
+        .unwrap_or_else(|| format!("/{DEFAULT_PARENT}/{id}"));
     let mut out = PathBuf::from("/");
     for c in Path::new(&raw).components() {
         match c {
@@ -161,23 +165,25 @@ impl CgroupManager {
     /// Makes `dir` and whatever parents are missing below the hierarchy's mount
     /// point, remembering what it made. Tries the leaf first: usually only it is new.
     fn mkdir_all(&mut self, h: &Hierarchy, dir: &Path) -> Result<()> {
-        match fs::create_dir(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                match dir.parent() {
-                    Some(parent) if parent.starts_with(&h.mountpoint) && parent != h.mountpoint => {
-                        self.mkdir_all(h, parent)?
+        // A concurrent teardown may remove an empty parent between our mkdirs: retry.
+        let mut attempts = 0;
+        loop {
+            match fs::create_dir(dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => {
+                    attempts += 1;
+                    match dir.parent() {
+                        Some(parent)
+                            if parent.starts_with(&h.mountpoint) && parent != h.mountpoint =>
+                        {
+                            self.mkdir_all(h, parent)?
+                        }
+                        _ => return Err(Error::io("mkdir", dir, e)),
                     }
-                    _ => return Err(Error::io("mkdir", dir, e)),
                 }
-                match fs::create_dir(dir) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-                    Err(e) => return Err(Error::io("mkdir", dir, e)),
-                }
+                Err(e) => return Err(Error::io("mkdir", dir, e)),
             }
-            Err(e) => return Err(Error::io("mkdir", dir, e)),
         }
         self.created.push(dir.to_path_buf());
         // A new v1 cpuset cgroup has no cpus or mems: a process cannot join it until
@@ -314,10 +320,14 @@ impl CgroupManager {
                 Err(e) => return Err((dir.clone(), e)),
             }
         }
-        // Then the parents we made, if nothing else lives in them now.
+        // Then the parents we made, if nothing else lives in them now, and runlet's
+        // own default parent, which a concurrent container may have made.
         let leaves: Vec<&PathBuf> = self.dirs.iter().map(|(_, d)| d).collect();
         for d in self.created.iter().rev().filter(|d| !leaves.contains(d)) {
             let _ = fs::remove_dir(d);
+        }
+        for (h, _) in &self.dirs {
+            let _ = fs::remove_dir(h.mountpoint.join(DEFAULT_PARENT));
         }
         Ok(())
     }

@@ -61,6 +61,10 @@ fn snapshot() -> Snapshot {
     let tag = format!("-{}-", std::process::id());
     let mut our_cgroups = BTreeSet::new();
     for m in cgroup_mounts() {
+        // runlet's default parent must go with the last container that used it.
+        if m.join("runlet").exists() {
+            our_cgroups.insert(format!("{}/runlet", m.display()));
+        }
         for n in names(&m.join("runlet").to_string_lossy()) {
             if n.contains(&tag) {
                 our_cgroups.insert(format!("{}/runlet/{n}", m.display()));
