@@ -164,38 +164,36 @@ impl CgroupManager {
 
     /// Makes `dir` and whatever parents are missing below the hierarchy's mount
     /// point, remembering what it made. Tries the leaf first: usually only it is new.
+    /// Another container's teardown may remove an empty parent at any moment (runlet
+    /// removes its default parent when it is empty), so a vanished directory is made
+    /// again, a few times.
     fn mkdir_all(&mut self, h: &Hierarchy, dir: &Path) -> Result<()> {
-        // A concurrent teardown may remove an empty parent between our mkdirs: retry.
-        let mut attempts = 0;
-        loop {
+        let parent = dir
+            .parent()
+            .filter(|p| p.starts_with(&h.mountpoint) && *p != h.mountpoint);
+        for _ in 0..4 {
             match fs::create_dir(dir) {
-                Ok(()) => break,
+                Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => {
-                    attempts += 1;
-                    match dir.parent() {
-                        Some(parent)
-                            if parent.starts_with(&h.mountpoint) && parent != h.mountpoint =>
-                        {
-                            self.mkdir_all(h, parent)?
-                        }
-                        _ => return Err(Error::io("mkdir", dir, e)),
-                    }
+                Err(e) if e.kind() == io::ErrorKind::NotFound && parent.is_some() => {
+                    self.mkdir_all(h, parent.unwrap())?;
+                    continue;
                 }
                 Err(e) => return Err(Error::io("mkdir", dir, e)),
             }
-        }
-        self.created.push(dir.to_path_buf());
-        // A new v1 cpuset cgroup has no cpus or mems: a process cannot join it until
-        // they are copied from the parent.
-        if !h.v2 && h.controllers.split(',').any(|c| c == "cpuset") {
-            for f in ["cpuset.cpus", "cpuset.mems"] {
-                let parent = dir.parent().unwrap_or(dir).join(f);
-                let v = fs::read_to_string(&parent).map_err(|e| Error::io("read", &parent, e))?;
-                write_file(&dir.join(f), v.trim())?;
+            match copy_cpuset(h, dir) {
+                Ok(()) => {
+                    self.created.push(dir.to_path_buf());
+                    return Ok(());
+                }
+                Err((_, e)) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err((what, e)) => return Err(Error::io(&what, dir, e)),
             }
         }
-        Ok(())
+        Err(Error::msg(format!(
+            "mkdir {}: removed again and again by a concurrent teardown",
+            dir.display()
+        )))
     }
 
     /// An fd of the container's cgroup2 directory, for clone3's CLONE_INTO_CGROUP.
@@ -344,6 +342,35 @@ impl Drop for CgroupManager {
             let _ = self.destroy();
         }
     }
+}
+
+/// A new v1 cpuset cgroup has no cpus or mems: no process can join it until they are
+/// set. They are copied from the nearest ancestor that has them, filling the
+/// ancestors on the way (a concurrent runlet may have made the parent and not filled
+/// it yet).
+fn copy_cpuset(h: &Hierarchy, dir: &Path) -> std::result::Result<(), (String, io::Error)> {
+    if h.v2 || !h.controllers.split(',').any(|c| c == "cpuset") {
+        return Ok(());
+    }
+    for f in ["cpuset.cpus", "cpuset.mems"] {
+        fill_cpuset(h, dir, f)?;
+    }
+    Ok(())
+}
+
+fn fill_cpuset(
+    h: &Hierarchy,
+    dir: &Path,
+    f: &str,
+) -> std::result::Result<String, (String, io::Error)> {
+    let current = fs::read_to_string(dir.join(f)).map_err(|e| (format!("read {f} of"), e))?;
+    if !current.trim().is_empty() || dir == h.mountpoint {
+        return Ok(current.trim().to_string());
+    }
+    let parent = dir.parent().unwrap_or(&h.mountpoint);
+    let v = fill_cpuset(h, parent, f)?;
+    fs::write(dir.join(f), &v).map_err(|e| (format!("write {f} of"), e))?;
+    Ok(v)
 }
 
 fn write_file(path: &Path, value: &str) -> Result<()> {

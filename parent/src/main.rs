@@ -1,5 +1,6 @@
 //! `runlet`: a minimal, runc-compatible OCI container runtime.
 
+mod arena;
 mod cgroup;
 mod channel;
 mod cli;
@@ -15,6 +16,9 @@ use std::io::Write;
 
 use cli::{Command, Global, LogFormat};
 use error::Error;
+
+#[global_allocator]
+static ALLOC: arena::Arena = arena::Arena;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
