@@ -43,9 +43,10 @@ impl Placement {
     }
 
     /// Tells the parent the mounts that need no placement are done, and waits until it
-    /// has put this process into the container's cgroups and run its hooks. Then
-    /// enters a new cgroup namespace when asked, so it is rooted at those cgroups.
-    /// Idempotent.
+    /// has made the container's cgroups and run its hooks. Then enters its v1 cgroups
+    /// (writing "0" to a `tasks` file moves only the writer, and spares the kernel's
+    /// global attach lock), and a new cgroup namespace when asked, so it is rooted
+    /// there. Nothing forks or execs before this. Idempotent.
     pub fn wait(&mut self, chan: &Channel, bs: &Bootstrap<'_>) -> Result<(), Failure> {
         if self.done {
             return Ok(());
@@ -53,6 +54,9 @@ impl Placement {
         chan.send_empty(FrameKind::Prestart)?;
         chan.expect(FrameKind::Resume, &mut [0u8; 0], PLACEMENT_TIMEOUT_MS)?;
         self.done = true;
+        for tasks in bs.cgroup_tasks() {
+            enter_cgroup(tasks)?;
+        }
         if bs.new_cgroupns {
             // SAFETY: the helper is single-threaded and shares no fs/files state that
             // unsharing a cgroup namespace could tear.
@@ -61,6 +65,14 @@ impl Placement {
         }
         Ok(())
     }
+}
+
+/// Moves this (single-threaded) process into the cgroup whose `tasks` file this is.
+fn enter_cgroup(tasks: &CStr) -> Result<(), Failure> {
+    let what: &[&[u8]] = &[b"move into cgroup: write 0 to ", tasks.to_bytes()];
+    let fd = open(tasks, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).ctx(what)?;
+    rustix::io::write(&fd, b"0").ctx(what)?;
+    Ok(())
 }
 
 /// Gives `/` its propagation, makes the rootfs a mount point of its own, and returns

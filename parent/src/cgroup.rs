@@ -153,9 +153,16 @@ impl CgroupManager {
         }
     }
 
-    /// Creates the container's directory in every hierarchy (and the missing parents).
-    pub fn create(&mut self) -> Result<()> {
-        let dirs = self.dirs.clone();
+    /// Creates the container's directory in the cgroup2 hierarchy (`v2` true: before
+    /// clone3, for CLONE_INTO_CGROUP) or in the v1 ones (while the init is already
+    /// preparing its mounts; it enters them itself when told to go on).
+    pub fn create(&mut self, v2: bool) -> Result<()> {
+        let dirs: Vec<(Hierarchy, PathBuf)> = self
+            .dirs
+            .iter()
+            .filter(|(h, _)| h.v2 == v2)
+            .cloned()
+            .collect();
         for (h, dir) in &dirs {
             self.mkdir_all(h, dir)?;
         }
@@ -210,24 +217,11 @@ impl CgroupManager {
         Ok(Some(fd))
     }
 
-    /// The `tasks` file of the container's cgroup in every v1 hierarchy, open for
-    /// writing. The new process writes "0" into each before it execs anything: a
-    /// thread moving itself skips the kernel's global threadgroup lock, whose first
-    /// writer after an idle spell waits out an RCU grace period (10–30 ms), which a
-    /// write of its pid to `cgroup.procs` by another process always takes.
-    pub fn v1_tasks_files(&self) -> Result<Vec<(OwnedFd, PathBuf)>> {
-        let mut out = Vec::new();
-        for (_, dir) in self.dirs.iter().filter(|(h, _)| !h.v2) {
-            let p = dir.join("tasks");
-            let fd = open(&p, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-                .map_err(|e| Error::io("open", &p, e.into()))?;
-            out.push((fd, p));
-        }
-        Ok(out)
-    }
-
     /// Places `pid` in the cgroup2 hierarchy when it was not born there by
-    /// CLONE_INTO_CGROUP (the v1 ones it enters itself, see `v1_tasks_files`).
+    /// CLONE_INTO_CGROUP. The v1 ones the init enters itself: a thread writing "0" to a
+    /// `tasks` file moves only itself, and the kernel then skips its global
+    /// threadgroup lock, whose first writer after an idle spell waits out an RCU grace
+    /// period (10–30 ms) — which a write of a pid to `cgroup.procs` always takes.
     pub fn place_v2(&self, pid: i32) -> Result<()> {
         for (_, dir) in self.dirs.iter().filter(|(h, _)| h.v2) {
             write_file(&dir.join("cgroup.procs"), &pid.to_string())?;

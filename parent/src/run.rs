@@ -46,7 +46,7 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let layout = Layout::detect()?;
     let cg_path = cgroup_path(cfg.cgroups_path.as_deref(), &o.id)?;
     let mut cgroups = CgroupManager::plan(&layout, &cg_path);
-    cgroups.create()?;
+    cgroups.create(true)?;
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socketpair(
@@ -69,7 +69,6 @@ pub fn run(o: &RunOptions) -> Result<i32> {
         join,
         join_pid,
         cgroup: cgroups.v2_dir_fd()?,
-        v1_tasks: cgroups.v1_tasks_files()?,
         helper: helpers::memfd(Helper::Init)?,
         sync: theirs,
         fifo: fifo
@@ -79,10 +78,11 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     })?;
     let mut chan = Channel::new(ours, "runlet-init");
 
-    // The init was born in its cgroups (CLONE_INTO_CGROUP on v2; on v1 it moved
-    // itself before exec): with no hooks to run, `Resume` can go with `Bootstrap`,
-    // and the init finds it waiting when it reaches the barrier.
+    // The init decodes and prepares mounts while we make its v1 cgroups. It enters
+    // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
+    // the init finds it waiting when it reaches the barrier.
     chan.send(&frame)?;
+    cgroups.create(false)?;
     if !init.in_v2_cgroup {
         cgroups.place_v2(init.pid)?;
     }

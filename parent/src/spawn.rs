@@ -27,8 +27,6 @@ pub struct InitSpawn {
     pub join_pid: Option<OwnedFd>,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
-    /// The `tasks` files of its v1 cgroups: the child writes "0" to each (itself).
-    pub v1_tasks: Vec<(OwnedFd, PathBuf)>,
     pub helper: OwnedFd,
     pub sync: OwnedFd,
     pub fifo: OwnedFd,
@@ -123,17 +121,6 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
             Ok((fd, *t, format!("setns {}", p.display())))
         })
         .collect::<Result<_>>()?;
-    let tasks: Vec<(OwnedFd, String)> = req
-        .v1_tasks
-        .iter()
-        .map(|(fd, p)| {
-            Ok((
-                dup_high(fd)?,
-                format!("move into cgroup: write 0 to {}", p.display()),
-            ))
-        })
-        .collect::<Result<_>>()?;
-
     // Joining a PID namespace applies to children: set it for the clone, then go back.
     let own_pid_ns = match &req.join_pid {
         Some(target) => {
@@ -155,7 +142,6 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
         fifo: &fifo,
         helper: &helper,
         join: &join,
-        tasks: &tasks,
     };
     let result = clone_child(req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
 
@@ -172,7 +158,6 @@ struct ChildFds<'a> {
     fifo: &'a OwnedFd,
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
-    tasks: &'a [(OwnedFd, String)],
 }
 
 fn clone_child(
@@ -248,7 +233,6 @@ fn child(
         fifo,
         helper,
         join,
-        tasks,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -261,12 +245,6 @@ fn child(
         sys::exit_now(1)
     };
     let errno = |e: rustix::io::Errno| e.raw_os_error();
-    // Into the v1 cgroups first, before anything else runs in this process.
-    for (fd, what) in tasks {
-        if let Err(e) = rustix::io::write(fd, b"0") {
-            fail(what, errno(e));
-        }
-    }
     for (fd, kind, what) in join {
         // The type is checked: a path to a namespace of another kind is refused.
         if let Err(e) = move_into_link_name_space(fd.as_fd(), Some(*kind)) {

@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
-use crate::limits::{MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
+use crate::limits::{MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
 use crate::process::{strings, Process, ProcessDecoder};
 use crate::tag;
 
@@ -84,6 +84,7 @@ impl<'a> Bootstrap<'a> {
         let (mut rootfs, mut readonly, mut prop, mut hostname, mut cgns) =
             (None, false, 0, None, false);
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
+        let mut tasks = 0;
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -131,6 +132,10 @@ impl<'a> Bootstrap<'a> {
                     count(&mut sysctls, f.tag, MAX_SYSCTLS)?;
                     decode_sysctl(f.bytes)?;
                 }
+                tag::CGROUP_TASKS => {
+                    count(&mut tasks, f.tag, MAX_CGROUP_TASKS)?;
+                    abs_path(&f)?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
@@ -173,6 +178,11 @@ impl<'a> Bootstrap<'a> {
 
     pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
         strings(self.body, tag::READONLY_PATH)
+    }
+
+    /// The v1 `tasks` files the init enters itself once the parent says `Resume`.
+    pub fn cgroup_tasks(&self) -> impl Iterator<Item = &'a CStr> + 'a {
+        strings(self.body, tag::CGROUP_TASKS)
     }
 }
 

@@ -29,6 +29,9 @@ pub const READONLY_PATH: u16 = 27;
 pub const SYSCTL: u16 = 28;
 /// u8, 1 = unshare a cgroup namespace once the parent confirmed placement.
 pub const NEW_CGROUPNS: u16 = 29;
+/// A v1 `tasks` file (host path) the init writes "0" into, entering that cgroup itself
+/// when the parent says `Resume`. Repeated.
+pub const CGROUP_TASKS: u16 = 30;
 
 // Inside MOUNT.
 pub const M_SOURCE: u16 = 40;
@@ -87,6 +90,7 @@ pub fn name(tag: u16) -> &'static str {
         READONLY_PATH => "READONLY_PATH",
         SYSCTL => "SYSCTL",
         NEW_CGROUPNS => "NEW_CGROUPNS",
+        CGROUP_TASKS => "CGROUP_TASKS",
         M_SOURCE => "M_SOURCE",
         M_DEST => "M_DEST",
         M_FSTYPE => "M_FSTYPE",

@@ -58,6 +58,8 @@ fn sample_bootstrap() -> Vec<u8> {
     .unwrap();
     e.str(tag::MASKED_PATH, b"/proc/kcore").unwrap();
     e.str(tag::READONLY_PATH, b"/proc/sys").unwrap();
+    e.str(tag::CGROUP_TASKS, b"/sys/fs/cgroup/cpu/runlet/x/tasks")
+        .unwrap();
     e.group(tag::SYSCTL, |s| {
         s.str(tag::S_KEY, b"net/ipv4/ip_forward")?;
         s.str(tag::S_VALUE, b"1")?;
@@ -113,6 +115,10 @@ fn bootstrap_round_trip() {
     );
     assert_eq!(bs.masked_paths().collect::<Vec<_>>(), [c"/proc/kcore"]);
     assert_eq!(bs.readonly_paths().collect::<Vec<_>>(), [c"/proc/sys"]);
+    assert_eq!(
+        bs.cgroup_tasks().collect::<Vec<_>>(),
+        [c"/sys/fs/cgroup/cpu/runlet/x/tasks"]
+    );
     let s = bs.sysctls().next().unwrap();
     assert_eq!((s.key, s.value), (c"net/ipv4/ip_forward", c"1"));
 }

@@ -2,7 +2,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 
-use wire::limits::MAX_MOUNTS;
+use wire::limits::{MAX_CGROUP_TASKS, MAX_MOUNTS};
 use wire::{tag, Encoder, FrameKind, WireError};
 
 use super::mounts::{self, Op};
@@ -14,6 +14,12 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
     let b = &c.boot;
     let new_cgroupns = c.new_namespace(NsKind::Cgroup);
     let ops = mounts::expand(&b.mounts, cgroup_mounts, new_cgroupns);
+    if cgroup_mounts.len() > MAX_CGROUP_TASKS {
+        bail!(
+            "the host has {} cgroup hierarchies; runlet-init enters at most {MAX_CGROUP_TASKS}",
+            cgroup_mounts.len()
+        );
+    }
     if ops.len() > MAX_MOUNTS {
         bail!(
             "mounts expand to {} mount operations (a cgroup mount becomes one per hierarchy); runlet-init holds at most {MAX_MOUNTS}",
@@ -53,6 +59,13 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
             e.str(tag::HOSTNAME, h.as_bytes())?;
         }
         e.flag(tag::NEW_CGROUPNS, new_cgroupns)?;
+        // The init enters its v1 cgroups itself (see CgroupManager::v1_tasks_files).
+        for h in cgroup_mounts.iter().filter(|h| h.fstype == "cgroup") {
+            e.str(
+                tag::CGROUP_TASKS,
+                h.host_path.join("tasks").as_os_str().as_bytes(),
+            )?;
+        }
         for m in &ops {
             e.group(tag::MOUNT, |e| mount(e, m))?;
         }
