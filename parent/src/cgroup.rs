@@ -319,7 +319,10 @@ impl CgroupManager {
             let _ = fs::remove_dir(d);
         }
         for (h, _) in &self.dirs {
-            let _ = fs::remove_dir(h.mountpoint.join(DEFAULT_PARENT));
+            let default_parent = h.mountpoint.join(DEFAULT_PARENT);
+            if !self.created.contains(&default_parent) {
+                let _ = fs::remove_dir(default_parent);
+            }
         }
         Ok(())
     }
