@@ -2,6 +2,19 @@
 
 use rustix::io::Errno;
 
+/// The decimal digits of `v`, written at the end of `out`.
+pub fn decimal(mut v: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        out[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &out[i..];
+        }
+    }
+}
+
 /// A short message in a fixed buffer; text past the end is dropped.
 #[derive(Clone)]
 pub struct Msg {
@@ -29,18 +42,8 @@ impl Msg {
     }
 
     /// Decimal digits of `v`.
-    pub fn push_u64(&mut self, mut v: u64) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.push(&digits[i..])
+    pub fn push_u64(&mut self, v: u64) -> &mut Self {
+        self.push(decimal(v, &mut [0; 20]))
     }
 
     pub fn as_bytes(&self) -> &[u8] {

@@ -8,7 +8,7 @@ pub mod fail;
 pub mod sync;
 pub mod sys;
 
-pub use fail::{fail, Context, Failure, Msg};
+pub use fail::{decimal, fail, Context, Failure, Msg};
 pub use sync::Channel;
 
 // musl's static libc: crt1 and `__libc_start_main`, `execve`, `fork`. `-bundle` keeps

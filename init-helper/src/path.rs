@@ -68,19 +68,9 @@ impl FdPath {
         const PREFIX: &[u8] = b"/proc/self/fd/";
         let mut buf = [0u8; 32];
         buf[..PREFIX.len()].copy_from_slice(PREFIX);
-        let mut digits = [0u8; 10];
-        let mut v = fd.as_fd().as_raw_fd() as u32;
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        let n = digits.len() - i;
-        buf[PREFIX.len()..PREFIX.len() + n].copy_from_slice(&digits[i..]);
+        let mut scratch = [0; 20];
+        let digits = helper_rt::decimal(fd.as_fd().as_raw_fd() as u64, &mut scratch);
+        buf[PREFIX.len()..PREFIX.len() + digits.len()].copy_from_slice(digits);
         FdPath { buf }
     }
 
