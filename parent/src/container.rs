@@ -1,0 +1,227 @@
+//! A container's life as runlet drives it: `create` (everything up to `Ready`),
+//! `start` (release the init; its exec is EOF on the sync socket), `destroy`.
+//!
+//! The order of DESIGN.md "Starting a container". `Container` owns every resource it
+//! made; its fields drop in declaration order, so a failure anywhere unwinds in
+//! reverse: the init is killed and reaped, then the cgroups go, then the state dir.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustix::fs::{open, Mode, OFlags};
+use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
+use rustix::thread::LinkNameSpaceType;
+use wire::FrameKind;
+
+use crate::cgroup::{cgroup_path, CgroupManager, Layout};
+use crate::channel::{helper_error, Channel, Incoming};
+use crate::config::{Config, NsKind};
+use crate::error::{Error, Result};
+use crate::helpers::{self, Helper};
+use crate::proc;
+use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
+use crate::state::{Record, StateDir};
+use crate::sys::SigSet;
+
+/// The exit status of a helper that panicked (helper-rt's panic handler).
+const HELPER_PANIC: i32 = 126;
+
+/// How long a helper may take for one step of the setup before runlet gives up.
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct CreateOptions<'a> {
+    pub root: &'a Path,
+    pub bundle: &'a Path,
+    pub id: &'a str,
+    pub pid_file: Option<&'a Path>,
+    /// The signal mask the container's process starts with (runlet's own, before
+    /// it blocked the signals it forwards).
+    pub sigmask: SigSet,
+}
+
+/// A created container. Dropped without `destroy`, it is torn down all the same.
+pub struct Container {
+    pub init: Init,
+    chan: Option<Channel>,
+    fifo: OwnedFd,
+    cgroups: CgroupManager,
+    state: StateDir,
+}
+
+pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
+    let cfg = Config::load(o.bundle)?;
+    let state = StateDir::create(o.root, o.id)?;
+    let layout = Layout::detect()?;
+    let mut cgroups =
+        CgroupManager::plan(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), o.id)?);
+    cgroups.create(true)?;
+    let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
+    let fifo = state.exec_fifo()?;
+    let (ours, theirs) = socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::sys("socketpair", e))?;
+    let (join, join_pid) = open_namespaces(&cfg)?;
+    let init = spawn_init(InitSpawn {
+        ns_flags: clone_flags(&cfg),
+        join,
+        join_pid,
+        cgroup: cgroups.v2_dir_fd()?,
+        helper: helpers::memfd(Helper::Init)?,
+        sync: theirs,
+        fifo: fifo
+            .try_clone()
+            .map_err(|e| Error::sys("dup exec fifo", e))?,
+        sigmask: o.sigmask,
+    })?;
+    let mut c = Container {
+        init,
+        chan: Some(Channel::new(ours, "runlet-init")),
+        fifo,
+        cgroups,
+        state,
+    };
+
+    // The init decodes and prepares mounts while we make its v1 cgroups. It enters
+    // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
+    // the init finds it waiting when it reaches the barrier.
+    c.chan()?.send(&frame)?;
+    c.cgroups.create(false)?;
+    if !c.init.in_v2_cgroup {
+        c.cgroups.place_v2(c.init.pid)?;
+    }
+    c.chan()?.send_empty(FrameKind::Resume)?;
+    // prestart and createRuntime hooks will run here, between Prestart and Resume.
+    c.step(FrameKind::Prestart)?;
+    c.step(FrameKind::Ready)?;
+
+    // One write: from here on the status is read live (the exec FIFO exists until
+    // start; then the saved start time tells the init from a process reusing its pid).
+    let pid = c.init.pid;
+    c.state.write(&Record {
+        oci_version: &cfg.oci_version,
+        id: o.id,
+        status: "created",
+        pid,
+        bundle: &cfg.bundle,
+        annotations: &cfg.annotations,
+        start_time: proc::start_time(pid)?,
+        cgroup_paths: &c.cgroups.paths(),
+        stdio: &proc::stdio_targets(pid),
+    })?;
+    if let Some(p) = o.pid_file {
+        write_pid_file(p, pid)?;
+    }
+    Ok(c)
+}
+
+impl Container {
+    fn chan(&mut self) -> Result<&mut Channel> {
+        self.chan
+            .as_mut()
+            .ok_or_else(|| Error::msg("runlet-init: the sync socket is closed"))
+    }
+
+    /// Waits for a frame; if the init died instead, says how.
+    fn step(&mut self, want: FrameKind) -> Result<()> {
+        let r = self.chan()?.expect(want, STEP_TIMEOUT).map(|_| ());
+        r.map_err(|e| self.explain(e))
+    }
+
+    fn explain(&mut self, e: Error) -> Error {
+        match self.init.wait(true) {
+            Ok(Some(Exit::Code(HELPER_PANIC))) => {
+                e.context("runlet-init crashed (a bug: exit status 126)")
+            }
+            Ok(Some(Exit::Signal(s))) => {
+                Error::msg(format!("{e} (runlet-init killed by signal {s})"))
+            }
+            // Only an early EOF needs the exit status; an `Error` frame said it all.
+            Ok(Some(Exit::Code(c))) if e.as_str().contains("exited before") => {
+                Error::msg(format!("{e} (exit status {c})"))
+            }
+            _ => e,
+        }
+    }
+
+    /// Releases the init (one byte through the exec FIFO) and returns once it has
+    /// exec'd the container's process: EOF on the CLOEXEC sync socket. A failed exec
+    /// comes back as its `Error` frame.
+    pub fn start(&mut self) -> Result<()> {
+        rustix::io::write(&self.fifo, &[0]).map_err(|e| Error::sys("write exec fifo", e))?;
+        let got = self.chan()?.recv(STEP_TIMEOUT);
+        match got.map_err(|e| self.explain(e))? {
+            Incoming::Eof => {}
+            Incoming::Frame(FrameKind::Error, body) => return Err(helper_error(&body)),
+            Incoming::Frame(k, _) => {
+                return Err(Error::msg(format!(
+                    "runlet-init: unexpected {} frame",
+                    k.name()
+                )))
+            }
+        }
+        self.chan = None;
+        self.state.started()
+    }
+
+    /// Removes what is left once the init has exited: any process still in the
+    /// cgroups (a container sharing the host's PID namespace leaves orphans), the
+    /// cgroups, the state directory.
+    pub fn destroy(mut self) -> Result<()> {
+        self.init.kill();
+        self.cgroups.destroy()?;
+        self.state.remove()
+    }
+}
+
+/// CLONE_NEW* for the namespaces to create at clone time. A new cgroup namespace is
+/// made later by the init itself, once it sits in the container's cgroups, so that
+/// the namespace is rooted there.
+fn clone_flags(cfg: &Config) -> u64 {
+    cfg.namespaces
+        .iter()
+        .filter(|n| n.path.is_none() && n.kind != NsKind::Cgroup)
+        .fold(0, |f, n| f | n.kind.clone_flag())
+}
+
+type Joins = (Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>, Option<OwnedFd>);
+
+/// Opens every namespace the config joins by path; the PID one separately.
+fn open_namespaces(cfg: &Config) -> Result<Joins> {
+    let mut join = Vec::new();
+    let mut pid = None;
+    for ns in &cfg.namespaces {
+        let Some(path) = &ns.path else { continue };
+        let fd = open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+            Error::io(
+                &format!("open {} namespace", ns.kind.proc_name()),
+                path,
+                e.into(),
+            )
+        })?;
+        let t = match ns.kind {
+            NsKind::Pid => {
+                pid = Some(fd);
+                continue;
+            }
+            NsKind::Mount => LinkNameSpaceType::Mount,
+            NsKind::Ipc => LinkNameSpaceType::InterProcessCommunication,
+            NsKind::Uts => LinkNameSpaceType::HostNameAndNISDomainName,
+            NsKind::Network => LinkNameSpaceType::Network,
+            NsKind::Cgroup => LinkNameSpaceType::ControlGroup,
+        };
+        join.push((fd, t, path.clone()));
+    }
+    Ok((join, pid))
+}
+
+fn write_pid_file(p: &Path, pid: i32) -> Result<()> {
+    let tmp = p.with_extension("runlet-tmp");
+    std::fs::write(&tmp, pid.to_string())
+        .and_then(|_| std::fs::rename(&tmp, p))
+        .map_err(|e| Error::io("write pid file", p, e))
+}
