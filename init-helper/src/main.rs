@@ -46,6 +46,11 @@ static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
 type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
 type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
 
+/// The final execve's argv and envp, pointing into FRAME. Statics, like FRAME: 64 KiB
+/// that on the stack would be probed page by page and copied from frame to frame.
+static mut ARGV: Argv = Argv::new();
+static mut ENVP: Envp = Envp::new();
+
 /// Entry point called by musl's crt.
 ///
 /// # Safety
@@ -74,7 +79,7 @@ fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
 }
 
 /// Steps 1–10 of docs/init.md: everything up to the final execve.
-fn setup(chan: &Channel) -> Result<(path::PathBuf, Argv, Envp), Failure> {
+fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp), Failure> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // A session of its own: no controlling terminal of the caller's, so the container
     // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
@@ -120,8 +125,8 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, Argv, Envp), Failure> {
     Ok((exe, argv, envp))
 }
 
-/// NULL-terminated argv and envp pointing into the frame.
-fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(Argv, Envp), Failure> {
+/// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.
+fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
     fn fill<const N: usize>(
         out: &mut heapless::Vec<*const c_char, N>,
         strings: impl Iterator<Item = &'static CStr>,
@@ -135,9 +140,11 @@ fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(Argv, Envp), Failure> {
         }
         Ok(())
     }
-    let (mut argv, mut envp) = (Argv::new(), Envp::new());
-    fill(&mut argv, bs.process.args())?;
-    fill(&mut envp, bs.process.env())?;
+    // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
+    // single-threaded.
+    let (argv, envp) = unsafe { (&mut *&raw mut ARGV, &mut *&raw mut ENVP) };
+    fill(argv, bs.process.args())?;
+    fill(envp, bs.process.env())?;
     Ok((argv, envp))
 }
 
