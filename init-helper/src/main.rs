@@ -140,9 +140,10 @@ fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(&'static Argv, &'static En
         }
         Ok(())
     }
+    let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
     // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
     // single-threaded.
-    let (argv, envp) = unsafe { (&mut *&raw mut ARGV, &mut *&raw mut ENVP) };
+    let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
     fill(argv, bs.process.args())?;
     fill(envp, bs.process.env())?;
     Ok((argv, envp))
