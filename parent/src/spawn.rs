@@ -184,14 +184,11 @@ fn clone_child(
     // SAFETY: runlet is single-threaded here; the child branch below only makes
     // async-signal-safe syscalls on memory prepared before the clone, then execs or exits.
     let mut r = unsafe { sys::clone3(&mut args) };
-    if in_v2
-        && matches!(
-            r.as_ref().map_err(|e| e.raw_os_error()),
-            Err(Some(16 | 95 | 22))
-        )
-    {
-        // EBUSY/EOPNOTSUPP/EINVAL: the kernel would not place the child at birth (e.g.
-        // a threaded or domain-invalid cgroup); clone plainly and place it by pid.
+    use linux_raw_sys::errno::{EBUSY, EINVAL, EOPNOTSUPP};
+    let refused_cgroup = |e: &std::io::Error| matches!(e.raw_os_error(), Some(n) if [EBUSY, EOPNOTSUPP, EINVAL].contains(&(n as u32)));
+    if in_v2 && r.as_ref().is_err_and(refused_cgroup) {
+        // The kernel would not place the child at birth (e.g. a threaded or
+        // domain-invalid cgroup): clone plainly; the parent places it by pid.
         args.flags &= !CLONE_INTO_CGROUP;
         args.cgroup = 0;
         in_v2 = false;
