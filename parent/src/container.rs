@@ -17,6 +17,7 @@ use wire::FrameKind;
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::channel::{helper_error, Channel, Incoming};
 use crate::config::{Config, NsKind};
+use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
 use crate::proc;
@@ -51,11 +52,13 @@ pub struct Container {
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let cfg = Config::load(o.bundle)?;
+    debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;
     let layout = Layout::detect()?;
     let mut cgroups =
         CgroupManager::plan(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), o.id)?);
     cgroups.create(true)?;
+    debug!("state dir and v2 cgroup made");
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socketpair(
@@ -78,6 +81,11 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
             .map_err(|e| Error::sys("dup exec fifo", e))?,
         sigmask: o.sigmask,
     })?;
+    debug!(
+        "init {} cloned (namespace flags {:#x})",
+        init.pid,
+        clone_flags(&cfg)
+    );
     let mut c = Container {
         init,
         chan: Some(Channel::new(ours, "runlet-init")),
@@ -91,13 +99,16 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // the init finds it waiting when it reaches the barrier.
     c.chan()?.send(&frame)?;
     c.cgroups.create(false)?;
+    debug!("v1 cgroups made");
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
     c.chan()?.send_empty(FrameKind::Resume)?;
     // prestart and createRuntime hooks will run here, between Prestart and Resume.
     c.step(FrameKind::Prestart)?;
+    debug!("init: mounts before placement done (Prestart)");
     c.step(FrameKind::Ready)?;
+    debug!("init: set up (Ready)");
 
     // One write: from here on the status is read live (the exec FIFO exists until
     // start; then the saved start time tells the init from a process reusing its pid).
@@ -165,6 +176,7 @@ impl Container {
             }
         }
         self.chan = None;
+        debug!("container process exec'd (EOF on the sync socket)");
         self.state.started()
     }
 
@@ -174,6 +186,7 @@ impl Container {
     pub fn destroy(mut self) -> Result<()> {
         self.init.kill();
         self.cgroups.destroy()?;
+        debug!("cgroups removed");
         self.state.remove()
     }
 }

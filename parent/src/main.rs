@@ -8,6 +8,7 @@ mod config;
 mod container;
 mod error;
 mod helpers;
+mod log;
 mod proc;
 mod run;
 mod spawn;
@@ -28,6 +29,9 @@ fn main() {
         Ok(x) => x,
         Err(e) => fail(None, &e),
     };
+    if global.debug {
+        log::enable_debug();
+    }
     let result = match command {
         Command::Help => {
             print!("{}", cli::USAGE);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rustix::event::{poll, PollFd, PollFlags};
 
 use crate::container::{self, CreateOptions};
+use crate::debug;
 use crate::error::{Error, Result};
 use crate::spawn::{Exit, Init};
 use crate::sys;
@@ -39,6 +40,7 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     })?;
     c.start()?;
     let exit = wait_forwarding(&mut c.init, &sigfd)?;
+    debug!("container exited: {exit:?}");
     c.destroy()?;
     reap_orphans();
     Ok(exit.status())

@@ -1,0 +1,33 @@
+//! `--debug`: one line per step of a container's life on stderr, with the time since
+//! runlet started, so a slow start shows where the time went.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static DEBUG: AtomicBool = AtomicBool::new(false);
+static START: OnceLock<Instant> = OnceLock::new();
+
+pub fn enable_debug() {
+    START.get_or_init(Instant::now);
+    DEBUG.store(true, Ordering::Relaxed);
+}
+
+pub fn debug_enabled() -> bool {
+    DEBUG.load(Ordering::Relaxed)
+}
+
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    let ms = START.get().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
+    eprintln!("runlet: debug: {ms:8.3} ms  {args}");
+}
+
+/// `debug!("made {} cgroups", n)`: a line on stderr under `--debug`, nothing otherwise.
+#[macro_export]
+macro_rules! debug {
+    ($($t:tt)*) => {
+        if $crate::log::debug_enabled() {
+            $crate::log::emit(format_args!($($t)*))
+        }
+    };
+}
