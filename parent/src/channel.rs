@@ -32,10 +32,27 @@ impl Channel {
         }
     }
 
+    /// Sends a whole frame. If the helper is gone, the reason it sent before it went
+    /// (an `Error` frame still in our receive queue) is the error, not EPIPE.
     pub fn send(&mut self, frame: &[u8]) -> Result<()> {
-        self.sock
-            .write_all(frame)
-            .map_err(|e| Error::sys(&format!("send to {}", self.peer), e))
+        match self.sock.write_all(frame) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(self
+                .last_word()
+                .unwrap_or_else(|| Error::sys(&format!("send to {}", self.peer), e))),
+            Err(e) => Err(Error::sys(&format!("send to {}", self.peer), e)),
+        }
+    }
+
+    /// The `Error` frame a departed helper left behind, if any.
+    fn last_word(&mut self) -> Option<Error> {
+        loop {
+            match self.recv(Duration::from_millis(100)) {
+                Ok(Incoming::Frame(FrameKind::Error, body)) => return Some(helper_error(&body)),
+                Ok(Incoming::Frame(..)) => continue,
+                Ok(Incoming::Eof) | Err(_) => return None,
+            }
+        }
     }
 
     pub fn send_empty(&mut self, kind: FrameKind) -> Result<()> {
@@ -149,6 +166,25 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.to_string(), "exec /nope: No such file or directory");
+    }
+
+    #[test]
+    fn a_send_to_a_helper_that_failed_reports_its_error() {
+        let (mut c, mut peer) = pair();
+        let mut buf = [0u8; 128];
+        let n = ErrorReport::encode(SliceSink::new(&mut buf), &[b"mount none on /x"], 19)
+            .unwrap()
+            .written();
+        peer.write_all(&empty_frame(FrameKind::Prestart)).unwrap();
+        peer.write_all(&buf[..n]).unwrap();
+        drop(peer);
+        let e = c.send_empty(FrameKind::Resume).err().unwrap();
+        assert_eq!(e.to_string(), "mount none on /x: No such device");
+
+        let (mut c, peer) = pair();
+        drop(peer);
+        let e = c.send_empty(FrameKind::Resume).err().unwrap();
+        assert_eq!(e.to_string(), "send to test-helper: Broken pipe");
     }
 
     #[test]

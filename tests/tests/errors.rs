@@ -1,7 +1,7 @@
 //! Bad input: one clear line on stderr (`runlet: ...`), a non-zero exit, nothing
 //! on stdout, and nothing left behind (state dir, cgroups, mounts, processes).
 
-use runlet_tests::{fixture, Fixture};
+use runlet_tests::{fixture, Fixture, Mount};
 use std::fs;
 
 /// Run, expect a clean error containing each fragment, and that nothing leaked.
@@ -52,6 +52,17 @@ fn program_not_in_rootfs() {
     let mut fx = fixture!("nope");
     fx.spec.args(&["/nope"]);
     expect_error(&fx, &["exec /nope: No such file or directory"]);
+}
+
+#[test]
+fn mount_the_init_cannot_make() {
+    // Fails inside runlet-init before placement, while runlet may still be sending:
+    // the init's own error must come through, not a broken pipe.
+    let mut fx = fixture!("badmount");
+    fx.spec
+        .mounts
+        .insert(1, Mount::new("/x", "nosuchfs", "none", &[]));
+    expect_error(&fx, &["mount none on /x: No such device"]);
 }
 
 #[test]
