@@ -193,8 +193,8 @@ impl CgroupManager {
                     self.created.push(dir.to_path_buf());
                     return Ok(());
                 }
-                Err((_, e)) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err((what, e)) => return Err(Error::io(&what, dir, e)),
+                Err((_, _, e)) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err((call, path, e)) => return Err(Error::io(call, path, e)),
             }
         }
         Err(Error::msg(format!(
@@ -326,11 +326,6 @@ impl CgroupManager {
         }
         Ok(())
     }
-
-    #[allow(dead_code)] // used by `create` once the lifecycle commands land
-    pub fn keep(&mut self) {
-        self.keep = true;
-    }
 }
 
 impl Drop for CgroupManager {
@@ -345,7 +340,7 @@ impl Drop for CgroupManager {
 /// set. They are copied from the nearest ancestor that has them, filling the
 /// ancestors on the way (a concurrent runlet may have made the parent and not filled
 /// it yet).
-fn copy_cpuset(h: &Hierarchy, dir: &Path) -> std::result::Result<(), (String, io::Error)> {
+fn copy_cpuset(h: &Hierarchy, dir: &Path) -> std::result::Result<(), CallError> {
     if h.v2 || !h.controllers.split(',').any(|c| c == "cpuset") {
         return Ok(());
     }
@@ -355,18 +350,18 @@ fn copy_cpuset(h: &Hierarchy, dir: &Path) -> std::result::Result<(), (String, io
     Ok(())
 }
 
-fn fill_cpuset(
-    h: &Hierarchy,
-    dir: &Path,
-    f: &str,
-) -> std::result::Result<String, (String, io::Error)> {
-    let current = fs::read_to_string(dir.join(f)).map_err(|e| (format!("read {f} of"), e))?;
+/// The failed call, its path, and the error.
+type CallError = (&'static str, PathBuf, io::Error);
+
+fn fill_cpuset(h: &Hierarchy, dir: &Path, f: &str) -> std::result::Result<String, CallError> {
+    let file = dir.join(f);
+    let current = fs::read_to_string(&file).map_err(|e| ("read", file.clone(), e))?;
     if !current.trim().is_empty() || dir == h.mountpoint {
         return Ok(current.trim().to_string());
     }
     let parent = dir.parent().unwrap_or(&h.mountpoint);
     let v = fill_cpuset(h, parent, f)?;
-    fs::write(dir.join(f), &v).map_err(|e| (format!("write {f} of"), e))?;
+    fs::write(&file, &v).map_err(|e| ("write", file, e))?;
     Ok(v)
 }
 

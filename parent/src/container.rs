@@ -97,17 +97,17 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters
     // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
     // the init finds it waiting when it reaches the barrier.
-    c.chan()?.send(&frame)?;
+    c.send(&frame)?;
     c.cgroups.create(false)?;
     debug!("v1 cgroups made");
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
-    c.chan()?.send_empty(FrameKind::Resume)?;
+    c.send(&wire::empty_frame(FrameKind::Resume))?;
     // prestart and createRuntime hooks will run here, between Prestart and Resume.
-    c.step(FrameKind::Prestart)?;
+    c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
-    c.step(FrameKind::Ready)?;
+    c.expect(Some(FrameKind::Ready))?;
     debug!("init: set up (Ready)");
 
     // One write: from here on the status is read live (the exec FIFO exists until
@@ -137,13 +137,45 @@ impl Container {
             .ok_or_else(|| Error::msg("runlet-init: the sync socket is closed"))
     }
 
-    /// Waits for a frame; if the init died instead, says how.
-    fn step(&mut self, want: FrameKind) -> Result<()> {
-        let r = self.chan()?.expect(want, STEP_TIMEOUT).map(|_| ());
-        r.map_err(|e| self.explain(e))
+    /// Sends a frame. If the init is gone, the error is the reason it gave (its
+    /// `Error` frame, still queued), else how it ended.
+    fn send(&mut self, frame: &[u8]) -> Result<()> {
+        let sent = self.chan()?.send(frame);
+        sent.map_err(|e| match self.chan.as_mut().and_then(Channel::last_word) {
+            Some(reason) => reason,
+            None => self.with_exit(e),
+        })
     }
 
-    fn explain(&mut self, e: Error) -> Error {
+    /// Waits for a frame of kind `want` (`None`: for EOF). An `Error` frame is the
+    /// error it reports; a broken connection or an early EOF says how the init ended.
+    fn expect(&mut self, want: Option<FrameKind>) -> Result<()> {
+        let got = self.chan()?.recv(STEP_TIMEOUT);
+        let what = want.map_or("the exec (EOF)", FrameKind::name);
+        match got.map_err(|e| self.with_exit(e))? {
+            Incoming::Frame(k, _) if Some(k) == want => Ok(()),
+            Incoming::Eof if want.is_none() => Ok(()),
+            Incoming::Frame(FrameKind::Error, body) => Err(helper_error(&body)),
+            Incoming::Frame(k, _) => Err(self.chan()?.unexpected(what, k)),
+            Incoming::Eof => {
+                Err(self.with_exit(Error::msg(format!("runlet-init exited before {what}"))))
+            }
+        }
+    }
+
+    /// Adds how the init ended, when it has: a lost connection or an early EOF says
+    /// nothing by itself. (An `Error` frame needs nothing added.)
+    fn with_exit(&mut self, e: Error) -> Error {
+        // Its socket closes a moment before it can be reaped: give it that moment.
+        let mut fds = [rustix::event::PollFd::new(
+            &self.init.pidfd,
+            rustix::event::PollFlags::IN,
+        )];
+        let moment = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        };
+        let _ = rustix::event::poll(&mut fds, Some(&moment));
         match self.init.wait(true) {
             Ok(Some(Exit::Code(HELPER_PANIC))) => {
                 e.context("runlet-init crashed (a bug: exit status 126)")
@@ -151,10 +183,7 @@ impl Container {
             Ok(Some(Exit::Signal(s))) => {
                 Error::msg(format!("{e} (runlet-init killed by signal {s})"))
             }
-            // Only an early EOF needs the exit status; an `Error` frame said it all.
-            Ok(Some(Exit::Code(c))) if e.as_str().contains("exited before") => {
-                Error::msg(format!("{e} (exit status {c})"))
-            }
+            Ok(Some(Exit::Code(c))) => Error::msg(format!("{e} (exit status {c})")),
             _ => e,
         }
     }
@@ -164,17 +193,7 @@ impl Container {
     /// comes back as its `Error` frame.
     pub fn start(&mut self) -> Result<()> {
         rustix::io::write(&self.fifo, &[0]).map_err(|e| Error::sys("write exec fifo", e))?;
-        let got = self.chan()?.recv(STEP_TIMEOUT);
-        match got.map_err(|e| self.explain(e))? {
-            Incoming::Eof => {}
-            Incoming::Frame(FrameKind::Error, body) => return Err(helper_error(&body)),
-            Incoming::Frame(k, _) => {
-                return Err(Error::msg(format!(
-                    "runlet-init: unexpected {} frame",
-                    k.name()
-                )))
-            }
-        }
+        self.expect(None)?;
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
         self.state.started()

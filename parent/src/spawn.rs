@@ -172,7 +172,7 @@ fn clone_child(
     let mut args = CloneArgs {
         flags: ns_flags | CLONE_PIDFD,
         pidfd: &mut pidfd as *mut RawFd as u64,
-        exit_signal: libc_sigchld(),
+        exit_signal: linux_raw_sys::general::SIGCHLD as u64,
         ..Default::default()
     };
     let mut in_v2 = false;
@@ -212,10 +212,6 @@ fn clone_child(
             e,
         )),
     }
-}
-
-const fn libc_sigchld() -> u64 {
-    17 // SIGCHLD on Linux
 }
 
 /// The child between clone3 and exec. Never returns.

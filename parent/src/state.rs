@@ -100,12 +100,6 @@ impl StateDir {
         write().map_err(|e| Error::io("write", &path, e))
     }
 
-    /// Leaves the directory in place when this value is dropped.
-    #[allow(dead_code)] // used by `create` once the lifecycle commands land
-    pub fn keep(&mut self) {
-        self.keep = true;
-    }
-
     /// Removes the directory and what is in it.
     pub fn remove(&mut self) -> Result<()> {
         self.keep = true;
