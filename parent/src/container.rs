@@ -220,7 +220,10 @@ fn clone_flags(cfg: &Config) -> u64 {
         .fold(0, |f, n| f | n.kind.clone_flag())
 }
 
-type Joins = (Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>, Option<OwnedFd>);
+type Joins = (
+    Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    Option<(OwnedFd, PathBuf)>,
+);
 
 /// Opens every namespace the config joins by path; the PID one separately.
 fn open_namespaces(cfg: &Config) -> Result<Joins> {
@@ -237,7 +240,7 @@ fn open_namespaces(cfg: &Config) -> Result<Joins> {
         })?;
         let t = match ns.kind {
             NsKind::Pid => {
-                pid = Some(fd);
+                pid = Some((fd, path.clone()));
                 continue;
             }
             NsKind::Mount => LinkNameSpaceType::Mount,

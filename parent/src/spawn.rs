@@ -24,7 +24,7 @@ pub struct InitSpawn {
     /// Namespaces to join by path before exec (not pid: see `join_pid`).
     pub join: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
     /// A PID namespace to join: set as the parent's pid_for_children around clone3.
-    pub join_pid: Option<OwnedFd>,
+    pub join_pid: Option<(OwnedFd, PathBuf)>,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
     pub helper: OwnedFd,
@@ -115,15 +115,11 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
     let join: Vec<(OwnedFd, LinkNameSpaceType, String)> = req
         .join
         .iter()
-        .map(|(fd, t, p)| {
-            let fd =
-                fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))?;
-            Ok((fd, *t, format!("setns {}", p.display())))
-        })
+        .map(|(fd, t, p)| Ok((dup_high(fd)?, *t, format!("setns {}", p.display()))))
         .collect::<Result<_>>()?;
     // Joining a PID namespace applies to children: set it for the clone, then go back.
     let own_pid_ns = match &req.join_pid {
-        Some(target) => {
+        Some((target, path)) => {
             let own = rustix::fs::open(
                 "/proc/self/ns/pid",
                 rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
@@ -131,7 +127,7 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
             )
             .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
             move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::ProcessID))
-                .map_err(|e| Error::sys("setns to linux.namespaces pid path", e))?;
+                .map_err(|e| Error::io("setns (pid namespace)", path, e.into()))?;
             Some(own)
         }
         None => None,
