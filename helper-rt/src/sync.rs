@@ -56,11 +56,22 @@ impl Channel {
     /// Reports a failure to the parent, best effort: if the parent is gone there is
     /// nobody to tell.
     pub fn report(&self, f: &Failure) {
+        self.report_also(f, None);
+    }
+
+    /// Like `report`, and also writes the same `Error` frame to `also` (the exec FIFO
+    /// once `runlet start` may be a process of its own that has no sync socket: it
+    /// reads the frame from the FIFO, see docs/init.md).
+    pub fn report_also(&self, f: &Failure, also: Option<BorrowedFd<'_>>) {
         let mut buf = [0u8; 640];
         if let Ok(s) = ErrorReport::encode(SliceSink::new(&mut buf), &[f.msg.as_bytes()], f.errno) {
             use wire::Sink;
             let n = s.written();
             let _ = self.send(&buf[..n]);
+            if let Some(fd) = also {
+                // Under PIPE_BUF, so one atomic write; nobody may be reading.
+                let _ = rustix::io::write(fd, &buf[..n]);
+            }
         }
     }
 

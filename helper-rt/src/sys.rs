@@ -65,6 +65,19 @@ pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new anonymous session keyring, so
+/// the container does not share the caller's keys. rustix has no keyctl.
+pub fn join_new_session_keyring() -> Result<(), Errno> {
+    const KEYCTL_JOIN_SESSION_KEYRING: c_long = 1;
+    let nr = linux_raw_sys::general::__NR_keyctl as c_long;
+    // SAFETY: a NULL name asks for an anonymous keyring; no other memory is passed.
+    let r = unsafe { syscall(nr, KEYCTL_JOIN_SESSION_KEYRING, 0 as c_long) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork_process() -> Result<i32, Errno> {
     // SAFETY: the helpers are single-threaded, so the child may go on freely.

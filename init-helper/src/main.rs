@@ -64,7 +64,12 @@ pub unsafe extern "C" fn main(
     // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
     let chan = unsafe { Channel::from_sync_fd() };
     let Err((f, code)) = run(&chan);
-    chan.report(&f);
+    // A failed exec happens after `start`, which may be a process of its own that
+    // learns of it from the exec FIFO rather than from the sync socket.
+    let after_start = code == EXEC_FAILED_EXIT;
+    // SAFETY: fd 4 is the exec FIFO, open for the life of the process.
+    let fifo = after_start.then(|| unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) });
+    chan.report_also(&f, fifo);
     sys::exit(code)
 }
 
@@ -94,6 +99,13 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
     let body: &'static [u8] = chan.expect(FrameKind::Bootstrap, buf, BOOTSTRAP_TIMEOUT_MS)?;
     let bs = Bootstrap::decode(body).map_err(bad_frame)?;
+    // A kernel without keys (ENOSYS) has no keyring to share either.
+    if bs.new_keyring {
+        match sys::join_new_session_keyring() {
+            Ok(()) | Err(Errno::NOSYS) => {}
+            Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e))),
+        }
+    }
     let (argv, envp) = pointer_arrays(&bs)?;
     let p = &bs.process;
 

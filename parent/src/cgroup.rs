@@ -326,6 +326,26 @@ impl CgroupManager {
         }
         Ok(())
     }
+
+    /// Re-opens a container's cgroups in a later command (`delete`, `kill --all`,
+    /// `ps`) from what `create` saved: its path and the directories it made. Nothing
+    /// is removed on drop; `destroy` removes them.
+    pub fn reopen(layout: &Layout, path: &Path, created: Vec<PathBuf>) -> CgroupManager {
+        let mut m = CgroupManager::plan(layout, path);
+        m.created = created;
+        m.keep = true;
+        m
+    }
+
+    /// The directories this manager made, outermost first (saved for `delete`).
+    pub fn created(&self) -> &[PathBuf] {
+        &self.created
+    }
+
+    /// The container outlives this command: leave its cgroups in place.
+    pub fn release(&mut self) {
+        self.keep = true;
+    }
 }
 
 impl Drop for CgroupManager {

@@ -16,13 +16,14 @@ use wire::FrameKind;
 
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::channel::{helper_error, Channel, Incoming};
+use crate::clock;
 use crate::config::{Config, NsKind};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
 use crate::proc;
 use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
-use crate::state::{Record, StateDir};
+use crate::state::{Saved, StateDir};
 use crate::sys::SigSet;
 
 /// The exit status of a helper that panicked (helper-rt's panic handler).
@@ -36,6 +37,8 @@ pub struct CreateOptions<'a> {
     pub bundle: &'a Path,
     pub id: &'a str,
     pub pid_file: Option<&'a Path>,
+    /// Join a new session keyring (false: `--no-new-keyring`).
+    pub new_keyring: bool,
     /// The signal mask the container's process starts with (runlet's own, before
     /// it blocked the signals it forwards).
     pub sigmask: SigSet,
@@ -51,12 +54,13 @@ pub struct Container {
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
-    let cfg = Config::load(o.bundle)?;
+    let mut cfg = Config::load(o.bundle)?;
+    cfg.new_keyring = o.new_keyring;
     debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;
     let layout = Layout::detect()?;
-    let mut cgroups =
-        CgroupManager::plan(&layout, &cgroup_path(cfg.cgroups_path.as_deref(), o.id)?);
+    let cgroup = cgroup_path(cfg.cgroups_path.as_deref(), o.id)?;
+    let mut cgroups = CgroupManager::plan(&layout, &cgroup);
     cgroups.create(true)?;
     debug!("state dir and v2 cgroup made");
     let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
@@ -113,16 +117,23 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // One write: from here on the status is read live (the exec FIFO exists until
     // start; then the saved start time tells the init from a process reusing its pid).
     let pid = c.init.pid;
-    c.state.write(&Record {
-        oci_version: &cfg.oci_version,
-        id: o.id,
-        status: "created",
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    c.state.write(&Saved {
+        oci_version: cfg.oci_version.clone(),
+        id: o.id.to_string(),
+        status: "created".into(),
         pid,
-        bundle: &cfg.bundle,
-        annotations: &cfg.annotations,
+        bundle: text(&cfg.bundle),
+        rootfs: text(&cfg.rootfs),
+        created: clock::now(),
+        owner: proc::user_name(rustix::process::getuid().as_raw()),
+        annotations: cfg.annotations.clone(),
         start_time: proc::start_time(pid)?,
-        cgroup_paths: &c.cgroups.paths(),
-        stdio: &proc::stdio_targets(pid),
+        cgroup_path: text(&cgroup),
+        cgroup_paths: c.cgroups.paths().iter().map(|p| text(p)).collect(),
+        cgroup_created: c.cgroups.created().iter().map(|p| text(p)).collect(),
+        stdio: proc::stdio_targets(pid),
+        config: cfg.source.clone(),
     })?;
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
@@ -197,6 +208,16 @@ impl Container {
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
         self.state.started()
+    }
+
+    /// Leaves the container to live on after this command (`create`, `run -d`): its
+    /// init, cgroups and state directory stay; the init's end of the sync socket and
+    /// of the exec FIFO stay with it.
+    pub fn detach(mut self) {
+        self.state.keep();
+        self.cgroups.release();
+        let Container { init, .. } = self;
+        init.release();
     }
 
     /// Removes what is left once the init has exited: any process still in the

@@ -4,13 +4,17 @@ mod arena;
 mod cgroup;
 mod channel;
 mod cli;
+mod clock;
+mod cmd;
 mod config;
 mod container;
 mod error;
+mod handle;
 mod helpers;
 mod log;
 mod proc;
 mod run;
+mod signals;
 mod spawn;
 mod state;
 mod sys;
@@ -41,16 +45,17 @@ fn main() {
             println!("runlet version {}\nspec: 1.2.0", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Run {
-            bundle,
-            pid_file,
-            id,
-        } => run::run(&run::RunOptions {
-            root: global.root.clone(),
-            bundle,
-            id,
-            pid_file,
-        }),
+        Command::Run { c, detach: false } => run::run(&global, &c),
+        Command::Run { c, detach: true } => cmd::lifecycle::run_detached(&global, &c),
+        Command::Create(c) => cmd::lifecycle::create(&global, &c),
+        Command::Start { id } => cmd::lifecycle::start(&global, &id),
+        Command::Delete { id, force } => cmd::lifecycle::delete(&global, &id, force),
+        Command::Kill { id, signal, all } => cmd::kill::kill(&global, &id, signal, all),
+        Command::State { id } => cmd::query::state(&global, &id),
+        Command::List { quiet, json } => cmd::query::list(&global, quiet, json),
+        Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
+        Command::Spec { bundle } => cmd::spec::spec(&bundle),
+        Command::Features => cmd::features::features(),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -72,15 +77,16 @@ fn fail(global: Option<&Global>, e: &Error) -> ! {
             .append(true)
             .open(path)
         {
+            let time = clock::now();
             let line = match log_format {
-                LogFormat::Text => format!("level=error msg={:?}\n", e.as_str()),
+                LogFormat::Text => format!("time={time:?} level=error msg={:?}\n", e.as_str()),
                 LogFormat::Json => {
-                    let mut m = miniserde::json::Object::new();
-                    m.insert(
-                        "level".into(),
-                        miniserde::json::Value::String("error".into()),
-                    );
-                    m.insert("msg".into(), miniserde::json::Value::String(e.to_string()));
+                    use miniserde::json::{Object, Value};
+                    // logrus's JSON formatter, which runc uses: keys sorted.
+                    let mut m = Object::new();
+                    m.insert("level".into(), Value::String("error".into()));
+                    m.insert("msg".into(), Value::String(e.to_string()));
+                    m.insert("time".into(), Value::String(time));
                     format!("{}\n", miniserde::json::to_string(&m))
                 }
             };

@@ -2,18 +2,55 @@
 
 use crate::error::{Error, Result};
 
-/// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, which
-/// tells a live container from a process that reused its pid.
-pub fn start_time(pid: i32) -> Result<u64> {
-    let p = format!("/proc/{pid}/stat");
-    let text = std::fs::read_to_string(&p).map_err(|e| Error::io("read", &p, e))?;
-    parse_start_time(&text).ok_or_else(|| Error::msg(format!("{p}: no start time field")))
+/// The fields of /proc/<pid>/stat runlet uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// Field 3: R, S, D, Z (zombie), X (dead), ...
+    pub state: char,
+    /// Field 22: the start time in clock ticks since boot, which tells a live
+    /// container from a process that reused its pid.
+    pub start_time: u64,
 }
 
-fn parse_start_time(stat: &str) -> Option<u64> {
+pub fn stat(pid: i32) -> Result<Stat> {
+    let p = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::io("read", &p, e))?;
+    parse_stat(&text).ok_or_else(|| Error::msg(format!("{p}: unexpected format")))
+}
+
+pub fn start_time(pid: i32) -> Result<u64> {
+    stat(pid).map(|s| s.start_time)
+}
+
+fn parse_stat(stat: &str) -> Option<Stat> {
     // The command name may hold spaces and parentheses: count from the last ')'.
-    let after = stat.rsplit_once(')')?.1;
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some(Stat {
+        state,
+        start_time: fields.nth(18)?.parse().ok()?,
+    })
+}
+
+/// The command line of a process, NULs as spaces ("" once it is gone).
+pub fn cmdline(pid: i32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let text = String::from_utf8_lossy(&raw);
+    text.trim_end_matches('\0').replace('\0', " ")
+}
+
+/// The user name of `uid` from /etc/passwd (runc's `owner`); "" when it has none.
+pub fn user_name(uid: u32) -> String {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+        .next()
+        .unwrap_or_default()
 }
 
 /// Where a process's stdin, stdout and stderr point, recorded before the container
@@ -35,8 +72,14 @@ mod tests {
     #[test]
     fn start_time_counts_from_the_last_parenthesis() {
         let stat = "42 (a) b) (c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 777 1000 10";
-        assert_eq!(parse_start_time(stat), Some(777));
-        assert_eq!(parse_start_time("42 (x"), None);
+        assert_eq!(
+            parse_stat(stat),
+            Some(Stat {
+                state: 'S',
+                start_time: 777
+            })
+        );
+        assert_eq!(parse_stat("42 (x"), None);
         assert!(start_time(std::process::id() as i32).unwrap() > 0);
     }
 }

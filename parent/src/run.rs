@@ -2,10 +2,10 @@
 //! signals runlet gets), remove it, and exit with its status.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
 
 use rustix::event::{poll, PollFd, PollFlags};
 
+use crate::cli::{CreateArgs, Global};
 use crate::container::{self, CreateOptions};
 use crate::debug;
 use crate::error::{Error, Result};
@@ -16,14 +16,7 @@ use crate::sys;
 /// ones a terminal or a supervisor sends.
 const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT USR1 USR2 TERM
 
-pub struct RunOptions {
-    pub root: PathBuf,
-    pub bundle: PathBuf,
-    pub id: String,
-    pub pid_file: Option<PathBuf>,
-}
-
-pub fn run(o: &RunOptions) -> Result<i32> {
+pub fn run(g: &Global, o: &CreateArgs) -> Result<i32> {
     // Orphans of a container that shares our PID namespace come to us, to be reaped.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| Error::sys("prctl PR_SET_CHILD_SUBREAPER", e))?;
@@ -32,10 +25,11 @@ pub fn run(o: &RunOptions) -> Result<i32> {
     let sigfd = sys::signal_fd(&FORWARDED).map_err(|e| Error::sys("signalfd", e))?;
 
     let mut c = container::create(&CreateOptions {
-        root: &o.root,
+        root: &g.root,
         bundle: &o.bundle,
         id: &o.id,
         pid_file: o.pid_file.as_deref(),
+        new_keyring: !o.no_new_keyring,
         sigmask,
     })?;
     c.start()?;

@@ -95,6 +95,12 @@ impl Init {
             let _ = self.wait(false);
         }
     }
+
+    /// The container outlives this command (`create`, `run -d`): the init is left
+    /// running, to be reparented to the nearest subreaper when runlet exits.
+    pub fn release(mut self) {
+        self.reaped = true;
+    }
 }
 
 impl Drop for Init {

@@ -13,6 +13,7 @@ unsafe extern "C" {
     fn sigaddset(set: *mut SigSet, sig: c_int) -> c_int;
     fn signalfd(fd: c_int, mask: *const SigSet, flags: c_int) -> c_int;
     fn _exit(code: c_int) -> !;
+    fn kill(pid: c_int, sig: c_int) -> c_int;
 }
 
 /// musl's sigset_t (128 bytes).
@@ -29,6 +30,13 @@ fn check(r: c_long) -> io::Result<c_long> {
     } else {
         Ok(r)
     }
+}
+
+/// kill(2) with any signal number: rustix's `Signal` has no real-time signals, and
+/// `kill --all` passes on whatever number the user gave.
+pub fn kill_pid(pid: i32, sig: c_int) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    check(unsafe { kill(pid, sig) }.into()).map(|_| ())
 }
 
 /// Blocks `sigs` in this (single-threaded) process; returns the previous mask.

@@ -65,6 +65,7 @@ pub struct Bootstrap<'a> {
     pub root_propagation: u64,
     pub hostname: Option<&'a CStr>,
     pub new_cgroupns: bool,
+    pub new_keyring: bool,
 }
 
 fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
@@ -85,6 +86,7 @@ impl<'a> Bootstrap<'a> {
             (None, false, 0, None, false);
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         let mut tasks = 0;
+        let mut keyring = false;
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -111,6 +113,10 @@ impl<'a> Bootstrap<'a> {
                 tag::NEW_CGROUPNS => {
                     seen.once(KIND, f.tag)?;
                     cgns = f.flag()?;
+                }
+                tag::NEW_KEYRING => {
+                    seen.once(KIND, f.tag)?;
+                    keyring = f.flag()?;
                 }
                 tag::MOUNT => {
                     count(&mut mounts, f.tag, MAX_MOUNTS)?;
@@ -148,6 +154,7 @@ impl<'a> Bootstrap<'a> {
             root_propagation: prop,
             hostname,
             new_cgroupns: cgns,
+            new_keyring: keyring,
         })
     }
 

@@ -32,6 +32,9 @@ pub const NEW_CGROUPNS: u16 = 29;
 /// A v1 `tasks` file (host path) the init writes "0" into, entering that cgroup itself
 /// when the parent says `Resume`. Repeated.
 pub const CGROUP_TASKS: u16 = 30;
+/// u8, 1 = join a new anonymous session keyring (runc's default; `--no-new-keyring`
+/// leaves the caller's).
+pub const NEW_KEYRING: u16 = 31;
 
 // Inside MOUNT.
 pub const M_SOURCE: u16 = 40;
@@ -91,6 +94,7 @@ pub fn name(tag: u16) -> &'static str {
         SYSCTL => "SYSCTL",
         NEW_CGROUPNS => "NEW_CGROUPNS",
         CGROUP_TASKS => "CGROUP_TASKS",
+        NEW_KEYRING => "NEW_KEYRING",
         M_SOURCE => "M_SOURCE",
         M_DEST => "M_DEST",
         M_FSTYPE => "M_FSTYPE",

@@ -6,6 +6,11 @@ use linux_raw_sys::general as g;
 
 use super::spec;
 
+/// The capability names runlet knows (for `runlet features`).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CAPS.iter().map(|(n, _)| *n)
+}
+
 /// Every capability Linux has (up to CAP_CHECKPOINT_RESTORE = 40), by name.
 const CAPS: [(&str, u32); 41] = [
     ("CAP_CHOWN", g::CAP_CHOWN),

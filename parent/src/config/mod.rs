@@ -30,6 +30,12 @@ use linux_raw_sys::general as g;
 
 use crate::error::{Error, Result};
 
+/// What runlet supports, for `runlet features`.
+pub mod supported {
+    pub use super::caps::names as capabilities;
+    pub use super::mounts::option_names as mount_options;
+}
+
 /// A namespace of `linux.namespaces`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NsKind {
@@ -100,6 +106,10 @@ pub struct Config {
     pub namespaces: Vec<Namespace>,
     /// `linux.cgroupsPath` as written, if any.
     pub cgroups_path: Option<String>,
+    /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
+    pub new_keyring: bool,
+    /// config.json as read (saved in the state for the hooks of later commands).
+    pub source: String,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
     pub(crate) boot: validate::Boot,
 }
@@ -125,7 +135,9 @@ impl Config {
             .map_err(|_| Error::msg("config.json: not UTF-8 text (JSON must be UTF-8)"))?;
         let spec: spec::Spec =
             miniserde::json::from_str(&text).map_err(|_| Error::msg(diagnose::explain(&text)))?;
-        validate::config(spec, bundle)
+        let (mut config, warnings) = validate::config(spec, bundle)?;
+        config.source = text;
+        Ok((config, warnings))
     }
 
     /// Whether the container gets a new namespace of this kind (listed without a path).

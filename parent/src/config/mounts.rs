@@ -15,6 +15,14 @@ const fn ms(f: u32) -> u64 {
     f as u64
 }
 
+/// The mount options runlet takes (for `runlet features`).
+pub fn option_names() -> impl Iterator<Item = &'static str> {
+    FLAGS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(PROPAGATION.iter().map(|(n, _)| *n))
+}
+
 /// VFS flags by option name; `true` clears the flag instead of setting it.
 const FLAGS: [(&str, bool, u64); 35] = [
     ("ro", false, ms(g::MS_RDONLY)),

@@ -119,6 +119,8 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         annotations: spec.annotations.unwrap_or_default(),
         namespaces,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
+        new_keyring: true,
+        source: String::new(),
         boot,
     };
     Ok((config, warnings))

@@ -1,0 +1,72 @@
+//! `runlet features`: the OCI features document (runtime-spec features.md): what
+//! this build of runlet accepts in a config.json. It lists only what runlet
+//! implements; anything it would refuse is absent or `"enabled": false`.
+
+use miniserde::json::{self, Value};
+
+use crate::cmd::query::print_out;
+use crate::config::supported;
+use crate::error::Result;
+
+/// The OCI versions runlet's config parser accepts.
+const OCI_MIN: &str = "1.0.0";
+const OCI_MAX: &str = "1.2.0";
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> Value {
+    Value::Array(items.map(|s| Value::String(s.to_string())).collect())
+}
+
+fn obj(fields: Vec<(&str, Value)>) -> Value {
+    let mut o = json::Object::new();
+    for (k, v) in fields {
+        o.insert(k.to_string(), v);
+    }
+    Value::Object(o)
+}
+
+fn enabled(on: bool) -> Value {
+    obj(vec![("enabled", Value::Bool(on))])
+}
+
+pub fn document() -> Value {
+    let linux = obj(vec![
+        (
+            "namespaces",
+            list(["cgroup", "ipc", "mount", "network", "pid", "uts"].into_iter()),
+        ),
+        ("capabilities", list(supported::capabilities())),
+        (
+            "cgroup",
+            obj(vec![
+                ("v1", Value::Bool(true)),
+                ("v2", Value::Bool(true)),
+                ("systemd", Value::Bool(false)),
+                ("systemdUser", Value::Bool(false)),
+                ("rdma", Value::Bool(false)),
+            ]),
+        ),
+        ("seccomp", enabled(false)),
+        ("apparmor", enabled(false)),
+        ("selinux", enabled(false)),
+        ("intelRdt", enabled(false)),
+        ("mountExtensions", obj(vec![("idmap", enabled(false))])),
+    ]);
+    obj(vec![
+        ("ociVersionMin", Value::String(OCI_MIN.into())),
+        ("ociVersionMax", Value::String(OCI_MAX.into())),
+        ("hooks", list(std::iter::empty())),
+        ("mountOptions", list(supported::mount_options())),
+        ("linux", linux),
+        (
+            "annotations",
+            obj(vec![(
+                "run.runlet.version",
+                Value::String(env!("CARGO_PKG_VERSION").into()),
+            )]),
+        ),
+    ])
+}
+
+pub fn features() -> Result<i32> {
+    print_out(&format!("{}\n", json::to_string(&document())))
+}

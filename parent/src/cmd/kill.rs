@@ -1,0 +1,65 @@
+//! `runlet kill [--all] ID [SIGNAL]`: a signal to the container's init, or with
+//! `--all` to every process in its cgroup.
+
+use std::collections::BTreeSet;
+
+use crate::cli::Global;
+use crate::cmd::{cgroups, find};
+use crate::error::{Error, Result};
+use crate::handle::InitHandle;
+use crate::state::Status;
+use crate::sys;
+
+/// How many times `--all` re-reads the cgroup for processes forked meanwhile.
+const ALL_PASSES: usize = 5;
+
+pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
+    let f = find(&g.root, id)?;
+    if all {
+        let sent = kill_all(&f.saved, sig)?;
+        if sent == 0 && f.live.status == Status::Stopped {
+            return Err(not_running());
+        }
+        return Ok(0);
+    }
+    if f.live.status == Status::Stopped {
+        return Err(not_running());
+    }
+    match InitHandle::open(f.saved.pid, f.saved.start_time)? {
+        Some(init) => init.signal(sig)?,
+        None => return Err(not_running()),
+    }
+    Ok(0)
+}
+
+/// containerd treats "container not running" as "already finished".
+fn not_running() -> Error {
+    Error::msg("container not running")
+}
+
+/// Signals every process of the container's cgroup, again for any that appear while
+/// it does (a process forking as it is signalled). Returns how many it signalled.
+fn kill_all(saved: &crate::state::Saved, sig: i32) -> Result<usize> {
+    let cg = cgroups(saved)?;
+    let mut sent = BTreeSet::new();
+    for _ in 0..ALL_PASSES {
+        let fresh: Vec<i32> = cg
+            .pids()
+            .into_iter()
+            .filter(|p| *p > 0 && !sent.contains(p))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for p in fresh {
+            match sys::kill_pid(p, sig) {
+                Err(e) if e.raw_os_error() != Some(rustix::io::Errno::SRCH.raw_os_error()) => {
+                    return Err(Error::sys(&format!("kill {p} (signal {sig})"), e))
+                }
+                _ => {}
+            }
+            sent.insert(p);
+        }
+    }
+    Ok(sent.len())
+}

@@ -1,0 +1,182 @@
+//! `create`, `start`, `run --detach` and `delete`: a container's life across
+//! separate runlet commands, as runc and its callers (containerd, podman) drive it.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::time::Duration;
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::fs::{open, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::channel::helper_error;
+use crate::cli::{CreateArgs, Global};
+use crate::cmd::{cgroups, find};
+use crate::container::{self, CreateOptions};
+use crate::debug;
+use crate::error::{Error, Result};
+use crate::handle::InitHandle;
+use crate::signals::SIGKILL;
+use crate::state::{self, StateDir, Status};
+use crate::sys;
+
+/// How long `start` waits for the init to exec once released.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long `delete` waits for a killed init to exit.
+const KILL_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn options<'a>(g: &'a Global, c: &'a CreateArgs) -> Result<CreateOptions<'a>> {
+    Ok(CreateOptions {
+        root: &g.root,
+        bundle: &c.bundle,
+        id: &c.id,
+        pid_file: c.pid_file.as_deref(),
+        new_keyring: !c.no_new_keyring,
+        // The container's process starts with runlet's own signal mask.
+        sigmask: sys::block_signals(&[]).map_err(|e| Error::sys("sigprocmask", e))?,
+    })
+}
+
+/// `runlet create`: everything up to `Ready`, then runlet exits and the init waits
+/// on the exec FIFO (reparented to the nearest subreaper).
+pub fn create(g: &Global, c: &CreateArgs) -> Result<i32> {
+    container::create(&options(g, c)?)?.detach();
+    Ok(0)
+}
+
+/// `runlet run --detach`: create, start through the sync socket, leave it running.
+pub fn run_detached(g: &Global, c: &CreateArgs) -> Result<i32> {
+    let mut ct = container::create(&options(g, c)?)?;
+    ct.start()?;
+    ct.detach();
+    Ok(0)
+}
+
+/// `runlet start`: releases a created container's init and returns once its process
+/// has been exec'd.
+pub fn start(g: &Global, id: &str) -> Result<i32> {
+    let f = find(&g.root, id)?;
+    match f.live.status {
+        Status::Created => {}
+        Status::Running => return Err(Error::msg("cannot start an already running container")),
+        Status::Stopped => return Err(Error::msg("cannot start a container that has stopped")),
+    }
+    release(&f.dir.fifo_path())?;
+    f.dir.started()?;
+    debug!("container {id} started");
+    Ok(0)
+}
+
+/// One byte into the exec FIFO, then wait until no reader is left: the init's fd 4
+/// is close-on-exec, so that is its exec (or its death). A failed exec left its
+/// `Error` frame in the FIFO (docs/init.md, step 12).
+fn release(fifo: &Path) -> Result<()> {
+    // Non-blocking: ENXIO at once when no init holds the FIFO any more.
+    let w = match open(
+        fifo,
+        OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::NXIO) => return Err(Error::msg("cannot start a container that has stopped")),
+        Err(e) => return Err(Error::io("open", fifo, e.into())),
+    };
+    rustix::io::write(&w, &[0]).map_err(|e| Error::io("write", fifo, e.into()))?;
+    wait_no_reader(&w, fifo)?;
+    let r = open(
+        fifo,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io("open", fifo, e.into()))?;
+    let mut buf = [0u8; 1024];
+    let n = match rustix::io::read(&r, &mut buf) {
+        Ok(n) => n,
+        Err(Errno::AGAIN) => 0,
+        Err(e) => return Err(Error::io("read", fifo, e.into())),
+    };
+    match &buf[..n] {
+        [] => Ok(()),
+        [0] => Err(Error::msg(
+            "the container's init exited before it was started",
+        )),
+        frame => Err(exec_failure(frame)),
+    }
+}
+
+fn wait_no_reader(w: &OwnedFd, fifo: &Path) -> Result<()> {
+    let t = Timespec {
+        tv_sec: START_TIMEOUT.as_secs() as i64,
+        tv_nsec: 0,
+    };
+    loop {
+        // POLLERR on a pipe's write end: no reader left. Nothing else is asked for.
+        let mut fds = [PollFd::new(w, PollFlags::empty())];
+        match poll(&mut fds, Some(&t)) {
+            Ok(0) => {
+                return Err(Error::msg(format!(
+                    "the container's init did not exec within {}s of start",
+                    START_TIMEOUT.as_secs()
+                )))
+            }
+            Ok(_) if fds[0].revents().contains(PollFlags::ERR) => return Ok(()),
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::io("poll", fifo, e.into())),
+        }
+    }
+}
+
+/// The init's `Error` frame from the FIFO, as its message.
+fn exec_failure(frame: &[u8]) -> Error {
+    match wire::parse_header(frame) {
+        Ok((wire::FrameKind::Error, len)) if frame.len() == wire::HEADER_LEN + len => {
+            helper_error(&frame[wire::HEADER_LEN..])
+        }
+        _ => {
+            Error::msg("the container's process failed to start (garbled report in the exec FIFO)")
+        }
+    }
+}
+
+/// `runlet delete`: removes a stopped or created container; `--force` kills a
+/// running one first. With `--force`, an ID that is already gone is not an error.
+pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
+    state::check_id(id)?;
+    if force && !g.root.join(id).exists() {
+        return Ok(0);
+    }
+    let mut f = match find(&g.root, id) {
+        Ok(f) => f,
+        Err(e) => return delete_broken(&g.root, id, e),
+    };
+    if f.live.status == Status::Running && !force {
+        return Err(Error::msg(format!(
+            "cannot delete container {id} that is not stopped: running"
+        )));
+    }
+    if f.live.status != Status::Stopped {
+        if let Some(init) = InitHandle::open(f.saved.pid, f.saved.start_time)? {
+            init.signal(SIGKILL)?;
+            init.wait_exit(KILL_TIMEOUT)?;
+        }
+    }
+    // Whatever is left in the cgroups (orphans of a container in the host's PID
+    // namespace) is killed before they go.
+    cgroups(&f.saved)?.destroy()?;
+    debug!("cgroups of {id} removed");
+    f.dir.remove()?;
+    Ok(0)
+}
+
+/// A state directory without a readable state.json: a `create` killed before it
+/// wrote one. Nothing in it can be running code of the container (the init waits for
+/// `start`, and dies with its creator until `Ready`), so the directory just goes.
+fn delete_broken(root: &Path, id: &str, e: Error) -> Result<i32> {
+    let dir = root.join(id);
+    if !dir.exists() || dir.join("state.json").exists() {
+        return Err(e);
+    }
+    let mut d = StateDir::open(root, id)?;
+    d.remove()?;
+    Ok(0)
+}

@@ -1,0 +1,53 @@
+//! `state.json`: the OCI state of a container as `create` saw it, plus what later
+//! commands need to find it again. The `runlet*` fields are runlet's own.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use miniserde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct Saved {
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    pub id: String,
+    /// The status when the file was written ("created"); read commands compute it live.
+    pub status: String,
+    pub pid: i32,
+    pub bundle: String,
+    pub rootfs: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub owner: String,
+    pub annotations: BTreeMap<String, String>,
+    /// Field 22 of /proc/<pid>/stat at create: tells the init from a process that
+    /// reused its pid.
+    #[serde(rename = "runletStartTime")]
+    pub start_time: u64,
+    /// The container's cgroup path (as in every hierarchy, from its root).
+    #[serde(rename = "runletCgroupPath")]
+    pub cgroup_path: String,
+    /// The container's directory in every hierarchy.
+    #[serde(rename = "runletCgroupPaths")]
+    pub cgroup_paths: Vec<String>,
+    /// Parent directories runlet made for it, removed at delete when empty.
+    #[serde(rename = "runletCgroupCreated")]
+    pub cgroup_created: Vec<String>,
+    /// Where the init's stdin, stdout and stderr pointed (as runc records for
+    /// checkpoint/restore).
+    #[serde(rename = "runletStdio")]
+    pub stdio: Vec<String>,
+    /// The container's config.json as it was at create (hooks run from this copy).
+    #[serde(rename = "runletConfig")]
+    pub config: String,
+}
+
+impl Saved {
+    pub fn read(path: &Path) -> Result<Saved> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        miniserde::json::from_str(&text)
+            .map_err(|_| Error::msg(format!("{}: not a runlet state file", path.display())))
+    }
+}
