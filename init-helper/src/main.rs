@@ -130,9 +130,13 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
     let exe = process::find_executable(p)?;
 
-    chan.send_empty(FrameKind::Ready)?;
-    // From here the container outlives `runlet create`.
+    // From here the container outlives `runlet create`. Cleared before `Ready`: once
+    // the parent has `Ready` it may exit at once, and the signal must not be in
+    // flight then. If the parent died before this, `Ready` fails (EPIPE) and so does
+    // the init; if it dies after, its state.json (written before `Ready`) lets
+    // `runlet delete` remove the container.
     set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
+    chan.send_empty(FrameKind::Ready)?;
     wait_for_start()?;
     Ok((exe, argv, envp))
 }

@@ -108,14 +108,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         c.cgroups.place_v2(c.init.pid)?;
     }
     c.send(&wire::empty_frame(FrameKind::Resume))?;
-    // prestart and createRuntime hooks will run here, between Prestart and Resume.
-    c.expect(Some(FrameKind::Prestart))?;
-    debug!("init: mounts before placement done (Prestart)");
-    c.expect(Some(FrameKind::Ready))?;
-    debug!("init: set up (Ready)");
-
-    // One write: from here on the status is read live (the exec FIFO exists until
-    // start; then the saved start time tells the init from a process reusing its pid).
+    // One write, before `Ready`: the init stops dying with runlet when it sends
+    // `Ready`, so from then on a state.json must exist for `delete` to find it (if
+    // runlet is killed). The status is read live: the exec FIFO exists until start;
+    // the saved start time tells the init from a process reusing its pid.
     let pid = c.init.pid;
     let text = |p: &Path| p.to_string_lossy().into_owned();
     c.state.write(&Saved {
@@ -135,6 +131,12 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         stdio: proc::stdio_targets(pid),
         config: cfg.source.clone(),
     })?;
+    // prestart and createRuntime hooks will run here, between Prestart and Resume.
+    c.expect(Some(FrameKind::Prestart))?;
+    debug!("init: mounts before placement done (Prestart)");
+    c.expect(Some(FrameKind::Ready))?;
+    debug!("init: set up (Ready)");
+
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
     }

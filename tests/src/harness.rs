@@ -6,6 +6,7 @@
 //! - `fixture`: one test's world ([`Fixture`]);
 //! - `host`: what the host looks like (cgroup and mount points, processes);
 //! - `leaks`: what a finished container left behind;
+//! - `lifecycle`: a container driven through create/start/state/kill/delete;
 //! - `netns`: host resources a test makes for itself (a netns, a tmpfs);
 //! - `cleanup`: tearing a fixture down on drop.
 
@@ -13,6 +14,7 @@ mod cleanup;
 mod fixture;
 mod host;
 mod leaks;
+mod lifecycle;
 mod netns;
 mod outcome;
 mod run;

@@ -18,6 +18,8 @@
 //! - `spawn-orphan [SECS]`: fork a child that leaves the session, closes its
 //!   stdio and sleeps SECS (default 300); print `orphan=PID` and exit 0 at once.
 //! - `say-stderr TEXT`: print TEXT on stderr, exit 0.
+//! - `family N`: fork N children that sleep; print `children=PID,...` and `ready`,
+//!   then sleep (300 s) itself. For `kill --all`, which must reach all of them.
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -73,6 +75,7 @@ fn main() {
         "kill-self" => kill_self(rest),
         "crash" => crash(),
         "spawn-orphan" => spawn_orphan(rest),
+        "family" => family(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0
@@ -136,6 +139,31 @@ fn crash() -> i32 {
     // SAFETY: not safe at all; that is the point. Volatile so it is not optimized out.
     unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u8>().wrapping_add(8), 1) };
     98
+}
+
+fn family(rest: &[String]) -> i32 {
+    let n: usize = first_arg(rest, 2);
+    let mut pids = Vec::new();
+    for _ in 0..n {
+        let _ = io::stdout().flush();
+        // SAFETY: the process is single-threaded; the child only sleeps.
+        let pid = unsafe { fork() };
+        if pid < 0 {
+            eprintln!("probe: fork: {}", io::Error::last_os_error());
+            return 1;
+        }
+        if pid == 0 {
+            std::thread::sleep(std::time::Duration::from_secs(300));
+            // SAFETY: leaving without running the parent's atexit handlers.
+            unsafe { _exit(0) };
+        }
+        pids.push(pid.to_string());
+    }
+    println!("children={}", pids.join(","));
+    println!("ready");
+    let _ = io::stdout().flush();
+    std::thread::sleep(std::time::Duration::from_secs(300));
+    0
 }
 
 fn spawn_orphan(rest: &[String]) -> i32 {

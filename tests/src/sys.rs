@@ -8,6 +8,8 @@ extern "C" {
     fn geteuid() -> u32;
     fn kill(pid: c_int, sig: c_int) -> c_int;
     fn umount2(target: *const c_char, flags: c_int) -> c_int;
+    fn prctl(op: c_int, ...) -> c_int;
+    fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
 }
 
 pub const SIGHUP: i32 = 1;
@@ -29,6 +31,45 @@ pub fn send_signal(pid: u32, sig: i32) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+const PR_SET_CHILD_SUBREAPER: c_int = 36;
+const WNOHANG: c_int = 1;
+const ECHILD: i32 = 10;
+
+/// Makes this process a child subreaper, as containerd's shim is: the inits that
+/// `runlet create` leaves behind become its children, and the test reaps them.
+pub fn become_subreaper() {
+    // SAFETY: integer arguments only.
+    let r = unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1 as std::ffi::c_ulong) };
+    assert_eq!(
+        r,
+        0,
+        "PR_SET_CHILD_SUBREAPER: {}",
+        io::Error::last_os_error()
+    );
+}
+
+/// Reaps child `pid` once it exits, within `timeout`. Returns its raw wait status,
+/// or None if `pid` is not (or no longer) a child of this process.
+pub fn reap_child(pid: u32, timeout: std::time::Duration) -> Option<i32> {
+    let end = std::time::Instant::now() + timeout;
+    loop {
+        let mut status: c_int = 0;
+        // SAFETY: status is a valid out-pointer.
+        let r = unsafe { waitpid(pid as c_int, &mut status, WNOHANG) };
+        if r == pid as c_int {
+            return Some(status);
+        }
+        if r < 0 && io::Error::last_os_error().raw_os_error() == Some(ECHILD) {
+            return None;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "child {pid} still running after {timeout:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 
