@@ -10,6 +10,9 @@ usage: runlet [global options] COMMAND [options] ID
 
 commands:
   run [--bundle|-b DIR] [--pid-file FILE] ID   create and start a container, wait for it
+  update [--resources FILE|-] [--memory N] [--cpu-quota N] [--cpu-period N]
+         [--pids-limit N] [...] ID               change a running container's limits
+  events --stats ID                              one JSON sample of its cgroup usage
   --version                                      print the version
 
 global options:
@@ -40,6 +43,8 @@ pub enum Command {
         pid_file: Option<PathBuf>,
         id: String,
     },
+    /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
+    Cgroup(String, Vec<String>),
     Version,
     Help,
 }
@@ -118,8 +123,9 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
     };
     let command = match cmd.as_str() {
         "run" => parse_run(&mut a)?,
+        "update" | "events" => Command::Cgroup(cmd.clone(), a.items[a.pos..].to_vec()),
         "create" | "start" | "state" | "kill" | "delete" | "list" | "ps" | "spec" | "features"
-        | "exec" | "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
+        | "exec" | "pause" | "resume" | "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

@@ -99,7 +99,8 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // the init finds it waiting when it reaches the barrier.
     c.send(&frame)?;
     c.cgroups.create(false)?;
-    debug!("v1 cgroups made");
+    c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+    debug!("v1 cgroups made, resources applied");
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }

@@ -4,6 +4,7 @@ mod arena;
 mod cgroup;
 mod channel;
 mod cli;
+mod cmd_update;
 mod config;
 mod container;
 mod error;
@@ -41,6 +42,7 @@ fn main() {
             println!("runlet version {}\nspec: 1.2.0", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
+        Command::Cgroup(cmd, args) => cmd_update::main(&global.root, &cmd, &args),
         Command::Run {
             bundle,
             pid_file,

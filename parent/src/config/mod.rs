@@ -17,6 +17,7 @@ mod mounts;
 mod namespaces;
 mod paths;
 mod process;
+pub mod resources;
 mod rlimits;
 mod spec;
 mod syntax;
@@ -100,6 +101,8 @@ pub struct Config {
     pub namespaces: Vec<Namespace>,
     /// `linux.cgroupsPath` as written, if any.
     pub cgroups_path: Option<String>,
+    /// `linux.resources`, checked (applied by the cgroup module).
+    pub resources: resources::Resources,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
     pub(crate) boot: validate::Boot,
 }

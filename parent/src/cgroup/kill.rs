@@ -1,0 +1,94 @@
+//! Emptying the container's cgroups at teardown: every process left is killed in
+//! one step no fork can race (`cgroup.kill` on cgroup2, else the v1 freezer: freeze,
+//! SIGKILL all, thaw), then runlet waits, with a deadline, until the cgroups are empty.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rustix::process::{kill_process, Pid, Signal};
+
+use super::manager::CgroupManager;
+use super::{read_file, write_file};
+use crate::error::{Error, Result};
+
+pub(super) fn kill_all(m: &CgroupManager, deadline: Instant) -> Result<()> {
+    if let Some((_, dir)) = m.dirs.iter().find(|(h, _)| h.v2) {
+        let f = dir.join("cgroup.kill");
+        if f.exists() {
+            write_file(&f, "1")?;
+            return wait_empty(m, deadline);
+        }
+    }
+    if let Some((_, dir)) = m.dirs.iter().find(|(h, _)| h.has("freezer")) {
+        freeze_and_kill(m, dir, deadline)?;
+        return wait_empty(m, deadline);
+    }
+    // Neither: kill what is there until nothing is (a fork may slip through once).
+    loop {
+        let pids = m.pids();
+        if pids.is_empty() {
+            return Ok(());
+        }
+        sigkill(&pids);
+        if Instant::now() >= deadline {
+            return Err(left(m, &pids));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Freezes the v1 freezer cgroup `dir` (nothing in it can fork any more), sends
+/// SIGKILL to everything in it, and thaws it so the signals are delivered.
+fn freeze_and_kill(m: &CgroupManager, dir: &Path, deadline: Instant) -> Result<()> {
+    let state = dir.join("freezer.state");
+    write_file(&state, "FROZEN")?;
+    let frozen = loop {
+        if read_file(&state)?.trim() == "FROZEN" {
+            break true;
+        }
+        if Instant::now() >= deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    sigkill(&m.pids());
+    write_file(&state, "THAWED")?;
+    if !frozen {
+        return Err(Error::msg(format!(
+            "{}: still FREEZING after 5 s",
+            state.display()
+        )));
+    }
+    Ok(())
+}
+
+fn sigkill(pids: &[i32]) {
+    for &p in pids {
+        // These are the container's processes, confined to its cgroup; one that
+        // exited meanwhile gives ESRCH, which is fine.
+        if let Some(pid) = Pid::from_raw(p) {
+            let _ = kill_process(pid, Signal::KILL);
+        }
+    }
+}
+
+fn wait_empty(m: &CgroupManager, deadline: Instant) -> Result<()> {
+    loop {
+        let pids = m.pids();
+        if pids.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(left(m, &pids));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn left(m: &CgroupManager, pids: &[i32]) -> Error {
+    let dir = m.paths().into_iter().next().unwrap_or_default();
+    Error::msg(format!(
+        "cgroup {}: processes {pids:?} still there 5 s after SIGKILL",
+        dir.display()
+    ))
+}
