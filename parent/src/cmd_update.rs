@@ -228,11 +228,12 @@ fn events(root: &Path, args: &[String]) -> Result<i32> {
         ));
     }
     let m = open(root, &id)?;
-    let mut o = Object::new();
-    o.insert("type".into(), Value::String("stats".into()));
-    o.insert("id".into(), Value::String(id));
-    o.insert("data".into(), m.stats());
-    println!("{}", json::to_string(&Value::Object(o)));
+    // runc's order of the members (a JSON object here would sort them).
+    println!(
+        r#"{{"type":"stats","id":{},"data":{}}}"#,
+        json::to_string(&Value::String(id)),
+        json::to_string(&m.stats())
+    );
     Ok(0)
 }
 

@@ -19,11 +19,15 @@
 //!   stdio and sleeps SECS (default 300); print `orphan=PID` and exit 0 at once.
 //! - `say-stderr TEXT`: print TEXT on stderr, exit 0.
 //!
+//! - `fork-n N`, `alloc MIB`, `mknod-open PATH b|c MAJ MIN`: see `probe/cgroups.rs`.
+//!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
 //! std only; syscalls std lacks are declared from musl where they are used.
 
+#[path = "probe/cgroups.rs"]
+mod cgroups;
 #[path = "probe/questions.rs"]
 mod questions;
 #[path = "probe/report.rs"]
@@ -77,10 +81,10 @@ fn main() {
             eprintln!("{}", rest.join(" "));
             0
         }
-        _ => {
+        m => cgroups::main(m, rest).unwrap_or_else(|| {
             eprintln!("probe: unknown mode {mode:?}");
             2
-        }
+        }),
     };
     let _ = io::stdout().flush();
     std::process::exit(code);
