@@ -118,11 +118,16 @@ pub(super) fn program(rules: &[DeviceRule]) -> Vec<Insn> {
         b.push(insn(JMP_EXIT, 0, 0, 0, 0));
         let len = b.len();
         for (i, x) in b.iter_mut().enumerate().take(tests) {
-            x.off = (len - i - 1) as i16;
+            if x.code & 0x07 == 0x05 {
+                // A conditional jump (class BPF_JMP); the others must keep off 0.
+                x.off = (len - i - 1) as i16;
+            }
         }
         p.extend(b);
         if tests == 0 {
-            break; // matches everything: the rules before it can never be reached
+            // It matches everything: the rules before it and the final deny can
+            // never be reached, and the verifier refuses unreachable instructions.
+            return p;
         }
     }
     p.push(insn(ALU64_MOV_K, 0, 0, 0, 0));
@@ -194,7 +199,9 @@ pub(super) fn attach(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
     };
     let fd = bpf(BPF_PROG_LOAD, &mut load).map_err(|e| {
         let text = String::from_utf8_lossy(&log);
-        let last = text.trim_end_matches('\0').lines().last().unwrap_or("").to_string();
+        // The verifier's complaint is the line before its closing statistics.
+        let lines: Vec<&str> = text.trim_end_matches('\0').lines().collect();
+        let last = lines[lines.len().saturating_sub(2)..].join("; ");
         let mut err = Error::sys("bpf BPF_PROG_LOAD (cgroup device program)", e);
         if !last.is_empty() {
             err = Error::msg(format!("{err}: verifier: {last}"));
@@ -291,6 +298,6 @@ mod tests {
         let all = DeviceRule::allow('a', None, None, "rwm");
         let p = program(&[deny_all, all]);
         assert_eq!(run(&p, b, r | w, 8, 0), 1);
-        assert_eq!(p.len(), 6 + 2 + 2, "rules before an allow-all are dropped");
+        assert_eq!(p.len(), 6 + 2, "nothing after a rule matching everything");
     }
 }
