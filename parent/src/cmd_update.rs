@@ -36,7 +36,9 @@ fn open(root: &Path, id: &str) -> Result<CgroupManager> {
     };
     let bad = || Error::msg(format!("{}: no runletCgroupPaths", file.display()));
     let v: Value = json::from_str(&text).map_err(|_| bad())?;
-    let Value::Object(o) = v else { return Err(bad()) };
+    let Value::Object(o) = v else {
+        return Err(bad());
+    };
     let Some(Value::Array(list)) = o.get("runletCgroupPaths") else {
         return Err(bad());
     };
@@ -254,7 +256,9 @@ mod tests {
         r.pids_limit = Some(5);
         assert_eq!(resources::parse("update", Some(&to_value(&r))).unwrap(), r);
         r.cpu.quota = Some(5);
-        let e = resources::parse("update", Some(&to_value(&r))).err().unwrap();
+        let e = resources::parse("update", Some(&to_value(&r)))
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("update.cpu.quota 5"), "{e}");
     }
 }

@@ -19,7 +19,11 @@ fn host_block_device() -> (String, String) {
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("dev")).ok())
         .collect();
     devs.sort();
-    let d = devs.first().expect("a block device on the host").trim().to_string();
+    let d = devs
+        .first()
+        .expect("a block device on the host")
+        .trim()
+        .to_string();
     let (a, b) = d.split_once(':').expect("major:minor");
     (a.to_string(), b.to_string())
 }
@@ -31,20 +35,34 @@ fn setup(fx: &mut Fixture, rules: &str) {
     let mut caps = runlet_tests::spec::DEFAULT_CAPS.to_vec();
     caps.push("CAP_MKNOD");
     fx.spec.capabilities = Some(Capabilities::all_sets(&caps));
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        format!(r#"{{"devices":[{rules}]}}"#),
-    ));
+    fx.spec
+        .extra_linux
+        .push(("resources".into(), format!(r#"{{"devices":[{rules}]}}"#)));
     fx.spec.probe(&[
-        "mknod-open", "/dev/hostblk", "b", &maj, &min, "/dev/null", "c", "1", "3", "/dev/zero",
-        "c", "1", "5",
+        "mknod-open",
+        "/dev/hostblk",
+        "b",
+        &maj,
+        &min,
+        "/dev/null",
+        "c",
+        "1",
+        "3",
+        "/dev/zero",
+        "c",
+        "1",
+        "5",
     ]);
 }
 
 fn check_denied(out: &Outcome) {
     out.assert_exit(0);
     let o = &out.stdout;
-    assert!(o.contains("open=/dev/hostblk err EPERM"), "{}", out.context());
+    assert!(
+        o.contains("open=/dev/hostblk err EPERM"),
+        "{}",
+        out.context()
+    );
     assert!(o.contains("open=/dev/null ok"), "{}", out.context());
     assert!(o.contains("open=/dev/zero ok"), "{}", out.context());
 }
@@ -69,7 +87,9 @@ fn a_denied_block_device_cannot_be_opened_and_the_defaults_work() {
 fn an_allowed_block_device_can_be_made_and_opened() {
     let mut fx = fixture!("devallow");
     let (maj, min) = host_block_device();
-    let allow = format!(r#"{DENY_ALL},{{"allow":true,"type":"b","major":{maj},"minor":{min},"access":"r"}}"#);
+    let allow = format!(
+        r#"{DENY_ALL},{{"allow":true,"type":"b","major":{maj},"minor":{min},"access":"r"}}"#
+    );
     setup(&mut fx, &allow);
     check_allowed(&fx.run());
 }
@@ -89,7 +109,15 @@ fn v2_only(fx: &Fixture) -> Option<Command> {
     }
     let script = r#"umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@""#;
     let mut c = Command::new("unshare");
-    c.args(["--mount", "--propagation", "private", "sh", "-c", script, "sh"]);
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+    ]);
     c.arg(runlet_bin()).arg("--root").arg(&fx.root);
     c.args(["run", "-b"]).arg(&fx.bundle).arg(&fx.id);
     Some(c)
@@ -107,7 +135,9 @@ fn v2_bpf_program_denies_a_block_device_and_allows_the_defaults() {
 fn v2_bpf_program_allows_what_the_rules_allow() {
     let mut fx = fixture!("devbpfallow");
     let (maj, min) = host_block_device();
-    let allow = format!(r#"{DENY_ALL},{{"allow":true,"type":"b","major":{maj},"minor":{min},"access":"r"}}"#);
+    let allow = format!(
+        r#"{DENY_ALL},{{"allow":true,"type":"b","major":{maj},"minor":{min},"access":"r"}}"#
+    );
     setup(&mut fx, &allow);
     let Some(cmd) = v2_only(&fx) else { return };
     check_allowed(&fx.run_cmd(cmd));

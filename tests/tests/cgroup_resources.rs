@@ -58,8 +58,14 @@ fn limits_read_back_and_the_init_is_in_every_hierarchy() {
     fx.spec.probe(&["wait-signal"]);
     let mut run = fx.spawn();
     run.wait_line(|l| l == "ready");
-    assert_eq!(read(dir(&fx, "memory").join("memory.limit_in_bytes")), "67108864");
-    assert_eq!(read(dir(&fx, "memory").join("memory.soft_limit_in_bytes")), "33554432");
+    assert_eq!(
+        read(dir(&fx, "memory").join("memory.limit_in_bytes")),
+        "67108864"
+    );
+    assert_eq!(
+        read(dir(&fx, "memory").join("memory.soft_limit_in_bytes")),
+        "33554432"
+    );
     assert_eq!(read(dir(&fx, "cpu").join("cpu.cfs_quota_us")), "20000");
     assert_eq!(read(dir(&fx, "cpu").join("cpu.cfs_period_us")), "100000");
     assert_eq!(read(dir(&fx, "cpu").join("cpu.shares")), "512");
@@ -168,10 +174,17 @@ fn update_changes_limits_live_and_events_reports_them() {
     };
     ok(&["update", "--pids-limit", "20", "--memory", "128m", &fx.id]);
     assert_eq!(read(dir(&fx, "pids").join("pids.max")), "20");
-    assert_eq!(read(dir(&fx, "memory").join("memory.limit_in_bytes")), "134217728");
+    assert_eq!(
+        read(dir(&fx, "memory").join("memory.limit_in_bytes")),
+        "134217728"
+    );
 
     let file = fx.dir.join("res.json");
-    fs::write(&file, r#"{"cpu":{"quota":30000,"period":100000},"pids":{"limit":30}}"#).unwrap();
+    fs::write(
+        &file,
+        r#"{"cpu":{"quota":30000,"period":100000},"pids":{"limit":30}}"#,
+    )
+    .unwrap();
     ok(&["update", "--resources", file.to_str().unwrap(), &fx.id]);
     assert_eq!(read(dir(&fx, "cpu").join("cpu.cfs_quota_us")), "30000");
     assert_eq!(read(dir(&fx, "pids").join("pids.max")), "30");
@@ -179,7 +192,10 @@ fn update_changes_limits_live_and_events_reports_them() {
     let stats = ok(&["events", "--stats", &fx.id]);
     let want = format!(r#"{{"type":"stats","id":"{}","data":{{"#, fx.id);
     assert!(stats.starts_with(&want), "{stats}");
-    assert!(stats.contains(r#""pids":{"current":1,"limit":30}"#), "{stats}");
+    assert!(
+        stats.contains(r#""pids":{"current":1,"limit":30}"#),
+        "{stats}"
+    );
     assert!(stats.contains(r#""limit":134217728"#), "{stats}");
 
     // A bad value: one line naming it, and the limit unchanged.
@@ -217,7 +233,12 @@ fn a_relative_cgroups_path_goes_below_runlets_own_cgroup() {
         .to_string();
     let d = Path::new("/sys/fs/cgroup/memory").join(&mem).join(&rel);
     let pids = fx.container_pids();
-    assert_eq!(read(d.join("cgroup.procs")), pids[0].to_string(), "{}", d.display());
+    assert_eq!(
+        read(d.join("cgroup.procs")),
+        pids[0].to_string(),
+        "{}",
+        d.display()
+    );
     run.signal(sys::SIGTERM);
     fx.finish(run);
     assert!(!d.exists(), "{} left behind", d.display());
@@ -226,10 +247,9 @@ fn a_relative_cgroups_path_goes_below_runlets_own_cgroup() {
 #[test]
 fn a_resource_the_config_gets_wrong_is_one_line() {
     let mut fx = fixture!("cgbad");
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        r#"{"memory":{"limit":"lots"}}"#.into(),
-    ));
+    fx.spec
+        .extra_linux
+        .push(("resources".into(), r#"{"memory":{"limit":"lots"}}"#.into()));
     fx.run()
         .assert_error(&["linux.resources.memory.limit must be an integer"]);
     no_dirs_left(&fx);

@@ -210,8 +210,12 @@ pub(super) fn attach(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
     })?;
     // SAFETY: the kernel just returned this fd to us; nothing else owns it.
     let prog_fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    let cg = open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::io("open", dir, e.into()))?;
+    let cg = open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io("open", dir, e.into()))?;
     let mut at = ProgAttach {
         target_fd: cg.as_raw_fd() as u32,
         attach_bpf_fd: prog_fd.as_raw_fd() as u32,
@@ -286,7 +290,11 @@ mod tests {
         let (r, w, m) = (DEVCG_ACC_READ, DEVCG_ACC_WRITE, DEVCG_ACC_MKNOD);
         let (c, b) = (DEVCG_DEV_CHAR, DEVCG_DEV_BLOCK);
         assert_eq!(run(&p, c, r, 1, 3), 1, "read /dev/null");
-        assert_eq!(run(&p, c, r | w, 1, 3), 0, "write /dev/null denied by the last rule");
+        assert_eq!(
+            run(&p, c, r | w, 1, 3),
+            0,
+            "write /dev/null denied by the last rule"
+        );
         assert_eq!(run(&p, b, m, 8, 0), 1, "mknod of a block device");
         assert_eq!(run(&p, b, r, 8, 0), 0, "read of a block device");
         assert_eq!(run(&p, b, r | w, 8, 0), 0, "open rw of a block device");

@@ -279,4 +279,3 @@ fn fill_cpuset(h: &Hierarchy, dir: &Path, f: &str) -> std::result::Result<String
     fs::write(&file, &v).map_err(|e| ("write", file, e))?;
     Ok(v)
 }
-

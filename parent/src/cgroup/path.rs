@@ -111,7 +111,10 @@ mod tests {
         let own = "12:cpu,cpuacct:/svc/a\n4:memory:/m\n1:name=systemd:/s\n0::/user/session\n";
         let rel = Path::new("c/x");
         let cpu = h("/cg/cpu,cpuacct", "cpuacct,cpu");
-        assert_eq!(dir_in(&cpu, rel, own), Path::new("/cg/cpu,cpuacct/svc/a/c/x"));
+        assert_eq!(
+            dir_in(&cpu, rel, own),
+            Path::new("/cg/cpu,cpuacct/svc/a/c/x")
+        );
         let sd = h("/cg/systemd", "name=systemd");
         assert_eq!(dir_in(&sd, rel, own), Path::new("/cg/systemd/s/c/x"));
         // cgroup2: beside runlet's own cgroup, below its parent.

@@ -261,13 +261,21 @@ mod tests {
     fn pure_v2_translates_and_enables_controllers() {
         let t = tree("v2");
         let mount = t.join("unified");
-        let ctrls = [("cgroup.controllers", "cpu memory pids"), ("cgroup.subtree_control", "")];
+        let ctrls = [
+            ("cgroup.controllers", "cpu memory pids"),
+            ("cgroup.subtree_control", ""),
+        ];
         touch(&mount, &ctrls);
         touch(&mount.join("runlet"), &ctrls);
         let leaf = mount.join("runlet/c1");
         touch(
             &leaf,
-            &[("memory.max", ""), ("cpu.weight", ""), ("cpu.max", ""), ("pids.max", "")],
+            &[
+                ("memory.max", ""),
+                ("cpu.weight", ""),
+                ("cpu.max", ""),
+                ("pids.max", ""),
+            ],
         );
         let layout = Layout {
             hierarchies: vec![Hierarchy {
@@ -298,7 +306,10 @@ mod tests {
         let mut r = Resources::default();
         r.unified.push(("pids.nope".into(), "1".into()));
         let e = m.update(&r).err().unwrap().to_string();
-        assert!(e.contains("unified[\"pids.nope\"]") && e.contains("does not exist"), "{e}");
+        assert!(
+            e.contains("unified[\"pids.nope\"]") && e.contains("does not exist"),
+            "{e}"
+        );
         fs::remove_dir_all(&t).unwrap();
     }
 
@@ -317,11 +328,18 @@ mod tests {
         touch(&leaves[0], &[("memory.limit_in_bytes", "")]);
         touch(
             &leaves[1],
-            &[("cpu.shares", ""), ("cpu.cfs_quota_us", ""), ("cpu.cfs_period_us", "")],
+            &[
+                ("cpu.shares", ""),
+                ("cpu.cfs_quota_us", ""),
+                ("cpu.cfs_period_us", ""),
+            ],
         );
         let m = CgroupManager::existing(&layout, &leaves);
         let e = m.update(&limits()).err().unwrap().to_string();
-        assert_eq!(e, "linux.resources.pids: the pids controller is not mounted on this host");
+        assert_eq!(
+            e,
+            "linux.resources.pids: the pids controller is not mounted on this host"
+        );
         let read = |p: PathBuf| fs::read_to_string(p).unwrap();
         assert_eq!(read(leaves[0].join("memory.limit_in_bytes")), "1048576");
         assert_eq!(read(leaves[1].join("cpu.cfs_quota_us")), "20000");

@@ -24,16 +24,32 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Vec<Write> {
                 (s, _) => s.filter(|&s| s != 0),
             };
             if let Some(s) = swap {
-                w.push(Write::new("memory.swap", "memory.memsw.limit_in_bytes", num(s)));
+                w.push(Write::new(
+                    "memory.swap",
+                    "memory.memsw.limit_in_bytes",
+                    num(s),
+                ));
             }
             if let Some(v) = m.reservation.filter(|&v| v != 0) {
-                w.push(Write::new("memory.reservation", "memory.soft_limit_in_bytes", num(v)));
+                w.push(Write::new(
+                    "memory.reservation",
+                    "memory.soft_limit_in_bytes",
+                    num(v),
+                ));
             }
             if let Some(v) = m.swappiness {
-                w.push(Write::new("memory.swappiness", "memory.swappiness", v.to_string()));
+                w.push(Write::new(
+                    "memory.swappiness",
+                    "memory.swappiness",
+                    v.to_string(),
+                ));
             }
             if m.disable_oom_killer == Some(true) {
-                w.push(Write::new("memory.disableOOMKiller", "memory.oom_control", "1".into()));
+                w.push(Write::new(
+                    "memory.disableOOMKiller",
+                    "memory.oom_control",
+                    "1".into(),
+                ));
             }
         }
         "cpu" => {
@@ -87,14 +103,22 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Vec<Write> {
 pub(super) fn devices(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
     write_file(&dir.join("devices.deny"), "a")?;
     for r in rules {
-        let file = dir.join(if r.allow { "devices.allow" } else { "devices.deny" });
+        let file = dir.join(if r.allow {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        });
         let all = r.major.is_none() && r.minor.is_none() && r.access == "rwm";
         if r.kind == 'a' && all {
             write_file(&file, "a")?;
             continue;
         }
         let n = |x: Option<u32>| x.map_or("*".to_string(), |v| v.to_string());
-        let kinds: &[char] = if r.kind == 'a' { &['c', 'b'] } else { &[r.kind] };
+        let kinds: &[char] = if r.kind == 'a' {
+            &['c', 'b']
+        } else {
+            &[r.kind]
+        };
         for k in kinds {
             let line = format!("{k} {}:{} {}", n(r.major), n(r.minor), r.access);
             write_file(&file, &line)?;

@@ -128,16 +128,24 @@ mod tests {
         assert_eq!(blkio_to_io_weight(10), 1);
         assert_eq!(blkio_to_io_weight(500), 4950);
         assert_eq!(blkio_to_io_weight(1000), 10_000);
-        assert_eq!(swap_max(Some(-1), Some(100)).unwrap().as_deref(), Some("max"));
+        assert_eq!(
+            swap_max(Some(-1), Some(100)).unwrap().as_deref(),
+            Some("max")
+        );
         assert_eq!(swap_max(None, Some(-1)).unwrap().as_deref(), Some("max"));
-        assert_eq!(swap_max(Some(300), Some(100)).unwrap().as_deref(), Some("200"));
+        assert_eq!(
+            swap_max(Some(300), Some(100)).unwrap().as_deref(),
+            Some("200")
+        );
         assert_eq!(swap_max(None, Some(100)).unwrap(), None);
         assert!(swap_max(Some(50), Some(100)).is_err());
         assert!(swap_max(Some(50), Some(-1)).is_err());
     }
 
     fn files(w: &[Write]) -> Vec<(String, String)> {
-        w.iter().map(|w| (w.file.clone(), w.value.clone())).collect()
+        w.iter()
+            .map(|w| (w.file.clone(), w.value.clone()))
+            .collect()
     }
 
     #[test]

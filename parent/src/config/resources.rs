@@ -75,15 +75,15 @@ pub struct Resources {
 const DEFAULT_ALLOWED: [(char, Option<u32>, Option<u32>, &str); 12] = [
     ('c', None, None, "m"),
     ('b', None, None, "m"),
-    ('c', Some(1), Some(3), "rwm"),   // null
-    ('c', Some(1), Some(5), "rwm"),   // zero
-    ('c', Some(1), Some(7), "rwm"),   // full
-    ('c', Some(1), Some(8), "rwm"),   // random
-    ('c', Some(1), Some(9), "rwm"),   // urandom
-    ('c', Some(5), Some(0), "rwm"),   // tty
-    ('c', Some(5), Some(1), "rwm"),   // console
-    ('c', Some(5), Some(2), "rwm"),   // ptmx
-    ('c', Some(136), None, "rwm"),    // pts
+    ('c', Some(1), Some(3), "rwm"),    // null
+    ('c', Some(1), Some(5), "rwm"),    // zero
+    ('c', Some(1), Some(7), "rwm"),    // full
+    ('c', Some(1), Some(8), "rwm"),    // random
+    ('c', Some(1), Some(9), "rwm"),    // urandom
+    ('c', Some(5), Some(0), "rwm"),    // tty
+    ('c', Some(5), Some(1), "rwm"),    // console
+    ('c', Some(5), Some(2), "rwm"),    // ptmx
+    ('c', Some(136), None, "rwm"),     // pts
     ('c', Some(10), Some(200), "rwm"), // net/tun
 ];
 
@@ -274,7 +274,8 @@ pub fn parse(path: &str, v: Option<&Value>) -> Result<Resources> {
             };
             let ok = k.contains('.')
                 && !k.starts_with('.')
-                && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
             if !ok {
                 bail!("{path}.unified key {k:?} is not a cgroup file name");
             }
@@ -309,10 +310,7 @@ fn device(d: &Obj<'_>) -> Result<DeviceRule> {
     let (major, minor) = (num("major")?, num("minor")?);
     let given = d.string("access")?.unwrap_or_else(|| "rwm".into());
     if given.is_empty() || !given.chars().all(|c| "rwm".contains(c)) {
-        bail!(
-            "{} {given:?} must be made of r, w and m",
-            d.at("access")
-        );
+        bail!("{} {given:?} must be made of r, w and m", d.at("access"));
     }
     let access: String = "rwm".chars().filter(|c| given.contains(*c)).collect();
     Ok(DeviceRule {
@@ -327,7 +325,10 @@ fn device(d: &Obj<'_>) -> Result<DeviceRule> {
 fn memory(m: &Obj<'_>) -> Result<Memory> {
     let bytes = |key: &str| -> Result<Option<i64>> {
         match m.int(key)? {
-            Some(n) if n < -1 => bail!("{} {n} must be -1 (unlimited) or a size in bytes", m.at(key)),
+            Some(n) if n < -1 => bail!(
+                "{} {n} must be -1 (unlimited) or a size in bytes",
+                m.at(key)
+            ),
             v => Ok(v),
         }
     };
@@ -336,7 +337,10 @@ fn memory(m: &Obj<'_>) -> Result<Memory> {
         bail!("{} {s} is out of range (0-100)", m.at("swappiness"));
     }
     m.refuse("kernel", " (kernel memory limits are deprecated by Linux)")?;
-    m.refuse("kernelTCP", " (kernel memory limits are deprecated by Linux)")?;
+    m.refuse(
+        "kernelTCP",
+        " (kernel memory limits are deprecated by Linux)",
+    )?;
     let out = Memory {
         limit: bytes("limit")?,
         reservation: bytes("reservation")?,
@@ -364,15 +368,27 @@ fn cpu(c: &Obj<'_>) -> Result<Cpu> {
         mems: c.string("mems")?.filter(|s| !s.is_empty()),
     };
     if let Some(q) = out.quota.filter(|&q| q < -1 || (0 < q && q < 1000)) {
-        bail!("{} {q} must be -1 (unlimited) or at least 1000 microseconds", c.at("quota"));
+        bail!(
+            "{} {q} must be -1 (unlimited) or at least 1000 microseconds",
+            c.at("quota")
+        );
     }
-    if let Some(p) = out.period.filter(|&p| p != 0 && !(1000..=1_000_000).contains(&p)) {
-        bail!("{} {p} is out of range (1000-1000000 microseconds)", c.at("period"));
+    if let Some(p) = out
+        .period
+        .filter(|&p| p != 0 && !(1000..=1_000_000).contains(&p))
+    {
+        bail!(
+            "{} {p} is out of range (1000-1000000 microseconds)",
+            c.at("period")
+        );
     }
     for k in ["cpus", "mems"] {
         let v = if k == "cpus" { &out.cpus } else { &out.mems };
         if let Some(v) = v {
-            if !v.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'-') {
+            if !v
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-')
+            {
                 bail!("{} {v:?} must be a list like \"0-3,7\"", c.at(k));
             }
         }
@@ -421,18 +437,39 @@ mod tests {
     #[test]
     fn errors_name_the_json_path() {
         for (json, want) in [
-            (r#"{"memory":{"limit":"1g"}}"#, "linux.resources.memory.limit must be an integer"),
-            (r#"{"devices":[{"allow":true,"access":"rwx"}]}"#, "linux.resources.devices[0].access"),
-            (r#"{"devices":[{"access":"r"}]}"#, "linux.resources.devices[0].allow is required"),
+            (
+                r#"{"memory":{"limit":"1g"}}"#,
+                "linux.resources.memory.limit must be an integer",
+            ),
+            (
+                r#"{"devices":[{"allow":true,"access":"rwx"}]}"#,
+                "linux.resources.devices[0].access",
+            ),
+            (
+                r#"{"devices":[{"access":"r"}]}"#,
+                "linux.resources.devices[0].allow is required",
+            ),
             (r#"{"cpu":{"quota":5}}"#, "linux.resources.cpu.quota 5"),
-            (r#"{"blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1}]}}"#, "linux.resources.blockIO.throttleReadBpsDevice is not supported"),
-            (r#"{"hugepageLimits":[{"pageSize":"2M","limit":1}]}"#, "hugepageLimits[0].pageSize \"2M\""),
+            (
+                r#"{"blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1}]}}"#,
+                "linux.resources.blockIO.throttleReadBpsDevice is not supported",
+            ),
+            (
+                r#"{"hugepageLimits":[{"pageSize":"2M","limit":1}]}"#,
+                "hugepageLimits[0].pageSize \"2M\"",
+            ),
             (r#"{"unified":{"../x":"1"}}"#, "unified key \"../x\""),
-            (r#"{"memory":{"limit":1000,"swap":10}}"#, "memory.swap 10 is below"),
+            (
+                r#"{"memory":{"limit":1000,"swap":10}}"#,
+                "memory.swap 10 is below",
+            ),
         ] {
             let e = p(json).err().unwrap().to_string();
             assert!(e.contains(want), "{json}: {e}");
         }
-        assert_eq!(p(r#"{"cpu":{"realtimeRuntime":0}}"#).unwrap(), Resources::default());
+        assert_eq!(
+            p(r#"{"cpu":{"realtimeRuntime":0}}"#).unwrap(),
+            Resources::default()
+        );
     }
 }
