@@ -62,6 +62,48 @@ fn freeze_and_kill(m: &CgroupManager, dir: &Path, deadline: Instant) -> Result<(
     Ok(())
 }
 
+impl CgroupManager {
+    /// Sends `sig` to every process in the container's cgroups (`kill --all`), with
+    /// the cgroups frozen meanwhile (v1 freezer, else cgroup2's `cgroup.freeze`) so
+    /// that no fork escapes it. SIGKILL uses `cgroup.kill` where the kernel has it.
+    #[allow(dead_code)] // for `kill --all` (the lifecycle commands)
+    pub fn signal_all(&self, sig: Signal) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let v2 = self.dirs.iter().find(|(h, _)| h.v2).map(|(_, d)| d);
+        if sig == Signal::KILL {
+            if let Some(d) = v2.filter(|d| d.join("cgroup.kill").exists()) {
+                return write_file(&d.join("cgroup.kill"), "1");
+            }
+        }
+        let send = |m: &CgroupManager| {
+            for p in m.pids().into_iter().filter_map(Pid::from_raw) {
+                let _ = kill_process(p, sig);
+            }
+        };
+        if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.has("freezer")) {
+            let state = dir.join("freezer.state");
+            write_file(&state, "FROZEN")?;
+            while read_file(&state)?.trim() != "FROZEN" && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            send(self);
+            return write_file(&state, "THAWED");
+        }
+        if let Some(d) = v2.filter(|d| d.join("cgroup.freeze").exists()) {
+            write_file(&d.join("cgroup.freeze"), "1")?;
+            let events = d.join("cgroup.events");
+            while !read_file(&events)?.lines().any(|l| l == "frozen 1") && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            send(self);
+            return write_file(&d.join("cgroup.freeze"), "0");
+        }
+        send(self);
+        Ok(())
+    }
+}
+
 fn sigkill(pids: &[i32]) {
     for &p in pids {
         // These are the container's processes, confined to its cgroup; one that
