@@ -158,21 +158,18 @@ impl CgroupManager {
             .collect()
     }
 
-    /// Pids still in the container's cgroups (in any hierarchy).
+    /// Pids still in the container's cgroups. Every container process is in every
+    /// hierarchy, so one is read: cgroup2 when there is one (its processes are there
+    /// from birth), else the first.
     pub fn pids(&self) -> Vec<i32> {
-        let mut out: Vec<i32> = Vec::new();
-        for (_, dir) in &self.dirs {
-            for p in fs::read_to_string(dir.join("cgroup.procs"))
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| l.trim().parse().ok())
-            {
-                if !out.contains(&p) {
-                    out.push(p);
-                }
-            }
-        }
-        out
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2).or(self.dirs.first()) else {
+            return Vec::new();
+        };
+        fs::read_to_string(dir.join("cgroup.procs"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
     }
 
     /// Kills whatever is left in the cgroups (a container sharing the host's PID
