@@ -9,17 +9,20 @@ use rustix::process::{kill_process, Pid, Signal};
 
 use super::manager::CgroupManager;
 use super::{read_file, write_file};
+use crate::debug;
 use crate::error::{Error, Result};
 
 pub(super) fn kill_all(m: &CgroupManager, deadline: Instant) -> Result<()> {
     if let Some((_, dir)) = m.dirs.iter().find(|(h, _)| h.v2) {
         let f = dir.join("cgroup.kill");
         if f.exists() {
+            debug!("killing what is left through {}", f.display());
             write_file(&f, "1")?;
             return wait_empty(m, deadline);
         }
     }
     if let Some((_, dir)) = m.dirs.iter().find(|(h, _)| h.has("freezer")) {
+        debug!("killing what is left with {} frozen", dir.display());
         freeze_and_kill(m, dir, deadline)?;
         return wait_empty(m, deadline);
     }

@@ -135,8 +135,8 @@ impl CgroupManager {
 
     /// Makes `controller` available in the container's cgroup2 directory: it must be
     /// in every ancestor's `cgroup.controllers`; runlet adds it to the
-    /// `cgroup.subtree_control` of the root and of the parents it made itself (and its
-    /// own `/runlet`), and refuses to touch a cgroup someone else made.
+    /// `cgroup.subtree_control` of the parents it made itself (and of its own
+    /// `/runlet`), and refuses to touch a cgroup someone else made or the root.
     fn enable(&self, mount: &Path, leaf: &Path, controller: &str, field: &str) -> Result<()> {
         let mut ancestors: Vec<PathBuf> = leaf
             .ancestors()
@@ -159,10 +159,11 @@ impl CgroupManager {
             if has("cgroup.subtree_control")? {
                 continue;
             }
-            let ours = a == mount || self.created.contains(&a) || a == mount.join(DEFAULT_PARENT);
+            // The hierarchy's root is the host's policy: runlet does not change it.
+            let ours = a != mount && (self.created.contains(&a) || a == mount.join(DEFAULT_PARENT));
             if !ours {
                 return Err(Error::msg(format!(
-                    "linux.resources.{field}: the {controller} controller is not enabled in {}/cgroup.subtree_control, a cgroup runlet did not make",
+                    "linux.resources.{field}: the {controller} controller is not enabled in {}/cgroup.subtree_control (runlet enables controllers only in cgroups it made)",
                     a.display()
                 )));
             }
@@ -240,6 +241,16 @@ mod tests {
         }
     }
 
+    fn layout_at(mount: &Path) -> Layout {
+        Layout {
+            hierarchies: vec![Hierarchy {
+                mountpoint: mount.to_path_buf(),
+                controllers: String::new(),
+                v2: true,
+            }],
+        }
+    }
+
     fn limits() -> Resources {
         Resources {
             memory: Memory {
@@ -277,21 +288,26 @@ mod tests {
                 ("pids.max", ""),
             ],
         );
-        let layout = Layout {
-            hierarchies: vec![Hierarchy {
-                mountpoint: mount.clone(),
-                controllers: String::new(),
-                v2: true,
-            }],
-        };
-        let m = CgroupManager::existing(&layout, std::slice::from_ref(&leaf));
+        let m = CgroupManager::existing(&layout_at(&mount), std::slice::from_ref(&leaf));
+        // The root's subtree_control is the host's: runlet enables nothing there.
+        let e = m.update(&limits()).err().unwrap().to_string();
+        assert!(
+            e.contains("the memory controller is not enabled in")
+                && e.contains("unified/cgroup.subtree_control"),
+            "{e}"
+        );
+        fs::write(mount.join("cgroup.subtree_control"), "cpu memory pids").unwrap();
         m.update(&limits()).unwrap();
         let read = |p: &Path| fs::read_to_string(p).unwrap();
         assert_eq!(read(&leaf.join("memory.max")), "1048576");
         assert_eq!(read(&leaf.join("cpu.weight")), "39");
         assert_eq!(read(&leaf.join("cpu.max")), "20000 100000");
         assert_eq!(read(&leaf.join("pids.max")), "7");
-        // Enabled in the root and in runlet's own parent (the last one written).
+        // Enabled in runlet's own parent (the last one written), not in the root.
+        assert_eq!(
+            read(&mount.join("cgroup.subtree_control")),
+            "cpu memory pids"
+        );
         assert_eq!(read(&mount.join("runlet/cgroup.subtree_control")), "+pids");
 
         // A controller the host does not offer: an error naming it.
