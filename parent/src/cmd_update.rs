@@ -16,11 +16,17 @@ use crate::error::{Error, Result};
 use crate::state::check_id;
 
 /// `runlet update|events ARGS...` (what follows the command name).
+/// The container's cgroups are found by `open` (its state.json); a caller with its
+/// own state loader can use `parse_update` / `parse_events` and `stats_line` instead.
 pub fn main(root: &Path, cmd: &str, args: &[String]) -> Result<i32> {
-    match cmd {
-        "update" => update(root, args),
-        _ => events(root, args),
+    if cmd == "update" {
+        let (id, r) = parse_update(args)?;
+        open(root, &id)?.update(&r)?;
+    } else {
+        let id = parse_events(args)?;
+        println!("{}", stats_line(&id, &open(root, &id)?));
     }
+    Ok(0)
 }
 
 /// The container's cgroups, from `<root>/<id>/state.json`.
@@ -52,7 +58,8 @@ fn open(root: &Path, id: &str) -> Result<CgroupManager> {
     Ok(CgroupManager::existing(&Layout::detect()?, &dirs))
 }
 
-fn update(root: &Path, args: &[String]) -> Result<i32> {
+/// `update`'s arguments: the container ID and the checked resources to write.
+pub fn parse_update(args: &[String]) -> Result<(String, Resources)> {
     let mut r = Resources::default();
     let mut id = None;
     let mut it = args.iter();
@@ -91,8 +98,7 @@ fn update(root: &Path, args: &[String]) -> Result<i32> {
     let id = id.ok_or_else(|| Error::msg("update: missing container ID"))?;
     // The flags went through no JSON: check them as the config's values are.
     let checked = resources::parse("update", Some(&to_value(&r)))?;
-    open(root, &id)?.update(&checked)?;
-    Ok(0)
+    Ok((id, checked))
 }
 
 /// `--resources FILE` (`-`: stdin): a `linux.resources` object.
@@ -210,7 +216,8 @@ fn to_value(r: &Resources) -> Value {
     Value::Object(out)
 }
 
-fn events(root: &Path, args: &[String]) -> Result<i32> {
+/// `events`' arguments: the container ID (only `--stats` is supported).
+pub fn parse_events(args: &[String]) -> Result<String> {
     let mut stats = false;
     let mut id = None;
     for a in args {
@@ -229,14 +236,17 @@ fn events(root: &Path, args: &[String]) -> Result<i32> {
             "events without --stats (a stream of events) is not supported yet",
         ));
     }
-    let m = open(root, &id)?;
-    // runc's order of the members (a JSON object here would sort them).
-    println!(
+    Ok(id)
+}
+
+/// One `events --stats` line, in runc's order of members (a JSON object here would
+/// sort them).
+pub fn stats_line(id: &str, m: &CgroupManager) -> String {
+    format!(
         r#"{{"type":"stats","id":{},"data":{}}}"#,
-        json::to_string(&Value::String(id)),
+        json::to_string(&Value::String(id.to_string())),
         json::to_string(&m.stats())
-    );
-    Ok(0)
+    )
 }
 
 #[cfg(test)]
