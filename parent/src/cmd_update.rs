@@ -24,7 +24,9 @@ pub fn main(root: &Path, cmd: &str, args: &[String]) -> Result<i32> {
         open(root, &id)?.update(&r)?;
     } else {
         let id = parse_events(args)?;
-        println!("{}", stats_line(&id, &open(root, &id)?));
+        let m = open(root, &id)?;
+        m.check_present()?;
+        println!("{}", stats_line(&id, &m));
     }
     Ok(0)
 }

@@ -340,3 +340,21 @@ fn v1_only_host_kills_orphans_of_a_host_pid_namespace_container_through_the_free
     assert!(out.stdout.contains("orphan="), "{}", out.context());
     no_dirs_left(&fx);
 }
+
+#[test]
+fn update_and_events_of_a_missing_container_are_one_line() {
+    let fx = fixture!("cgmissing");
+    for args in [
+        vec!["update", "--pids-limit", "5", fx.id.as_str()],
+        vec!["events", "--stats", fx.id.as_str()],
+    ] {
+        let o = fx.command(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert_eq!(
+            err.trim(),
+            format!("runlet: container {} does not exist", fx.id),
+            "{args:?}"
+        );
+    }
+}

@@ -59,7 +59,20 @@ impl CgroupManager {
                 "update: linux.resources.devices cannot be changed on a running container",
             ));
         }
+        self.check_present()?;
         self.set(r)
+    }
+
+    /// The container's cgroups still exist (`update`, `events` on a stopped one).
+    pub fn check_present(&self) -> Result<()> {
+        match self.dirs.iter().find(|(_, d)| !d.is_dir()) {
+            Some((_, d)) => Err(Error::msg(format!(
+                "cgroup {} does not exist (has the container stopped?)",
+                d.display()
+            ))),
+            None if self.dirs.is_empty() => Err(Error::msg("the container has no cgroups")),
+            None => Ok(()),
+        }
     }
 
     fn set(&self, r: &Resources) -> Result<()> {
