@@ -26,6 +26,10 @@ commands:
                           the processes of a container
   spec [--bundle|-b DIR]  write a default config.json
   features                what runlet supports, as OCI features JSON
+  update [--resources FILE|-] [--memory N] [--cpu-quota N] [--cpu-period N]
+         [--pids-limit N] [...] ID
+                          change a running container's limits (docs/cgroups.md)
+  events --stats ID       one JSON sample of its cgroup usage
   --version               print the version
 
 global options:
@@ -61,15 +65,39 @@ pub struct CreateArgs {
 #[derive(Debug, PartialEq)]
 pub enum Command {
     Create(CreateArgs),
-    Run { c: CreateArgs, detach: bool },
-    Start { id: String },
-    State { id: String },
-    Kill { id: String, signal: i32, all: bool },
-    Delete { id: String, force: bool },
-    List { quiet: bool, json: bool },
-    Ps { id: String, json: bool },
-    Spec { bundle: PathBuf },
+    Run {
+        c: CreateArgs,
+        detach: bool,
+    },
+    Start {
+        id: String,
+    },
+    State {
+        id: String,
+    },
+    Kill {
+        id: String,
+        signal: i32,
+        all: bool,
+    },
+    Delete {
+        id: String,
+        force: bool,
+    },
+    List {
+        quiet: bool,
+        json: bool,
+    },
+    Ps {
+        id: String,
+        json: bool,
+    },
+    Spec {
+        bundle: PathBuf,
+    },
     Features,
+    /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
+    Cgroup(String, Vec<String>),
     Version,
     Help,
 }
@@ -374,7 +402,8 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
             }
             Command::Features
         }
-        "exec" | "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
+        "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
+        "exec" | "pause" | "resume" | "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

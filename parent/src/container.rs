@@ -103,7 +103,8 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // the init finds it waiting when it reaches the barrier.
     c.send(&frame)?;
     c.cgroups.create(false)?;
-    debug!("v1 cgroups made");
+    c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+    debug!("v1 cgroups made, resources applied");
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
@@ -209,7 +210,9 @@ impl Container {
         self.expect(None)?;
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
-        self.state.started()
+        self.state.started()?;
+        self.state.unlock();
+        Ok(())
     }
 
     /// Leaves the container to live on after this command (`create`, `run -d`): its
@@ -227,6 +230,9 @@ impl Container {
     /// cgroups, the state directory.
     pub fn destroy(mut self) -> Result<()> {
         self.init.kill();
+        // A `delete --force` from elsewhere may be at it: one at a time. If it
+        // removed the directory meanwhile, what follows finds nothing left to do.
+        let _ = self.state.relock();
         self.cgroups.destroy()?;
         debug!("cgroups removed");
         self.state.remove()

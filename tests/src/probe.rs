@@ -21,11 +21,15 @@
 //! - `family N`: fork N children that sleep; print `children=PID,...` and `ready`,
 //!   then sleep (300 s) itself. For `kill --all`, which must reach all of them.
 //!
+//! - `fork-n N`, `alloc MIB`, `mknod-open PATH b|c MAJ MIN`: see `probe/cgroups.rs`.
+//!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
 //! std only; syscalls std lacks are declared from musl where they are used.
 
+#[path = "probe/cgroups.rs"]
+mod cgroups;
 #[path = "probe/questions.rs"]
 mod questions;
 #[path = "probe/report.rs"]
@@ -80,10 +84,10 @@ fn main() {
             eprintln!("{}", rest.join(" "));
             0
         }
-        _ => {
+        m => cgroups::main(m, rest).unwrap_or_else(|| {
             eprintln!("probe: unknown mode {mode:?}");
             2
-        }
+        }),
     };
     let _ = io::stdout().flush();
     std::process::exit(code);

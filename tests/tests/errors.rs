@@ -181,9 +181,9 @@ fn refuses_resources() {
     let mut fx = fixture!("resources");
     fx.spec.extra_linux.push((
         "resources".into(),
-        r#"{"memory": {"limit": 100000000}}"#.into(),
+        r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#.into(),
     ));
-    expect_error(&fx, &["linux.resources"]);
+    expect_error(&fx, &["linux.resources.rdma is not supported yet"]);
 }
 
 #[test]

@@ -455,3 +455,18 @@ fn features_say_what_runlet_supports() {
         "{opts}"
     );
 }
+
+#[test]
+fn a_foreground_run_leaves_the_container_to_other_commands() {
+    let mut fx = fixture!("lc-fg");
+    let _serial = subreaper();
+    fx.spec.probe(&["wait-signal"]);
+    let mut run = fx.spawn();
+    run.wait_line(|l| l == "ready");
+    // `run` waits without holding the container's lock.
+    assert_eq!(status(&fx), "running");
+    fx.runlet(&["kill", &fx.id, "TERM"]).assert_exit(0);
+    let out = fx.finish(run);
+    out.assert_exit(0);
+    assert!(out.stdout.contains("signal=15"), "{}", out.context());
+}

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::cgroup::CgroupManager;
 use crate::cli::Global;
 use crate::cmd::{cgroups, find};
 use crate::error::{Error, Result};
@@ -16,9 +17,15 @@ const ALL_PASSES: usize = 5;
 pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
     let f = find(&g.root, id)?;
     if all {
-        let sent = kill_all(&f.saved, sig)?;
-        if sent == 0 && f.live.status == Status::Stopped {
+        let cg = cgroups(&f.saved)?;
+        if cg.pids().is_empty() && f.live.status == Status::Stopped {
             return Err(not_running());
+        }
+        // Frozen while signalled, so no fork escapes; rustix's `Signal` has no
+        // real-time signals, which go the plain way.
+        match rustix::process::Signal::from_named_raw(sig) {
+            Some(s) => cg.signal_all(s)?,
+            None => kill_each(&cg, sig)?,
         }
         return Ok(0);
     }
@@ -38,9 +45,8 @@ fn not_running() -> Error {
 }
 
 /// Signals every process of the container's cgroup, again for any that appear while
-/// it does (a process forking as it is signalled). Returns how many it signalled.
-fn kill_all(saved: &crate::state::Saved, sig: i32) -> Result<usize> {
-    let cg = cgroups(saved)?;
+/// it does (a process forking as it is signalled).
+fn kill_each(cg: &CgroupManager, sig: i32) -> Result<()> {
     let mut sent = BTreeSet::new();
     for _ in 0..ALL_PASSES {
         let fresh: Vec<i32> = cg
@@ -61,5 +67,5 @@ fn kill_all(saved: &crate::state::Saved, sig: i32) -> Result<usize> {
             sent.insert(p);
         }
     }
-    Ok(sent.len())
+    Ok(())
 }

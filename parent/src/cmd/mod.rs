@@ -6,8 +6,9 @@ pub mod kill;
 pub mod lifecycle;
 pub mod query;
 pub mod spec;
+pub mod update;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cgroup::{CgroupManager, Layout};
 use crate::error::Result;
@@ -27,12 +28,15 @@ pub fn find(root: &Path, id: &str) -> Result<Found> {
     Ok(Found { dir, saved, live })
 }
 
-/// The container's cgroups, re-opened from the saved path.
+/// The container's cgroups, re-opened from the directories its state records (not
+/// re-resolved: a relative cgroupsPath depends on the cgroup of the runlet that made
+/// them).
 pub fn cgroups(saved: &Saved) -> Result<CgroupManager> {
     let layout = Layout::detect()?;
+    let dirs: Vec<PathBuf> = saved.cgroup_paths.iter().map(Into::into).collect();
     Ok(CgroupManager::reopen(
         &layout,
-        Path::new(&saved.cgroup_path),
+        &dirs,
         saved.cgroup_created.iter().map(Into::into).collect(),
     ))
 }

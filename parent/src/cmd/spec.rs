@@ -1,7 +1,7 @@
 //! `runlet spec`: a default config.json, runc's defaults as far as runlet runs them.
 //!
-//! Differences from runc's: `process.terminal` is false (runlet has no terminal
-//! support yet) and `linux.resources` is left out while runlet cannot enforce it.
+//! One difference from runc's: `process.terminal` is false (runlet has no terminal
+//! support yet).
 
 use std::io;
 use std::path::Path;
@@ -99,6 +99,14 @@ pub const DEFAULT_SPEC: &str = r#"{
     }
   ],
   "linux": {
+    "resources": {
+      "devices": [
+        {
+          "allow": false,
+          "access": "rwm"
+        }
+      ]
+    },
     "namespaces": [
       {"type": "pid"},
       {"type": "network"},

@@ -17,6 +17,7 @@ mod mounts;
 mod namespaces;
 mod paths;
 mod process;
+pub mod resources;
 mod rlimits;
 mod spec;
 mod syntax;
@@ -106,6 +107,8 @@ pub struct Config {
     pub namespaces: Vec<Namespace>,
     /// `linux.cgroupsPath` as written, if any.
     pub cgroups_path: Option<String>,
+    /// `linux.resources`, checked (applied by the cgroup module).
+    pub resources: resources::Resources,
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
     /// config.json as read (saved in the state for the hooks of later commands).

@@ -119,6 +119,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         annotations: spec.annotations.unwrap_or_default(),
         namespaces,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
+        resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
         new_keyring: true,
         source: String::new(),
         boot,
@@ -145,9 +146,6 @@ fn refuse_unsupported(hooks: Option<&spec::Hooks>, linux: &spec::Linux) -> Resul
     }
     if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
-    }
-    if !is_empty(linux.resources.as_ref()) {
-        bail!("linux.resources is not supported yet; cgroup limits would be silently unenforced (remove linux.resources to run without them)");
     }
     if !is_empty(linux.seccomp.as_ref()) {
         bail!("linux.seccomp is not supported yet; the container would run without its syscall filter");

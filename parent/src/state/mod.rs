@@ -49,7 +49,7 @@ pub fn not_found(id: &str) -> Error {
 /// unless `keep` was called; one opened by another command never is.
 pub struct StateDir {
     pub dir: PathBuf,
-    _lock: OwnedFd,
+    lock: Option<OwnedFd>,
     remove_on_drop: bool,
 }
 
@@ -80,7 +80,7 @@ impl StateDir {
         })?;
         Ok(StateDir {
             dir,
-            _lock: lock,
+            lock: Some(lock),
             remove_on_drop: true,
         })
     }
@@ -100,9 +100,23 @@ impl StateDir {
         }
         Ok(StateDir {
             dir,
-            _lock: lock,
+            lock: Some(lock),
             remove_on_drop: false,
         })
+    }
+
+    /// Lets other commands at the container while this one waits on it (`run` in the
+    /// foreground: `state`, `kill`, `exec` must work meanwhile).
+    pub fn unlock(&mut self) {
+        self.lock = None;
+    }
+
+    /// Takes the lock again (to tear the container down).
+    pub fn relock(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            self.lock = Some(lock_dir(&self.dir)?);
+        }
+        Ok(())
     }
 
     /// The container outlives this command: leave the directory in place.

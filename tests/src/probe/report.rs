@@ -70,6 +70,7 @@ pub fn errname(e: &io::Error) -> String {
         6 => "ENXIO",
         8 => "ENOEXEC",
         9 => "EBADF",
+        11 => "EAGAIN",
         12 => "ENOMEM",
         13 => "EACCES",
         16 => "EBUSY",

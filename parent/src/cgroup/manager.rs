@@ -1,150 +1,43 @@
-//! runlet's own small cgroup manager: finds the host's hierarchies (v1, v2 or hybrid),
-//! creates the container's cgroup in every one, places processes, removes it all.
+//! The container's cgroups: made in every hierarchy, processes placed, everything
+//! killed and removed at the end.
 
 use std::fs;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::fs::{open, Mode, OFlags};
 
+use super::layout::{Hierarchy, Layout};
+use super::path::{dir_in, DEFAULT_PARENT};
+use super::write_file;
 use crate::config::CgroupMount;
 use crate::error::{Error, Result};
-
-/// One mounted hierarchy of the host.
-#[derive(Debug, Clone)]
-pub struct Hierarchy {
-    pub mountpoint: PathBuf,
-    /// "" for cgroup2; the controllers or name= of a v1 hierarchy ("cpu", "name=systemd").
-    pub controllers: String,
-    pub v2: bool,
-}
-
-/// The host's layout, read from /proc/self/mountinfo.
-#[derive(Debug, Clone)]
-pub struct Layout {
-    pub hierarchies: Vec<Hierarchy>,
-}
-
-impl Layout {
-    pub fn detect() -> Result<Layout> {
-        let p = "/proc/self/mountinfo";
-        let text = fs::read_to_string(p).map_err(|e| Error::io("read", p, e))?;
-        Ok(Layout::parse(&text))
-    }
-
-    fn parse(mountinfo: &str) -> Layout {
-        let mut hierarchies: Vec<Hierarchy> = Vec::new();
-        for line in mountinfo.lines() {
-            // "id parent maj:min root mountpoint opts [optional...] - fstype source superopts"
-            let Some((left, right)) = line.split_once(" - ") else {
-                continue;
-            };
-            let mut r = right.split(' ');
-            let (fstype, _source, superopts) = (r.next(), r.next(), r.next().unwrap_or(""));
-            let mountpoint = match left.split(' ').nth(4) {
-                Some(m) => PathBuf::from(unescape(m)),
-                None => continue,
-            };
-            let h = match fstype {
-                Some("cgroup2") => Hierarchy {
-                    mountpoint,
-                    controllers: String::new(),
-                    v2: true,
-                },
-                Some("cgroup") => {
-                    let c: Vec<&str> = superopts
-                        .split(',')
-                        .filter(|o| !matches!(*o, "rw" | "ro") && !o.starts_with("release_agent"))
-                        .filter(|o| {
-                            !matches!(
-                                *o,
-                                "noprefix" | "clone_children" | "xattr" | "cpuset_v2_mode"
-                            )
-                        })
-                        .collect();
-                    Hierarchy {
-                        mountpoint,
-                        controllers: c.join(","),
-                        v2: false,
-                    }
-                }
-                _ => continue,
-            };
-            // The same hierarchy mounted twice: the first mount serves.
-            if !hierarchies
-                .iter()
-                .any(|x| x.v2 == h.v2 && x.controllers == h.controllers)
-            {
-                hierarchies.push(h);
-            }
-        }
-        Layout { hierarchies }
-    }
-
-    /// A pure v2 host: one cgroup2 hierarchy and no v1 ones.
-    pub fn is_pure_v2(&self) -> bool {
-        self.hierarchies.len() == 1 && self.hierarchies[0].v2
-    }
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
-        .replace("\\134", "\\")
-}
-
-/// The parent of every default container cgroup: runlet's own, so runlet removes it
-/// when it is empty, whoever made it (containers come and go concurrently).
-const DEFAULT_PARENT: &str = "runlet";
-
-/// The container's cgroup path inside each hierarchy: `linux.cgroupsPath` when given
-/// (a relative one is taken from the hierarchy's root, as runc does for its cgroupfs
-/// driver), else `/runlet/<id>`. No component may climb out with "..".
-pub fn cgroup_path(configured: Option<&str>, id: &str) -> Result<PathBuf> {
-    let raw = configured
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("/{DEFAULT_PARENT}/{id}"));
-    let mut out = PathBuf::from("/");
-    for c in Path::new(&raw).components() {
-        match c {
-            Component::Normal(n) => out.push(n),
-            Component::RootDir | Component::CurDir => {}
-            _ => {
-                return Err(Error::msg(format!(
-                    "linux.cgroupsPath {raw:?} must not contain \"..\""
-                )))
-            }
-        }
-    }
-    if out == Path::new("/") {
-        return Err(Error::msg(format!(
-            "linux.cgroupsPath {raw:?} names the root cgroup"
-        )));
-    }
-    Ok(out)
-}
 
 /// The container's cgroups: created in every hierarchy, removed on drop unless
 /// `keep` was called.
 pub struct CgroupManager {
     /// (hierarchy, the container's directory in it).
-    dirs: Vec<(Hierarchy, PathBuf)>,
+    pub(super) dirs: Vec<(Hierarchy, PathBuf)>,
     /// Directories this manager created, outermost first (removed innermost first).
-    created: Vec<PathBuf>,
+    pub(super) created: Vec<PathBuf>,
     keep: bool,
 }
 
 impl CgroupManager {
     /// The container's directory in every hierarchy of `layout`; nothing is made yet.
+    /// A relative `path` is taken below runlet's own cgroups (see `path`).
     pub fn plan(layout: &Layout, path: &Path) -> CgroupManager {
-        let rel = path.strip_prefix("/").unwrap_or(path);
+        let own = if path.is_relative() {
+            fs::read_to_string("/proc/self/cgroup").unwrap_or_default()
+        } else {
+            String::new()
+        };
         let dirs = layout
             .hierarchies
             .iter()
-            .map(|h| (h.clone(), h.mountpoint.join(rel)))
+            .map(|h| (h.clone(), dir_in(h, path, &own)))
             .collect();
         CgroupManager {
             dirs,
@@ -265,9 +158,11 @@ impl CgroupManager {
             .collect()
     }
 
-    /// Pids still in the container's cgroup (read from the first hierarchy).
+    /// Pids still in the container's cgroups. Every container process is in every
+    /// hierarchy, so one is read: cgroup2 when there is one (its processes are there
+    /// from birth), else the first.
     pub fn pids(&self) -> Vec<i32> {
-        let Some((_, dir)) = self.dirs.first() else {
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2).or(self.dirs.first()) else {
             return Vec::new();
         };
         fs::read_to_string(dir.join("cgroup.procs"))
@@ -277,22 +172,17 @@ impl CgroupManager {
             .collect()
     }
 
-    /// Kills whatever is left in the cgroup (a container sharing the host's PID
-    /// namespace leaves orphans behind its init), then removes every directory this
-    /// manager created. Gives up after a deadline with an error naming what stayed.
+    /// Kills whatever is left in the cgroups (a container sharing the host's PID
+    /// namespace leaves orphans behind its init), waits until they are empty, then
+    /// removes every directory this manager created. Gives up after a deadline with
+    /// an error naming what stayed.
     pub fn destroy(&mut self) -> Result<()> {
         self.keep = true;
         let deadline = Instant::now() + Duration::from_secs(5);
+        if !self.pids().is_empty() {
+            super::kill::kill_all(self, deadline)?;
+        }
         loop {
-            let pids = self.pids();
-            for &p in &pids {
-                // SIGKILL by pid: these are the container's processes, confined to its
-                // cgroup; a pid that exited meanwhile gives ESRCH, which is fine.
-                let _ = rustix::process::kill_process(
-                    rustix::process::Pid::from_raw(p).unwrap(),
-                    rustix::process::Signal::KILL,
-                );
-            }
             match self.remove_dirs() {
                 Ok(()) => return Ok(()),
                 Err((dir, e)) if Instant::now() >= deadline => {
@@ -300,6 +190,28 @@ impl CgroupManager {
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
+        }
+    }
+
+    /// The cgroups of a container made by an earlier runlet process (from the
+    /// directories its state records), to read or change its limits. Each directory
+    /// is matched to the hierarchy it lies in; nothing is removed on drop.
+    pub fn existing(layout: &Layout, dirs: &[PathBuf]) -> CgroupManager {
+        let dirs = dirs
+            .iter()
+            .filter_map(|d| {
+                let h = layout
+                    .hierarchies
+                    .iter()
+                    .filter(|h| d.starts_with(&h.mountpoint))
+                    .max_by_key(|h| h.mountpoint.as_os_str().len())?;
+                Some((h.clone(), d.clone()))
+            })
+            .collect();
+        CgroupManager {
+            dirs,
+            created: Vec::new(),
+            keep: true,
         }
     }
 
@@ -328,12 +240,11 @@ impl CgroupManager {
     }
 
     /// Re-opens a container's cgroups in a later command (`delete`, `kill --all`,
-    /// `ps`) from what `create` saved: its path and the directories it made. Nothing
+    /// `ps`) from what `create` saved: its directories and the ones it made. Nothing
     /// is removed on drop; `destroy` removes them.
-    pub fn reopen(layout: &Layout, path: &Path, created: Vec<PathBuf>) -> CgroupManager {
-        let mut m = CgroupManager::plan(layout, path);
+    pub fn reopen(layout: &Layout, dirs: &[PathBuf], created: Vec<PathBuf>) -> CgroupManager {
+        let mut m = CgroupManager::existing(layout, dirs);
         m.created = created;
-        m.keep = true;
         m
     }
 
@@ -383,61 +294,4 @@ fn fill_cpuset(h: &Hierarchy, dir: &Path, f: &str) -> std::result::Result<String
     let v = fill_cpuset(h, parent, f)?;
     fs::write(&file, &v).map_err(|e| ("write", file, e))?;
     Ok(v)
-}
-
-fn write_file(path: &Path, value: &str) -> Result<()> {
-    fs::write(path, value).map_err(|e| Error::io(&format!("write {value} to"), path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HYBRID: &str = "\
-30 23 0:26 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw,mode=755
-31 30 0:27 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu
-32 30 0:28 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset,clone_children
-33 30 0:29 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
-34 30 0:30 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
-35 23 0:27 / /mnt/cpu-again rw,relatime - cgroup cgroup rw,cpu
-";
-
-    #[test]
-    fn hybrid_layout() {
-        let l = Layout::parse(HYBRID);
-        let names: Vec<_> = l
-            .hierarchies
-            .iter()
-            .map(|h| (h.mountpoint.clone(), h.controllers.clone()))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("/sys/fs/cgroup/cpu".into(), "cpu".to_string()),
-                ("/sys/fs/cgroup/cpuset".into(), "cpuset".to_string()),
-                ("/sys/fs/cgroup/systemd".into(), "name=systemd".to_string()),
-                ("/sys/fs/cgroup/unified".into(), String::new()),
-            ]
-        );
-        assert!(!l.is_pure_v2());
-        assert!(l.hierarchies.iter().any(|h| h.v2));
-    }
-
-    #[test]
-    fn pure_v2_layout() {
-        let l = Layout::parse("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
-        assert!(l.is_pure_v2());
-    }
-
-    #[test]
-    fn paths_cannot_climb_out() {
-        assert_eq!(cgroup_path(None, "x").unwrap(), Path::new("/runlet/x"));
-        assert_eq!(cgroup_path(Some("a/b"), "x").unwrap(), Path::new("/a/b"));
-        assert_eq!(
-            cgroup_path(Some("/a//./b/"), "x").unwrap(),
-            Path::new("/a/b")
-        );
-        assert!(cgroup_path(Some("/a/../../etc"), "x").is_err());
-        assert!(cgroup_path(Some("/"), "x").is_err());
-    }
 }

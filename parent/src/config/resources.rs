@@ -1,0 +1,475 @@
+//! `linux.resources`: parsed from its JSON (the config's, or `runlet update
+//! --resources FILE`), every value checked, each error naming its JSON path.
+//! The cgroup module decides where and how each value is written (docs/cgroups.md).
+
+use miniserde::json::{Number, Object, Value};
+
+use crate::bail;
+use crate::error::Result;
+
+/// One rule of `linux.resources.devices` (or one runlet adds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// 'a' (all), 'c' or 'b'.
+    pub kind: char,
+    /// None: any (`*`).
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    /// A non-empty subset of "rwm", in that order.
+    pub access: String,
+}
+
+impl DeviceRule {
+    pub fn allow(kind: char, major: Option<u32>, minor: Option<u32>, access: &str) -> DeviceRule {
+        DeviceRule {
+            allow: true,
+            kind,
+            major,
+            minor,
+            access: access.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// Bytes; -1 unlimited.
+    pub limit: Option<i64>,
+    pub reservation: Option<i64>,
+    /// Memory plus swap, in bytes (v1 semantics, as the spec says); -1 unlimited.
+    pub swap: Option<i64>,
+    pub swappiness: Option<u64>,
+    pub disable_oom_killer: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cpu {
+    pub shares: Option<u64>,
+    /// Microseconds per period; -1 unlimited.
+    pub quota: Option<i64>,
+    pub period: Option<u64>,
+    pub cpus: Option<String>,
+    pub mems: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `linux.resources.devices` in order (runlet adds its defaults when applying).
+    pub devices: Vec<DeviceRule>,
+    pub memory: Memory,
+    pub cpu: Cpu,
+    /// 0: unset; negative: unlimited.
+    pub pids_limit: Option<i64>,
+    /// 10–1000.
+    pub blkio_weight: Option<u64>,
+    /// (page size as in the file names, "2MB"; limit in bytes).
+    pub hugepages: Vec<(String, u64)>,
+    /// cgroup v2 file → value.
+    pub unified: Vec<(String, String)>,
+}
+
+/// The devices runc allows in every container, after the config's own rules: mknod of
+/// any node, and read/write/mknod of the basic character devices, consoles, ptys
+/// and tun.
+const DEFAULT_ALLOWED: [(char, Option<u32>, Option<u32>, &str); 12] = [
+    ('c', None, None, "m"),
+    ('b', None, None, "m"),
+    ('c', Some(1), Some(3), "rwm"),    // null
+    ('c', Some(1), Some(5), "rwm"),    // zero
+    ('c', Some(1), Some(7), "rwm"),    // full
+    ('c', Some(1), Some(8), "rwm"),    // random
+    ('c', Some(1), Some(9), "rwm"),    // urandom
+    ('c', Some(5), Some(0), "rwm"),    // tty
+    ('c', Some(5), Some(1), "rwm"),    // console
+    ('c', Some(5), Some(2), "rwm"),    // ptmx
+    ('c', Some(136), None, "rwm"),     // pts
+    ('c', Some(10), Some(200), "rwm"), // net/tun
+];
+
+impl super::Config {
+    /// Every device rule, in the order they apply (a later rule wins): the config's
+    /// `linux.resources.devices`, runc's default allowed devices, then each device
+    /// node `linux.devices` makes (allowed rwm, as runc does).
+    pub fn device_rules(&self) -> Vec<DeviceRule> {
+        device_rules(&self.resources, &self.boot.devices)
+    }
+}
+
+fn device_rules(r: &Resources, nodes: &[super::devices::Dev]) -> Vec<DeviceRule> {
+    let mut out = r.devices.clone();
+    out.extend(
+        DEFAULT_ALLOWED
+            .iter()
+            .map(|&(k, maj, min, acc)| DeviceRule::allow(k, maj, min, acc)),
+    );
+    for d in nodes.iter().filter(|d| d.kind != b'p') {
+        let kind = if d.kind == b'b' { 'b' } else { 'c' };
+        let rule = DeviceRule::allow(kind, Some(d.major), Some(d.minor), "rwm");
+        if !out.contains(&rule) {
+            out.push(rule);
+        }
+    }
+    out
+}
+
+/// A JSON object being read, with its path for errors.
+struct Obj<'a> {
+    path: String,
+    map: &'a Object,
+}
+
+impl<'a> Obj<'a> {
+    fn new(path: &str, v: &'a Value) -> Result<Option<Obj<'a>>> {
+        match v {
+            Value::Null => Ok(None),
+            Value::Object(map) => Ok(Some(Obj {
+                path: path.to_string(),
+                map,
+            })),
+            _ => bail!("{path} must be an object"),
+        }
+    }
+
+    fn at(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !matches!(v, Value::Null))
+    }
+
+    fn obj(&self, key: &str) -> Result<Option<Obj<'a>>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => Obj::new(&self.at(key), v),
+        }
+    }
+
+    fn int(&self, key: &str) -> Result<Option<i64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(Number::I64(n))) => Ok(Some(*n)),
+            Some(Value::Number(Number::U64(n))) if *n <= i64::MAX as u64 => Ok(Some(*n as i64)),
+            Some(_) => bail!("{} must be an integer", self.at(key)),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Number(Number::U64(n))) => Ok(Some(*n)),
+            Some(Value::Number(Number::I64(n))) if *n >= 0 => Ok(Some(*n as u64)),
+            Some(_) => bail!("{} must be a non-negative integer", self.at(key)),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => bail!("{} must be a string", self.at(key)),
+        }
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => bail!("{} must be true or false", self.at(key)),
+        }
+    }
+
+    fn array(&self, key: &str) -> Result<&'a [Value]> {
+        match self.get(key) {
+            None => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(_) => bail!("{} must be an array", self.at(key)),
+        }
+    }
+
+    /// A field runlet does not apply yet: refused unless it asks for nothing.
+    fn refuse(&self, key: &str, why: &str) -> Result<()> {
+        let v = self.get(key);
+        let empty = match v {
+            Some(Value::Number(Number::U64(0))) | Some(Value::Number(Number::I64(0))) => true,
+            v => super::validate::is_empty(v),
+        };
+        if !empty {
+            bail!("{} is not supported{why}", self.at(key));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `linux.resources` (`path` names it in errors: "linux.resources").
+pub fn parse(path: &str, v: Option<&Value>) -> Result<Resources> {
+    let mut r = Resources::default();
+    let Some(o) = v.map(|v| Obj::new(path, v)).transpose()?.flatten() else {
+        return Ok(r);
+    };
+    for (i, d) in o.array("devices")?.iter().enumerate() {
+        let p = format!("{path}.devices[{i}]");
+        let Some(d) = Obj::new(&p, d)? else {
+            bail!("{p} must be an object")
+        };
+        r.devices.push(device(&d)?);
+    }
+    if let Some(m) = o.obj("memory")? {
+        r.memory = memory(&m)?;
+    }
+    if let Some(c) = o.obj("cpu")? {
+        r.cpu = cpu(&c)?;
+    }
+    if let Some(p) = o.obj("pids")? {
+        r.pids_limit = p.int("limit")?;
+    }
+    if let Some(b) = o.obj("blockIO")? {
+        if let Some(w) = b.uint("weight")?.filter(|&w| w != 0) {
+            if !(10..=1000).contains(&w) {
+                bail!("{} {w} is out of range (10-1000)", b.at("weight"));
+            }
+            r.blkio_weight = Some(w);
+        }
+        for k in [
+            "leafWeight",
+            "weightDevice",
+            "throttleReadBpsDevice",
+            "throttleWriteBpsDevice",
+            "throttleReadIOPSDevice",
+            "throttleWriteIOPSDevice",
+        ] {
+            b.refuse(k, " yet")?;
+        }
+    }
+    for (i, h) in o.array("hugepageLimits")?.iter().enumerate() {
+        let p = format!("{path}.hugepageLimits[{i}]");
+        let Some(h) = Obj::new(&p, h)? else {
+            bail!("{p} must be an object")
+        };
+        let Some(size) = h.string("pageSize")? else {
+            bail!("{} is required", h.at("pageSize"))
+        };
+        let ok = size.len() > 2
+            && (size.ends_with("KB") || size.ends_with("MB") || size.ends_with("GB"))
+            && size[..size.len() - 2].bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            bail!(
+                "{} {size:?} must be a size like \"2MB\" or \"1GB\"",
+                h.at("pageSize")
+            );
+        }
+        let Some(limit) = h.uint("limit")? else {
+            bail!("{} is required", h.at("limit"))
+        };
+        r.hugepages.push((size, limit));
+    }
+    if let Some(u) = o.get("unified") {
+        let Value::Object(map) = u else {
+            bail!("{path}.unified must be an object of strings")
+        };
+        for (k, v) in map {
+            let Value::String(v) = v else {
+                bail!("{path}.unified[{k:?}] must be a string")
+            };
+            let ok = k.contains('.')
+                && !k.starts_with('.')
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !ok {
+                bail!("{path}.unified key {k:?} is not a cgroup file name");
+            }
+            if v.contains('\0') {
+                bail!("{path}.unified[{k:?}] contains a NUL byte");
+            }
+            r.unified.push((k.clone(), v.clone()));
+        }
+    }
+    o.refuse("network", " (runlet has no net_cls/net_prio support)")?;
+    o.refuse("rdma", " yet")?;
+    Ok(r)
+}
+
+fn device(d: &Obj<'_>) -> Result<DeviceRule> {
+    let Some(allow) = d.boolean("allow")? else {
+        bail!("{} is required", d.at("allow"))
+    };
+    let kind = match d.string("type")?.as_deref() {
+        None | Some("a") => 'a',
+        Some("c") => 'c',
+        Some("b") => 'b',
+        Some(t) => bail!("{} {t:?} must be \"a\", \"c\" or \"b\"", d.at("type")),
+    };
+    let num = |key: &str| -> Result<Option<u32>> {
+        match d.int(key)? {
+            None | Some(-1) => Ok(None),
+            Some(n) if (0..=u32::MAX as i64).contains(&n) => Ok(Some(n as u32)),
+            Some(n) => bail!("{} {n} is not a device number", d.at(key)),
+        }
+    };
+    let (major, minor) = (num("major")?, num("minor")?);
+    let given = d.string("access")?.unwrap_or_else(|| "rwm".into());
+    if given.is_empty() || !given.chars().all(|c| "rwm".contains(c)) {
+        bail!("{} {given:?} must be made of r, w and m", d.at("access"));
+    }
+    let access: String = "rwm".chars().filter(|c| given.contains(*c)).collect();
+    Ok(DeviceRule {
+        allow,
+        kind,
+        major,
+        minor,
+        access,
+    })
+}
+
+fn memory(m: &Obj<'_>) -> Result<Memory> {
+    let bytes = |key: &str| -> Result<Option<i64>> {
+        match m.int(key)? {
+            Some(n) if n < -1 => bail!(
+                "{} {n} must be -1 (unlimited) or a size in bytes",
+                m.at(key)
+            ),
+            v => Ok(v),
+        }
+    };
+    let swappiness = m.uint("swappiness")?;
+    if let Some(s) = swappiness.filter(|&s| s > 100) {
+        bail!("{} {s} is out of range (0-100)", m.at("swappiness"));
+    }
+    m.refuse("kernel", " (kernel memory limits are deprecated by Linux)")?;
+    m.refuse(
+        "kernelTCP",
+        " (kernel memory limits are deprecated by Linux)",
+    )?;
+    let out = Memory {
+        limit: bytes("limit")?,
+        reservation: bytes("reservation")?,
+        swap: bytes("swap")?,
+        swappiness,
+        disable_oom_killer: m.boolean("disableOOMKiller")?,
+    };
+    if let (Some(l), Some(s)) = (out.limit, out.swap) {
+        if l > 0 && s > 0 && s < l {
+            bail!(
+                "{} {s} is below memory.limit {l} (swap counts memory plus swap)",
+                m.at("swap")
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn cpu(c: &Obj<'_>) -> Result<Cpu> {
+    let out = Cpu {
+        shares: c.uint("shares")?,
+        quota: c.int("quota")?,
+        period: c.uint("period")?,
+        cpus: c.string("cpus")?.filter(|s| !s.is_empty()),
+        mems: c.string("mems")?.filter(|s| !s.is_empty()),
+    };
+    if let Some(q) = out.quota.filter(|&q| q < -1 || (0 < q && q < 1000)) {
+        bail!(
+            "{} {q} must be -1 (unlimited) or at least 1000 microseconds",
+            c.at("quota")
+        );
+    }
+    if let Some(p) = out
+        .period
+        .filter(|&p| p != 0 && !(1000..=1_000_000).contains(&p))
+    {
+        bail!(
+            "{} {p} is out of range (1000-1000000 microseconds)",
+            c.at("period")
+        );
+    }
+    for k in ["cpus", "mems"] {
+        let v = if k == "cpus" { &out.cpus } else { &out.mems };
+        if let Some(v) = v {
+            if !v
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'-')
+            {
+                bail!("{} {v:?} must be a list like \"0-3,7\"", c.at(k));
+            }
+        }
+    }
+    c.refuse("realtimeRuntime", " (no real-time group scheduling)")?;
+    c.refuse("realtimePeriod", " (no real-time group scheduling)")?;
+    c.refuse("idle", " yet")?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(json: &str) -> Result<Resources> {
+        let v: Value = miniserde::json::from_str(json).unwrap();
+        parse("linux.resources", Some(&v))
+    }
+
+    #[test]
+    fn a_runc_default_parses() {
+        let r = p(r#"{"devices":[{"allow":false,"access":"rwm"}],
+            "memory":{"limit":1048576,"swap":-1,"disableOOMKiller":false},
+            "cpu":{"shares":512,"quota":50000,"period":100000,"cpus":"0"},
+            "pids":{"limit":10},"blockIO":{"weight":500},
+            "hugepageLimits":[{"pageSize":"2MB","limit":0}],
+            "unified":{"memory.high":"max"}}"#)
+        .unwrap();
+        assert_eq!(
+            r.devices,
+            [DeviceRule {
+                allow: false,
+                kind: 'a',
+                major: None,
+                minor: None,
+                access: "rwm".into()
+            }]
+        );
+        assert_eq!(r.memory.limit, Some(1048576));
+        assert_eq!(r.cpu.quota, Some(50000));
+        assert_eq!(r.pids_limit, Some(10));
+        assert_eq!(r.hugepages, [("2MB".to_string(), 0)]);
+        assert_eq!(r.unified, [("memory.high".into(), "max".into())]);
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        for (json, want) in [
+            (
+                r#"{"memory":{"limit":"1g"}}"#,
+                "linux.resources.memory.limit must be an integer",
+            ),
+            (
+                r#"{"devices":[{"allow":true,"access":"rwx"}]}"#,
+                "linux.resources.devices[0].access",
+            ),
+            (
+                r#"{"devices":[{"access":"r"}]}"#,
+                "linux.resources.devices[0].allow is required",
+            ),
+            (r#"{"cpu":{"quota":5}}"#, "linux.resources.cpu.quota 5"),
+            (
+                r#"{"blockIO":{"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1}]}}"#,
+                "linux.resources.blockIO.throttleReadBpsDevice is not supported",
+            ),
+            (
+                r#"{"hugepageLimits":[{"pageSize":"2M","limit":1}]}"#,
+                "hugepageLimits[0].pageSize \"2M\"",
+            ),
+            (r#"{"unified":{"../x":"1"}}"#, "unified key \"../x\""),
+            (
+                r#"{"memory":{"limit":1000,"swap":10}}"#,
+                "memory.swap 10 is below",
+            ),
+        ] {
+            let e = p(json).err().unwrap().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+        assert_eq!(
+            p(r#"{"cpu":{"realtimeRuntime":0}}"#).unwrap(),
+            Resources::default()
+        );
+    }
+}
