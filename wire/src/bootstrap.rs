@@ -4,7 +4,10 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
-use crate::limits::{MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
+use crate::limits::{
+    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS, MAX_VETHS,
+};
+use crate::net::{decode_veth, Veth};
 use crate::process::{strings, Process, ProcessDecoder};
 use crate::tag;
 
@@ -65,6 +68,8 @@ pub struct Bootstrap<'a> {
     pub root_propagation: u64,
     pub hostname: Option<&'a CStr>,
     pub new_cgroupns: bool,
+    /// Bring `lo` up (a network namespace of the container's own).
+    pub net_loopback: bool,
 }
 
 fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
@@ -85,6 +90,7 @@ impl<'a> Bootstrap<'a> {
             (None, false, 0, None, false);
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         let mut tasks = 0;
+        let (mut lo, mut veths) = (false, 0);
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -136,6 +142,14 @@ impl<'a> Bootstrap<'a> {
                     count(&mut tasks, f.tag, MAX_CGROUP_TASKS)?;
                     abs_path(&f)?;
                 }
+                tag::NET_LOOPBACK => {
+                    seen.once(KIND, f.tag)?;
+                    lo = f.flag()?;
+                }
+                tag::VETH => {
+                    count(&mut veths, f.tag, MAX_VETHS)?;
+                    decode_veth(f.bytes)?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
@@ -148,6 +162,7 @@ impl<'a> Bootstrap<'a> {
             root_propagation: prop,
             hostname,
             new_cgroupns: cgns,
+            net_loopback: lo,
         })
     }
 
@@ -178,6 +193,11 @@ impl<'a> Bootstrap<'a> {
 
     pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
         strings(self.body, tag::READONLY_PATH)
+    }
+
+    /// The veth peers to configure inside, in order.
+    pub fn veths(&self) -> impl Iterator<Item = Veth<'a>> + 'a {
+        self.groups(tag::VETH).filter_map(|b| decode_veth(b).ok())
     }
 
     /// The v1 `tasks` files the init enters itself once the parent says `Resume`.
