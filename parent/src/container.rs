@@ -20,6 +20,7 @@ use crate::config::{Config, NsKind};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
+use crate::net;
 use crate::proc;
 use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
 use crate::state::{Record, StateDir};
@@ -47,11 +48,15 @@ pub struct Container {
     chan: Option<Channel>,
     fifo: OwnedFd,
     cgroups: CgroupManager,
+    /// Host ends of veth pairs (deleted on drop): after the init, so they go once
+    /// nothing runs in the container any more.
+    veths: net::Veths,
     state: StateDir,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let cfg = Config::load(o.bundle)?;
+    net::check_host(&cfg.net)?;
     debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;
     let layout = Layout::detect()?;
@@ -91,6 +96,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         chan: Some(Channel::new(ours, "runlet-init")),
         fifo,
         cgroups,
+        veths: net::Veths::default(),
         state,
     };
 
@@ -103,6 +109,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
+    c.veths = net::create(&cfg.net, c.init.pid)?;
     c.send(&wire::empty_frame(FrameKind::Resume))?;
     // prestart and createRuntime hooks will run here, between Prestart and Resume.
     c.expect(Some(FrameKind::Prestart))?;
@@ -204,6 +211,7 @@ impl Container {
     /// cgroups, the state directory.
     pub fn destroy(mut self) -> Result<()> {
         self.init.kill();
+        self.veths.remove()?;
         self.cgroups.destroy()?;
         debug!("cgroups removed");
         self.state.remove()

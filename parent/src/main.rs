@@ -9,6 +9,7 @@ mod container;
 mod error;
 mod helpers;
 mod log;
+mod net;
 mod proc;
 mod run;
 mod spawn;

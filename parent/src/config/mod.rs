@@ -100,6 +100,8 @@ pub struct Config {
     pub namespaces: Vec<Namespace>,
     /// `linux.cgroupsPath` as written, if any.
     pub cgroups_path: Option<String>,
+    /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).
+    pub net: crate::net::Plan,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
     pub(crate) boot: validate::Boot,
 }

@@ -101,6 +101,9 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         no_nul("linux.cgroupsPath", p)?;
     }
 
+    let annotations = spec.annotations.unwrap_or_default();
+    let net = crate::net::parse(&annotations, net_ns(&namespaces))?;
+
     let boot = Boot {
         process,
         rootfs_readonly,
@@ -116,12 +119,21 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         oci_version,
         bundle,
         rootfs,
-        annotations: spec.annotations.unwrap_or_default(),
+        annotations,
         namespaces,
+        net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         boot,
     };
     Ok((config, warnings))
+}
+
+fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
+    match ns.iter().find(|n| n.kind == NsKind::Network) {
+        None => crate::net::NetNs::Host,
+        Some(n) if n.path.is_some() => crate::net::NetNs::Joined,
+        Some(_) => crate::net::NetNs::New,
+    }
 }
 
 /// Features runlet does not have yet: refused, because running without them would
