@@ -18,12 +18,15 @@
 //! - `spawn-orphan [SECS]`: fork a child that leaves the session, closes its
 //!   stdio and sleeps SECS (default 300); print `orphan=PID` and exit 0 at once.
 //! - `say-stderr TEXT`: print TEXT on stderr, exit 0.
+//! - `net`, `listen PORT [COUNT]`, `connect ADDR PORT TEXT`: see `probe/net.rs`.
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
 //! std only; syscalls std lacks are declared from musl where they are used.
 
+#[path = "probe/net.rs"]
+mod net;
 #[path = "probe/questions.rs"]
 mod questions;
 #[path = "probe/report.rs"]
@@ -73,6 +76,9 @@ fn main() {
         "kill-self" => kill_self(rest),
         "crash" => crash(),
         "spawn-orphan" => spawn_orphan(rest),
+        "net" => net::net(&mut io::stdout().lock()),
+        "listen" => net::listen(rest),
+        "connect" => net::connect(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0
