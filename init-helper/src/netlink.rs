@@ -35,7 +35,11 @@ pub fn setup(bs: &Bootstrap<'_>) -> Result<(), Failure> {
     }
     let mut nl = Netlink::open()?;
     if bs.net_loopback {
-        let m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(LOOPBACK_IFINDEX, IFF_UP));
+        let m = Req::new(
+            nl::RTM_SETLINK as u16,
+            0,
+            &ifinfomsg(LOOPBACK_IFINDEX, IFF_UP),
+        );
         nl.request(m, &[b"RTM_SETLINK lo up"])?;
     }
     for v in bs.veths() {
@@ -51,7 +55,12 @@ fn veth(nl: &mut Netlink, v: &Veth<'_>) -> Result<(), Failure> {
     m.attr(nl::IFLA_IFNAME as u16, v.name.to_bytes_with_nul());
     nl.request(
         m,
-        &[b"RTM_SETLINK rename ", v.temp_name.to_bytes(), b" to ", name],
+        &[
+            b"RTM_SETLINK rename ",
+            v.temp_name.to_bytes(),
+            b" to ",
+            name,
+        ],
     )?;
     if let Some(mac) = v.mac {
         let mut m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
@@ -64,7 +73,12 @@ fn veth(nl: &mut Netlink, v: &Veth<'_>) -> Result<(), Failure> {
         let mut d = [0u8; 20];
         nl.request(
             m,
-            &[b"RTM_SETLINK ", name, b" mtu ", helper_rt::decimal(v.mtu.into(), &mut d)],
+            &[
+                b"RTM_SETLINK ",
+                name,
+                b" mtu ",
+                helper_rt::decimal(v.mtu.into(), &mut d),
+            ],
         )?;
     }
     for a in v.addresses() {
@@ -115,12 +129,20 @@ fn default_route(nl: &mut Netlink, idx: i32, gw: &Ip, name: &[u8]) -> Result<(),
     let excl = nl::NLM_F_CREATE | nl::NLM_F_EXCL;
     let mut m = Req::new(nl::RTM_NEWROUTE as u16, excl, &hdr);
     m.attr(nl::rtattr_type_t::RTA_GATEWAY as u16, gw.octets());
-    m.attr(nl::rtattr_type_t::RTA_OIF as u16, &(idx as u32).to_ne_bytes());
+    m.attr(
+        nl::rtattr_type_t::RTA_OIF as u16,
+        &(idx as u32).to_ne_bytes(),
+    );
     let mut text = Msg::new();
     push_ip(&mut text, gw);
     nl.request(
         m,
-        &[b"RTM_NEWROUTE default via ", text.as_bytes(), b" dev ", name],
+        &[
+            b"RTM_NEWROUTE default via ",
+            text.as_bytes(),
+            b" dev ",
+            name,
+        ],
     )
 }
 
@@ -276,7 +298,9 @@ impl Netlink {
 
     /// A request that must succeed; `what` names it in the error.
     fn request(&mut self, m: Req, what: &[&[u8]]) -> Result<(), Failure> {
-        self.exchange(m)?.map(|_| ()).map_err(|e| fail(what, Some(e)))
+        self.exchange(m)?
+            .map(|_| ())
+            .map_err(|e| fail(what, Some(e)))
     }
 
     /// The index of the interface called `name`.
@@ -285,7 +309,10 @@ impl Netlink {
         m.attr(nl::IFLA_IFNAME as u16, name.to_bytes_with_nul());
         match self.exchange(m)? {
             Ok(i) if i > 0 => Ok(i),
-            Ok(_) => Err(fail(&[b"RTM_GETLINK ", name.to_bytes(), b": no index"], None)),
+            Ok(_) => Err(fail(
+                &[b"RTM_GETLINK ", name.to_bytes(), b": no index"],
+                None,
+            )),
             Err(e) => Err(fail(&[b"RTM_GETLINK ", name.to_bytes()], Some(e))),
         }
     }

@@ -131,7 +131,11 @@ fn veth_inside_and_host_to_container() {
         assert!(routes.contains(&rt), "missing route={rt}\n{}", r.dump());
     }
     // Only what was asked for: no temporary name left inside.
-    let mut links: Vec<&str> = r.all("link").iter().map(|l| l.split(' ').next().unwrap()).collect();
+    let mut links: Vec<&str> = r
+        .all("link")
+        .iter()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     links.sort();
     assert_eq!(links, ["eth0", "lo"]);
     assert!(links_named(&host).is_empty(), "host end left after the run");
@@ -142,7 +146,10 @@ fn veth_inside_and_host_to_container() {
     let mut run = fx.spawn();
     run.wait_line(|l| l == "ready");
     assert_eq!(sysfs(&host, "mtu"), "1400");
-    assert_ne!(u32::from_str_radix(sysfs(&host, "flags").trim_start_matches("0x"), 16).unwrap() & IFF_UP, 0);
+    assert_ne!(
+        u32::from_str_radix(sysfs(&host, "flags").trim_start_matches("0x"), 16).unwrap() & IFF_UP,
+        0
+    );
     assert_eq!(sysfs(&host, "operstate"), "up");
     let reply = talk("10.199.1.2:7001".parse().unwrap(), "from-host");
     assert_eq!(reply, "echo:from-host");
@@ -185,7 +192,10 @@ fn container_to_host_over_ipv6() {
             ("veth0.host-address", "10.199.3.1/24"),
         ],
     );
-    for (fx, addr, host) in [(&mut fx, "fd99:2::1", &host), (&mut fx4, "10.199.3.1", &host4)] {
+    for (fx, addr, host) in [
+        (&mut fx, "fd99:2::1", &host),
+        (&mut fx4, "10.199.3.1", &host4),
+    ] {
         let to = SocketAddr::new(addr.parse().unwrap(), 7002);
         fx.spec.probe(&["connect", addr, "7002", "from-container"]);
         let run = fx.spawn();
@@ -246,14 +256,22 @@ fn two_containers_on_one_bridge() {
     b.spec.probe(&["connect", "10.199.4.2", "7004", "from-b"]);
     let mut ra = a.spawn();
     ra.wait_line(|l| l == "ready");
-    let master = fs::read_link(format!("/sys/class/net/{ha}/master")).expect("host end in a bridge");
+    let master =
+        fs::read_link(format!("/sys/class/net/{ha}/master")).expect("host end in a bridge");
     assert_eq!(master.file_name().unwrap().to_string_lossy(), br.0);
     let out = b.run();
     out.assert_exit(0);
-    assert!(out.stdout.contains("reply=echo:from-b"), "{}", out.context());
+    assert!(
+        out.stdout.contains("reply=echo:from-b"),
+        "{}",
+        out.context()
+    );
     ra.wait_line(|l| l == "got=from-b");
     a.finish(ra).assert_exit(0);
-    assert!(links_named(&ha).is_empty() && links_named(&hb).is_empty(), "a host end was left");
+    assert!(
+        links_named(&ha).is_empty() && links_named(&hb).is_empty(),
+        "a host end was left"
+    );
 }
 
 #[test]
@@ -264,18 +282,28 @@ fn joined_netns_gets_a_veth_when_asked() {
     let host = ifname("f");
     annotate(
         &mut fx,
-        &[("veth0.host-name", &host), ("veth0.address", "10.199.5.2/24")],
+        &[
+            ("veth0.host-name", &host),
+            ("veth0.address", "10.199.5.2/24"),
+        ],
     );
     fx.spec.probe(&["net"]);
     let r = fx.run().report();
     let (fl, _, _) = flags(&r, "eth0");
     assert_ne!(fl & IFF_UP, 0);
-    assert!(r.all("addr").contains(&"eth0 10.199.5.2/24"), "{}", r.dump());
+    assert!(
+        r.all("addr").contains(&"eth0 10.199.5.2/24"),
+        "{}",
+        r.dump()
+    );
     // A joined namespace's lo is its owner's business: left as it was (down).
     let (lo, _, _) = flags(&r, "lo");
     assert_eq!(lo & IFF_UP, 0, "{}", r.dump());
     assert!(links_named(&host).is_empty(), "host end left after the run");
 }
+
+/// (key under run.runlet.net., value) pairs.
+type Annotations = Vec<(&'static str, String)>;
 
 #[test]
 fn bad_input_is_one_clear_error_and_leaves_nothing() {
@@ -283,7 +311,7 @@ fn bad_input_is_one_clear_error_and_leaves_nothing() {
     let peer = ifname("gp");
     let taken = HostLink::new(&ifname("g"), &["veth", "peer", "name", &peer]);
     let (h, i) = (ifname("h"), ifname("i"));
-    let cases: Vec<(Vec<(&str, String)>, Vec<String>)> = vec![
+    let cases: Vec<(Annotations, Vec<String>)> = vec![
         (
             vec![("veth0.host-name", h.clone()), ("veth0.address", "10.199.6.2/24".into()), ("veth0.gateway", "10.199.7.1".into())],
             vec!["annotation run.runlet.net.veth0.gateway: 10.199.7.1 is in no subnet of run.runlet.net.veth0.address".into()],
@@ -315,8 +343,14 @@ fn bad_input_is_one_clear_error_and_leaves_nothing() {
         annotate(&mut fx, &kv);
         let w: Vec<&str> = want.iter().map(String::as_str).collect();
         fx.run().assert_error(&w);
-        assert!(links_named(&h).is_empty() && links_named(&i).is_empty(), "case {n}: a host end was left");
-        assert!(!links_named(&taken.0).is_empty(), "case {n}: the host's own interface must stay");
+        assert!(
+            links_named(&h).is_empty() && links_named(&i).is_empty(),
+            "case {n}: a host end was left"
+        );
+        assert!(
+            !links_named(&taken.0).is_empty(),
+            "case {n}: the host's own interface must stay"
+        );
     }
 }
 
@@ -330,13 +364,17 @@ fn a_failure_inside_removes_the_host_ends() {
         .arg(format!("--net={}", ns.display()))
         .args(["ip", "link", "add", "eth1", "type", "bridge"])
         .status();
-    assert!(matches!(st, Ok(s) if s.success()), "add eth1 in the netns: {st:?}");
+    assert!(
+        matches!(st, Ok(s) if s.success()),
+        "add eth1 in the netns: {st:?}"
+    );
     fx.spec.join_namespace("network", &ns.to_string_lossy());
     let (h, i) = (ifname("j"), ifname("k"));
-    annotate(
-        &mut fx,
-        &[("veth0.host-name", &h), ("veth1.host-name", &i)],
+    annotate(&mut fx, &[("veth0.host-name", &h), ("veth1.host-name", &i)]);
+    fx.run()
+        .assert_error(&["RTM_SETLINK rename rlp", " to eth1: File exists"]);
+    assert!(
+        links_named(&h).is_empty() && links_named(&i).is_empty(),
+        "a host end was left"
     );
-    fx.run().assert_error(&["RTM_SETLINK rename rlp", " to eth1: File exists"]);
-    assert!(links_named(&h).is_empty() && links_named(&i).is_empty(), "a host end was left");
 }

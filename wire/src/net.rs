@@ -108,7 +108,9 @@ fn ifname<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
         && t.len() < 16
         && t != "."
         && t != ".."
-        && !t.bytes().any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace());
+        && !t
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_whitespace());
     if !ok {
         return Err(WireError::BadValue { tag: f.tag });
     }
@@ -148,7 +150,10 @@ pub(crate) fn decode_veth(body: &[u8]) -> Result<Veth<'_>, WireError> {
                     }
                 };
                 if core::mem::replace(seen_family, true) {
-                    return Err(WireError::DuplicateField { kind: K, tag: f.tag });
+                    return Err(WireError::DuplicateField {
+                        kind: K,
+                        tag: f.tag,
+                    });
                 }
             }
             t => {
@@ -158,12 +163,10 @@ pub(crate) fn decode_veth(body: &[u8]) -> Result<Veth<'_>, WireError> {
                     tag::V_NAME => v.name = ifname(&f)?,
                     tag::V_MTU => v.mtu = f.u32()?,
                     tag::V_MAC => {
-                        v.mac = Some(f.bytes.try_into().map_err(|_| {
-                            WireError::BadFieldLength {
-                                tag: f.tag,
-                                len: f.bytes.len(),
-                                expected: 6,
-                            }
+                        v.mac = Some(f.bytes.try_into().map_err(|_| WireError::BadFieldLength {
+                            tag: f.tag,
+                            len: f.bytes.len(),
+                            expected: 6,
                         })?)
                     }
                     t => return Err(WireError::UnknownTag { kind: K, tag: t }),
@@ -235,9 +238,11 @@ mod tests {
         assert_eq!(g, [Ip::V4([10, 1, 2, 1])]);
     }
 
+    type Fill = fn(&mut Encoder<Vec<u8>>) -> Result<(), WireError>;
+
     #[test]
     fn malformed() {
-        let cases: [(fn(&mut Encoder<Vec<u8>>) -> Result<(), WireError>, WireError); 6] = [
+        let cases: [(Fill, WireError); 6] = [
             (
                 |e| {
                     e.str(tag::V_NAME, b"eth0")?;
@@ -269,7 +274,9 @@ mod tests {
                     e.bytes(tag::V_ADDRESS, &[33, 10, 0, 0, 1])?;
                     Ok(())
                 },
-                WireError::BadValue { tag: tag::V_ADDRESS },
+                WireError::BadValue {
+                    tag: tag::V_ADDRESS,
+                },
             ),
             (
                 |e| {

@@ -38,10 +38,16 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
             continue;
         };
         let Some((n, field)) = split_key(rest) else {
-            bail!("annotation {k}: unknown key (runlet knows {PREFIX}vethN.{{{}}})", KEYS.join(","));
+            bail!(
+                "annotation {k}: unknown key (runlet knows {PREFIX}vethN.{{{}}})",
+                KEYS.join(",")
+            );
         };
         if n as usize >= MAX_VETHS {
-            bail!("annotation {k}: runlet makes at most {MAX_VETHS} veth pairs (veth0 to veth{})", MAX_VETHS - 1);
+            bail!(
+                "annotation {k}: runlet makes at most {MAX_VETHS} veth pairs (veth0 to veth{})",
+                MAX_VETHS - 1
+            );
         }
         given.entry(n).or_default().insert(field, v.as_str());
     }
@@ -58,10 +64,20 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
     for (i, a) in plan.veths.iter().enumerate() {
         for b in &plan.veths[..i] {
             if a.host_name == b.host_name {
-                bail!("annotation {PREFIX}veth{}.host-name {}: veth{} has the same host name", a.index, a.host_name, b.index);
+                bail!(
+                    "annotation {PREFIX}veth{}.host-name {}: veth{} has the same host name",
+                    a.index,
+                    a.host_name,
+                    b.index
+                );
             }
             if a.peer_name == b.peer_name {
-                bail!("annotation {PREFIX}veth{}.peer-name {}: veth{} has the same name inside", a.index, a.peer_name, b.index);
+                bail!(
+                    "annotation {PREFIX}veth{}.peer-name {}: veth{} has the same name inside",
+                    a.index,
+                    a.peer_name,
+                    b.index
+                );
             }
         }
     }
@@ -72,7 +88,8 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
 fn split_key(rest: &str) -> Option<(u32, &'static str)> {
     let (dev, field) = rest.split_once('.')?;
     let n = dev.strip_prefix("veth")?;
-    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || (n.len() > 1 && n.starts_with('0')) {
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || (n.len() > 1 && n.starts_with('0'))
+    {
         return None;
     }
     let field = KEYS.iter().find(|k| **k == field)?;
@@ -82,7 +99,10 @@ fn split_key(rest: &str) -> Option<(u32, &'static str)> {
 fn veth(n: u32, f: &BTreeMap<&str, &str>) -> Result<VethPlan> {
     let key = |field: &str| format!("{PREFIX}veth{n}.{field}");
     let Some(host_name) = f.get("host-name") else {
-        bail!("annotation {} is required when other veth{n} keys are given", key("host-name"));
+        bail!(
+            "annotation {} is required when other veth{n} keys are given",
+            key("host-name")
+        );
     };
     let host_name = ifname(&key("host-name"), host_name)?;
     let peer_name = match f.get("peer-name") {
@@ -90,34 +110,56 @@ fn veth(n: u32, f: &BTreeMap<&str, &str>) -> Result<VethPlan> {
         None => format!("eth{n}"),
     };
     if peer_name == "lo" {
-        bail!("annotation {}: lo is the container's loopback", key("peer-name"));
+        bail!(
+            "annotation {}: lo is the container's loopback",
+            key("peer-name")
+        );
     }
     let mut addresses = Vec::new();
     if let Some(list) = f.get("address") {
         for a in list.split(',') {
             let c = cidr(&key("address"), a.trim())?;
             if addresses.contains(&c) {
-                bail!("annotation {}: {} is listed twice", key("address"), a.trim());
+                bail!(
+                    "annotation {}: {} is listed twice",
+                    key("address"),
+                    a.trim()
+                );
             }
             addresses.push(c);
         }
         if addresses.len() > MAX_VETH_ADDRESSES {
-            bail!("annotation {}: {} addresses; runlet-init holds at most {MAX_VETH_ADDRESSES}", key("address"), addresses.len());
+            bail!(
+                "annotation {}: {} addresses; runlet-init holds at most {MAX_VETH_ADDRESSES}",
+                key("address"),
+                addresses.len()
+            );
         }
     }
     let mut gateways: Vec<IpAddr> = Vec::new();
     if let Some(list) = f.get("gateway") {
         for g in list.split(',').map(str::trim) {
             let Ok(ip) = g.parse::<IpAddr>() else {
-                bail!("annotation {}: {g:?} is not an IPv4 or IPv6 address", key("gateway"));
+                bail!(
+                    "annotation {}: {g:?} is not an IPv4 or IPv6 address",
+                    key("gateway")
+                );
             };
             if gateways.iter().any(|o| o.is_ipv4() == ip.is_ipv4()) {
-                bail!("annotation {}: one default route per address family (two {} gateways)", key("gateway"), family(&ip));
+                bail!(
+                    "annotation {}: one default route per address family (two {} gateways)",
+                    key("gateway"),
+                    family(&ip)
+                );
             }
             let reachable = addresses.iter().any(|a| a.contains(&ip))
                 || matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
             if !reachable {
-                bail!("annotation {}: {ip} is in no subnet of {} (the route could not reach it)", key("gateway"), key("address"));
+                bail!(
+                    "annotation {}: {ip} is in no subnet of {} (the route could not reach it)",
+                    key("gateway"),
+                    key("address")
+                );
             }
             gateways.push(ip);
         }
@@ -126,7 +168,10 @@ fn veth(n: u32, f: &BTreeMap<&str, &str>) -> Result<VethPlan> {
         None => None,
         Some(m) => match m.trim().parse::<u32>() {
             Ok(v) if (68..=65535).contains(&v) => Some(v),
-            _ => bail!("annotation {}: {m:?} is not an MTU from 68 to 65535", key("mtu")),
+            _ => bail!(
+                "annotation {}: {m:?} is not an MTU from 68 to 65535",
+                key("mtu")
+            ),
         },
     };
     if let Some(m) = mtu.filter(|&m| m < 1280) {
@@ -175,8 +220,9 @@ fn family(ip: &IpAddr) -> &'static str {
 }
 
 fn fnv1a(b: &[u8]) -> u32 {
-    b.iter()
-        .fold(0x811c_9dc5u32, |h, &c| (h ^ c as u32).wrapping_mul(0x0100_0193))
+    b.iter().fold(0x811c_9dc5u32, |h, &c| {
+        (h ^ c as u32).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// An interface name as the kernel takes it (`dev_valid_name`): 1 to 15 bytes, no
@@ -185,8 +231,14 @@ fn ifname(key: &str, v: &str) -> Result<String> {
     if v.is_empty() || v.len() > 15 {
         bail!("annotation {key}: {v:?} is not an interface name (1 to 15 bytes)");
     }
-    if v == "." || v == ".." || v.bytes().any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace()) {
-        bail!("annotation {key}: {v:?} is not an interface name (no '/', ':' or spaces; not . or ..)");
+    if v == "."
+        || v == ".."
+        || v.bytes()
+            .any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace())
+    {
+        bail!(
+            "annotation {key}: {v:?} is not an interface name (no '/', ':' or spaces; not . or ..)"
+        );
     }
     Ok(v.to_string())
 }
@@ -200,7 +252,10 @@ fn cidr(key: &str, v: &str) -> Result<Cidr> {
     };
     let max = if addr.is_ipv4() { 32 } else { 128 };
     if prefix > max || p.starts_with('+') {
-        bail!("annotation {key}: {v:?}: the prefix length of an {} address is 0 to {max}", family(&addr));
+        bail!(
+            "annotation {key}: {v:?}: the prefix length of an {} address is 0 to {max}",
+            family(&addr)
+        );
     }
     if addr.is_unspecified() || addr.is_multicast() {
         bail!("annotation {key}: {v:?} cannot be an interface's address");
@@ -212,9 +267,10 @@ fn mac(key: &str, v: &str) -> Result<[u8; 6]> {
     let parts: Vec<&str> = v.split(':').collect();
     let mut out = [0u8; 6];
     let ok = parts.len() == 6
-        && parts.iter().zip(out.iter_mut()).all(|(p, o)| {
-            p.len() == 2 && u8::from_str_radix(p, 16).map(|b| *o = b).is_ok()
-        });
+        && parts
+            .iter()
+            .zip(out.iter_mut())
+            .all(|(p, o)| p.len() == 2 && u8::from_str_radix(p, 16).map(|b| *o = b).is_ok());
     if !ok {
         bail!("annotation {key}: {v:?} is not a MAC address (six hex pairs: 02:42:ac:11:00:02)");
     }
@@ -272,30 +328,97 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         for (kv, want) in [
-            (vec![("veth0.colour", "x")], "run.runlet.net.veth0.colour: unknown key"),
+            (
+                vec![("veth0.colour", "x")],
+                "run.runlet.net.veth0.colour: unknown key",
+            ),
             (vec![("bridge", "x")], "run.runlet.net.bridge: unknown key"),
-            (vec![("veth01.host-name", "x")], "veth01.host-name: unknown key"),
+            (
+                vec![("veth01.host-name", "x")],
+                "veth01.host-name: unknown key",
+            ),
             (vec![("veth8.host-name", "x")], "at most 8 veth pairs"),
             (vec![("veth0.mtu", "9000")], "veth0.host-name is required"),
-            (vec![("veth0.host-name", "a-name-too-long-x")], "not an interface name"),
+            (
+                vec![("veth0.host-name", "a-name-too-long-x")],
+                "not an interface name",
+            ),
             (vec![("veth0.host-name", "a/b")], "not an interface name"),
-            (vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.300/24")], "veth0.address: \"10.0.0.300/24\" is not a CIDR"),
-            (vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3")], "is not a CIDR"),
-            (vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3/33")], "prefix length of an IPv4 address is 0 to 32"),
-            (vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3/24"), ("veth0.gateway", "10.0.1.1")], "10.0.1.1 is in no subnet"),
-            (vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3/24"), ("veth0.gateway", "10.0.0.1,10.0.0.4")], "one default route per address family"),
-            (vec![("veth0.host-name", "h"), ("veth0.mtu", "65536")], "not an MTU"),
-            (vec![("veth0.host-name", "h"), ("veth0.mtu", "1000"), ("veth0.address", "fd00::2/64")], "below 1280"),
-            (vec![("veth0.host-name", "h"), ("veth0.mac", "01:00:00:00:00:01")], "not a unicast MAC"),
-            (vec![("veth0.host-name", "h"), ("veth0.mac", "02:00:00:00:00")], "not a MAC address"),
-            (vec![("veth0.host-name", "h"), ("veth0.bridge", "b"), ("veth0.host-address", "10.0.0.1/24")], "takes no address of its own"),
-            (vec![("veth0.host-name", "h"), ("veth1.host-name", "h")], "veth1.host-name h: veth0 has the same host name"),
-            (vec![("veth0.host-name", "h"), ("veth1.host-name", "i"), ("veth1.peer-name", "eth0")], "same name inside"),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.300/24")],
+                "veth0.address: \"10.0.0.300/24\" is not a CIDR",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3")],
+                "is not a CIDR",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.address", "10.0.0.3/33")],
+                "prefix length of an IPv4 address is 0 to 32",
+            ),
+            (
+                vec![
+                    ("veth0.host-name", "h"),
+                    ("veth0.address", "10.0.0.3/24"),
+                    ("veth0.gateway", "10.0.1.1"),
+                ],
+                "10.0.1.1 is in no subnet",
+            ),
+            (
+                vec![
+                    ("veth0.host-name", "h"),
+                    ("veth0.address", "10.0.0.3/24"),
+                    ("veth0.gateway", "10.0.0.1,10.0.0.4"),
+                ],
+                "one default route per address family",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.mtu", "65536")],
+                "not an MTU",
+            ),
+            (
+                vec![
+                    ("veth0.host-name", "h"),
+                    ("veth0.mtu", "1000"),
+                    ("veth0.address", "fd00::2/64"),
+                ],
+                "below 1280",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.mac", "01:00:00:00:00:01")],
+                "not a unicast MAC",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth0.mac", "02:00:00:00:00")],
+                "not a MAC address",
+            ),
+            (
+                vec![
+                    ("veth0.host-name", "h"),
+                    ("veth0.bridge", "b"),
+                    ("veth0.host-address", "10.0.0.1/24"),
+                ],
+                "takes no address of its own",
+            ),
+            (
+                vec![("veth0.host-name", "h"), ("veth1.host-name", "h")],
+                "veth1.host-name h: veth0 has the same host name",
+            ),
+            (
+                vec![
+                    ("veth0.host-name", "h"),
+                    ("veth1.host-name", "i"),
+                    ("veth1.peer-name", "eth0"),
+                ],
+                "same name inside",
+            ),
         ] {
             let e = err(&kv);
             assert!(e.contains(want), "{kv:?}: {e}");
         }
-        let e = p(&[("veth0.host-name", "h")], NetNs::Host).unwrap_err().to_string();
+        let e = p(&[("veth0.host-name", "h")], NetNs::Host)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("needs a network namespace"), "{e}");
     }
 }

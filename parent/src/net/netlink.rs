@@ -53,7 +53,7 @@ impl Msg {
     }
 
     fn align(&mut self) {
-        while self.buf.len() % 4 != 0 {
+        while !self.buf.len().is_multiple_of(4) {
             self.buf.push(0);
         }
     }
@@ -117,8 +117,7 @@ pub struct Netlink {
 // rustix has no NETLINK_EXT_ACK / NETLINK_CAP_ACK socket options; musl's setsockopt
 // (the C library std links) sets them.
 unsafe extern "C" {
-    fn setsockopt(fd: i32, level: i32, name: i32, val: *const core::ffi::c_void, len: u32)
-        -> i32;
+    fn setsockopt(fd: i32, level: i32, name: i32, val: *const core::ffi::c_void, len: u32) -> i32;
 }
 
 fn set_int_opt(fd: &OwnedFd, name: u32) {
@@ -265,7 +264,11 @@ fn parse_link(body: &[u8]) -> Option<Link> {
     let kind = attrs(&body[16..])
         .find(|(t, _)| *t == nl::IFLA_LINKINFO as u16)
         .and_then(|(_, info)| attrs(info).find(|(t, _)| *t == nl::IFLA_INFO_KIND as u16))
-        .map(|(_, k)| String::from_utf8_lossy(k).trim_end_matches('\0').to_string());
+        .map(|(_, k)| {
+            String::from_utf8_lossy(k)
+                .trim_end_matches('\0')
+                .to_string()
+        });
     Some(Link { index, kind })
 }
 
@@ -281,7 +284,11 @@ fn ext_ack_text(body: &[u8], flags: u32) -> String {
     }
     attrs(&body[start..])
         .find(|(t, _)| *t == nl::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16)
-        .map(|(_, m)| String::from_utf8_lossy(m).trim_end_matches('\0').to_string())
+        .map(|(_, m)| {
+            String::from_utf8_lossy(m)
+                .trim_end_matches('\0')
+                .to_string()
+        })
         .filter(|m| !m.is_empty())
         .map_or(String::new(), |m| format!(" ({m})"))
 }

@@ -192,11 +192,7 @@ fn add_address(nl: &mut Netlink, idx: i32, a: &Cidr, dev: &str) -> Result<()> {
     hdr[1] = a.prefix;
     hdr[2] = nodad;
     hdr[4..8].copy_from_slice(&(idx as u32).to_ne_bytes());
-    let mut m = Msg::new(
-        RTM_NEWADDR,
-        flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL),
-        &hdr,
-    );
+    let mut m = Msg::new(RTM_NEWADDR, flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL), &hdr);
     m.attr(nl::IFA_LOCAL as u16, &bytes);
     m.attr(nl::IFA_ADDRESS as u16, &bytes);
     nl.request(m, || format!("RTM_NEWADDR {a} dev {dev}"))

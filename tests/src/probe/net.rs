@@ -102,7 +102,11 @@ fn addresses(o: &mut impl Write) {
     let mut list: *mut IfAddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills `list` with a list freed below.
     if unsafe { getifaddrs(&mut list) } != 0 {
-        let _ = writeln!(o, "error=getifaddrs {}", errname(&io::Error::last_os_error()));
+        let _ = writeln!(
+            o,
+            "error=getifaddrs {}",
+            errname(&io::Error::last_os_error())
+        );
         return;
     }
     let mut lines = Vec::new();
