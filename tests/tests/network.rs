@@ -3,6 +3,7 @@
 //! Every interface a test makes carries `tag()` (this process's pid) and a letter of
 //! its own; every address is in 10.199.N.0/24 (or fd99:N::/64) with N unique per test.
 
+use runlet_tests::harness::{must_succeed, spawn};
 use runlet_tests::spec::quote;
 use runlet_tests::{fixture, Fixture, Report};
 use std::fs;
@@ -41,12 +42,9 @@ fn sysfs(dev: &str, what: &str) -> String {
 }
 
 fn ip(args: &[&str]) {
-    let st = Command::new("ip").args(args).status();
-    assert!(
-        matches!(st, Ok(s) if s.success()),
-        "ip {}: {st:?}",
-        args.join(" ")
-    );
+    let mut cmd = Command::new("ip");
+    cmd.args(args);
+    must_succeed(cmd, format_args!("ip {}", args.join(" ")));
 }
 
 /// A host interface the test makes (`ip link add NAME type KIND...`), deleted on drop.
@@ -64,7 +62,9 @@ impl HostLink {
 
 impl Drop for HostLink {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+        let mut cmd = Command::new("ip");
+        cmd.args(["link", "del", &self.0]);
+        let _ = spawn(cmd).wait();
     }
 }
 
@@ -360,14 +360,10 @@ fn a_failure_inside_removes_the_host_ends() {
     // made both pairs; both host ends must go.
     let mut fx = fixture!("vfail");
     let ns = fx.make_netns();
-    let st = Command::new("nsenter")
-        .arg(format!("--net={}", ns.display()))
-        .args(["ip", "link", "add", "eth1", "type", "bridge"])
-        .status();
-    assert!(
-        matches!(st, Ok(s) if s.success()),
-        "add eth1 in the netns: {st:?}"
-    );
+    let mut cmd = Command::new("nsenter");
+    cmd.arg(format!("--net={}", ns.display()))
+        .args(["ip", "link", "add", "eth1", "type", "bridge"]);
+    must_succeed(cmd, "add eth1 in the netns");
     fx.spec.join_namespace("network", &ns.to_string_lossy());
     let (h, i) = (ifname("j"), ifname("k"));
     annotate(&mut fx, &[("veth0.host-name", &h), ("veth1.host-name", &i)]);

@@ -58,7 +58,8 @@ fn bridge_index(nl: &mut Netlink, v: &VethPlan, b: &str) -> Result<i32> {
 /// Host ends runlet made; deleted on drop unless `keep` was called.
 #[derive(Default)]
 pub struct Veths {
-    /// (name, ifindex): deleted by index, so a name taken over later is left alone.
+    /// (name, ifindex): deleted by index, so a name taken over later is left alone
+    /// (by name while the index is not known yet: 0).
     ends: Vec<(String, i32)>,
 }
 
@@ -87,7 +88,10 @@ impl Veths {
         let mut nl = Netlink::open()?;
         let mut first_err = None;
         for (name, index) in std::mem::take(&mut self.ends) {
-            let m = Msg::new(RTM_DELLINK, flags(0), &ifinfomsg(index, 0, 0));
+            let mut m = Msg::new(RTM_DELLINK, flags(0), &ifinfomsg(index, 0, 0));
+            if index == 0 {
+                m.attr_str(nl::IFLA_IFNAME as u16, &name);
+            }
             match nl.try_request(m) {
                 Ok(Ok(())) | Ok(Err(ENODEV)) => {}
                 Ok(Err(e)) => {
@@ -125,11 +129,16 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
             None => None,
         };
         make_pair(&mut nl, v, pid)?;
+        // Recorded at once (by name until its index is known), so any later failure
+        // deletes it.
+        made.ends.push((v.host_name.clone(), 0));
         let Some(link) = nl.get_link(&v.host_name)? else {
             bail!("RTM_GETLINK {}: gone right after it was made", v.host_name);
         };
-        made.ends.push((v.host_name.clone(), link.index));
         let idx = link.index;
+        if let Some(end) = made.ends.last_mut() {
+            end.1 = idx;
+        }
         if let Some(b) = bridge {
             let mut m = Msg::new(RTM_SETLINK, flags(0), &ifinfomsg(idx, 0, 0));
             m.attr_u32(nl::IFLA_MASTER as u16, b as u32);
