@@ -313,7 +313,14 @@ impl Netlink {
                 &[b"RTM_GETLINK ", name.to_bytes(), b": no index"],
                 None,
             )),
-            Err(e) => Err(fail(&[b"RTM_GETLINK ", name.to_bytes()], Some(e))),
+            Err(e) => Err(fail(
+                &[
+                    b"RTM_GETLINK ",
+                    name.to_bytes(),
+                    b" (a veth peer runlet made)",
+                ],
+                Some(e),
+            )),
         }
     }
 }

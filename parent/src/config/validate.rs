@@ -131,7 +131,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
 fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
     match ns.iter().find(|n| n.kind == NsKind::Network) {
         None => crate::net::NetNs::Host,
-        Some(n) if n.path.is_some() => crate::net::NetNs::Joined,
+        Some(Namespace { path: Some(p), .. }) => crate::net::NetNs::Joined(p.clone()),
         Some(_) => crate::net::NetNs::New,
     }
 }

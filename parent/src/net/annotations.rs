@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use wire::limits::{MAX_VETHS, MAX_VETH_ADDRESSES};
 
@@ -23,12 +24,13 @@ const KEYS: [&str; 8] = [
 ];
 
 /// How the container's network namespace comes about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetNs {
     /// None of its own: it shares runlet's.
     Host,
     New,
-    Joined,
+    /// Joined by path.
+    Joined(PathBuf),
 }
 
 pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> {
@@ -54,6 +56,10 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
     let mut plan = Plan {
         loopback: ns == NetNs::New,
         veths: Vec::new(),
+        join: match &ns {
+            NetNs::Joined(p) => Some(p.clone()),
+            _ => None,
+        },
     };
     for (n, fields) in given {
         if ns == NetNs::Host {
@@ -321,7 +327,7 @@ mod tests {
         assert_eq!(plan.veths[1].peer_name, "eth1");
         assert!(plan.veths[0].temp_name.len() <= 15);
         assert_ne!(plan.veths[0].temp_name, plan.veths[1].temp_name);
-        let joined = p(&[], NetNs::Joined).unwrap();
+        let joined = p(&[], NetNs::Joined("/x".into())).unwrap();
         assert!(!joined.loopback && joined.veths.is_empty());
     }
 

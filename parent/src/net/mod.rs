@@ -91,6 +91,9 @@ pub struct Plan {
     /// Bring `lo` up inside (a network namespace of the container's own).
     pub loopback: bool,
     pub veths: Vec<VethPlan>,
+    /// The network namespace joined by path, if any: the peers go there by an fd of
+    /// it (the init may not have joined it yet when the pairs are made).
+    pub join: Option<std::path::PathBuf>,
 }
 
 /// The inside settings, as `Bootstrap` fields.

@@ -2,6 +2,9 @@
 //! netns), attached or addressed, brought up; deleted when the container goes.
 
 use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use rustix::fs::{Mode, OFlags};
 
 use linux_raw_sys::netlink as nl;
 
@@ -123,12 +126,22 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
         return Ok(made);
     }
     let mut nl = Netlink::open()?;
+    // A new netns exists from the clone on, so the init's pid names it. A joined one
+    // is entered by the clone child before it execs the init, maybe after this runs:
+    // name it by an fd of its own.
+    let target = match &plan.join {
+        Some(p) => Target::Fd(
+            rustix::fs::open(p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| Error::io("open network namespace", p, e.into()))?,
+        ),
+        None => Target::Pid(pid),
+    };
     for v in &plan.veths {
         let bridge = match &v.bridge {
             Some(b) => Some(bridge_index(&mut nl, v, b)?),
             None => None,
         };
-        make_pair(&mut nl, v, pid)?;
+        make_pair(&mut nl, v, &target)?;
         // Recorded at once (by name until its index is known), so any later failure
         // deletes it.
         made.ends.push((v.host_name.clone(), 0));
@@ -159,9 +172,16 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
     Ok(made)
 }
 
+/// Where the peers go.
+enum Target {
+    Pid(i32),
+    Fd(OwnedFd),
+}
+
 /// One `RTM_NEWLINK`: the host end (with its MTU) and, in `IFLA_INFO_DATA`, the peer
-/// with its temporary name and `IFLA_NET_NS_PID`, so it is born in the container.
-fn make_pair(nl: &mut Netlink, v: &VethPlan, pid: i32) -> Result<()> {
+/// with its temporary name and `IFLA_NET_NS_PID` (or `_FD`), so it is born in the
+/// container's netns.
+fn make_pair(nl: &mut Netlink, v: &VethPlan, target: &Target) -> Result<()> {
     let mut m = Msg::new(
         RTM_NEWLINK,
         flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL),
@@ -177,7 +197,10 @@ fn make_pair(nl: &mut Netlink, v: &VethPlan, pid: i32) -> Result<()> {
     let peer = m.begin(VETH_INFO_PEER);
     m.raw(&ifinfomsg(0, 0, 0));
     m.attr_str(nl::IFLA_IFNAME as u16, &v.temp_name);
-    m.attr_u32(nl::IFLA_NET_NS_PID as u16, pid as u32);
+    match target {
+        Target::Pid(pid) => m.attr_u32(nl::IFLA_NET_NS_PID as u16, *pid as u32),
+        Target::Fd(fd) => m.attr_u32(nl::IFLA_NET_NS_FD as u16, fd.as_raw_fd() as u32),
+    };
     m.end(peer);
     m.end(data);
     m.end(info);
