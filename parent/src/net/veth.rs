@@ -168,6 +168,7 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
         }
         let m = Msg::new(RTM_SETLINK, flags(0), &ifinfomsg(idx, IFF_UP, IFF_UP));
         nl.request(m, || format!("RTM_SETLINK {} up", v.host_name))?;
+        crate::debug!("veth {} made, peer in the container's netns", v.host_name);
     }
     Ok(made)
 }
