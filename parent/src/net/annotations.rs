@@ -34,7 +34,8 @@ pub enum NetNs {
 }
 
 pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> {
-    let mut given: BTreeMap<u32, BTreeMap<&str, &str>> = BTreeMap::new();
+    // A fixed table, not nested maps: runlet's size budget is tight.
+    let mut given = [Keys([None; KEYS.len()]); MAX_VETHS];
     for (k, v) in annotations {
         let Some(rest) = k.strip_prefix(PREFIX) else {
             continue;
@@ -51,7 +52,7 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
                 MAX_VETHS - 1
             );
         }
-        given.entry(n).or_default().insert(field, v.as_str());
+        given[n as usize].0[field] = Some(v.as_str());
     }
     let mut plan = Plan {
         loopback: ns == NetNs::New,
@@ -61,11 +62,15 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
             _ => None,
         },
     };
-    for (n, fields) in given {
+    for (n, fields) in given.iter().enumerate() {
+        if fields.0.iter().all(Option::is_none) {
+            continue;
+        }
+        let n = n as u32;
         if ns == NetNs::Host {
             bail!("annotation {PREFIX}veth{n}: a veth needs a network namespace in linux.namespaces (the container shares the host's)");
         }
-        plan.veths.push(veth(n, &fields)?);
+        plan.veths.push(veth(n, fields)?);
     }
     for (i, a) in plan.veths.iter().enumerate() {
         for b in &plan.veths[..i] {
@@ -90,19 +95,29 @@ pub fn parse(annotations: &BTreeMap<String, String>, ns: NetNs) -> Result<Plan> 
     Ok(plan)
 }
 
-/// "veth3.mtu" → (3, "mtu"); None for anything else.
-fn split_key(rest: &str) -> Option<(u32, &'static str)> {
+/// The values given for one vethN, by position in `KEYS`.
+#[derive(Clone, Copy)]
+struct Keys<'a>([Option<&'a str>; KEYS.len()]);
+
+impl<'a> Keys<'a> {
+    fn get(&self, key: &str) -> Option<&'a str> {
+        KEYS.iter().position(|k| *k == key).and_then(|i| self.0[i])
+    }
+}
+
+/// "veth3.mtu" → (3, index of "mtu" in `KEYS`); None for anything else.
+fn split_key(rest: &str) -> Option<(u32, usize)> {
     let (dev, field) = rest.split_once('.')?;
     let n = dev.strip_prefix("veth")?;
     if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || (n.len() > 1 && n.starts_with('0'))
     {
         return None;
     }
-    let field = KEYS.iter().find(|k| **k == field)?;
+    let field = KEYS.iter().position(|k| *k == field)?;
     Some((n.parse().ok()?, field))
 }
 
-fn veth(n: u32, f: &BTreeMap<&str, &str>) -> Result<VethPlan> {
+fn veth(n: u32, f: &Keys<'_>) -> Result<VethPlan> {
     let key = |field: &str| format!("{PREFIX}veth{n}.{field}");
     let Some(host_name) = f.get("host-name") else {
         bail!(
@@ -162,7 +177,7 @@ fn veth(n: u32, f: &BTreeMap<&str, &str>) -> Result<VethPlan> {
                 || matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
             if !reachable {
                 bail!(
-                    "annotation {}: {ip} is in no subnet of {} (the route could not reach it)",
+                    "annotation {}: {g} is in no subnet of {} (the route could not reach it)",
                     key("gateway"),
                     key("address")
                 );

@@ -170,8 +170,10 @@ impl Netlink {
         loop {
             let (_, n) = recv(&self.fd, &mut buf[..], RecvFlags::empty()).map_err(|e| {
                 if e == rustix::io::Errno::AGAIN {
+                    // (Not `{:?}` of the Duration: its formatter costs 2 KiB.)
                     Error::msg(format!(
-                        "netlink: no answer from the kernel within {REPLY_TIMEOUT:?}"
+                        "netlink: no answer from the kernel within {} s",
+                        REPLY_TIMEOUT.as_secs()
                     ))
                 } else {
                     Error::sys("recv netlink", e)

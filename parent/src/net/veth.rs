@@ -228,7 +228,7 @@ fn add_address(nl: &mut Netlink, idx: i32, a: &Cidr, dev: &str) -> Result<()> {
     let mut m = Msg::new(RTM_NEWADDR, flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL), &hdr);
     m.attr(nl::IFA_LOCAL as u16, &bytes);
     m.attr(nl::IFA_ADDRESS as u16, &bytes);
-    nl.request(m, || format!("RTM_NEWADDR {a} dev {dev}"))
+    nl.request(m, || format!("RTM_NEWADDR {} dev {dev}", a.text()))
 }
 
 /// AF_INET or AF_INET6.
