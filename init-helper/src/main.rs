@@ -10,6 +10,7 @@
 
 mod devices;
 mod mounts;
+mod netlink;
 mod path;
 mod process;
 mod resolve;
@@ -112,6 +113,8 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     let root = mounts::prepare_root(&bs)?;
     let mut placement = Placement::new();
     mounts::apply_all(root.as_fd(), &bs, chan, &mut placement)?;
+    // After Resume: the parent has put the veth peers into our netns by then.
+    netlink::setup(&bs)?;
     devices::create_all(root.as_fd(), &bs)?;
     // The host's /proc is still here: no need for the container to mount one.
     if let Some(v) = p.oom_score_adj {

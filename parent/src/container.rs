@@ -21,6 +21,7 @@ use crate::config::{Config, NsKind};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
+use crate::net;
 use crate::proc;
 use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
 use crate::state::{Saved, StateDir};
@@ -50,12 +51,16 @@ pub struct Container {
     chan: Option<Channel>,
     fifo: OwnedFd,
     cgroups: CgroupManager,
+    /// Host ends of veth pairs (deleted on drop): after the init, so they go once
+    /// nothing runs in the container any more.
+    veths: net::Veths,
     state: StateDir,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
+    net::check_host(&cfg.net)?;
     debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;
     let layout = Layout::detect()?;
@@ -95,6 +100,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         chan: Some(Channel::new(ours, "runlet-init")),
         fifo,
         cgroups,
+        veths: net::Veths::default(),
         state,
     };
 
@@ -108,6 +114,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
+    c.veths = net::create(&cfg.net, c.init.pid)?;
     c.send(&wire::empty_frame(FrameKind::Resume))?;
     // One write, before `Ready`: the init stops dying with runlet when it sends
     // `Ready`, so from then on a state.json must exist for `delete` to find it (if
@@ -130,6 +137,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         cgroup_paths: c.cgroups.paths().iter().map(|p| text(p)).collect(),
         cgroup_created: c.cgroups.created().iter().map(|p| text(p)).collect(),
         stdio: proc::stdio_targets(pid),
+        host_veths: c.veths.host_names(),
         config: cfg.source.clone(),
     })?;
     // prestart and createRuntime hooks will run here, between Prestart and Resume.
@@ -221,6 +229,7 @@ impl Container {
     pub fn detach(mut self) {
         self.state.keep();
         self.cgroups.release();
+        self.veths.keep();
         let Container { init, .. } = self;
         init.release();
     }
@@ -230,6 +239,7 @@ impl Container {
     /// cgroups, the state directory.
     pub fn destroy(mut self) -> Result<()> {
         self.init.kill();
+        self.veths.remove()?;
         // A `delete --force` from elsewhere may be at it: one at a time. If it
         // removed the directory meanwhile, what follows finds nothing left to do.
         let _ = self.state.relock();

@@ -12,6 +12,7 @@ mod error;
 mod handle;
 mod helpers;
 mod log;
+mod net;
 mod proc;
 mod run;
 mod signals;

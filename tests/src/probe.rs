@@ -22,6 +22,7 @@
 //!   then sleep (300 s) itself. For `kill --all`, which must reach all of them.
 //!
 //! - `fork-n N`, `alloc MIB`, `mknod-open PATH b|c MAJ MIN`: see `probe/cgroups.rs`.
+//! - `net`, `listen PORT [COUNT]`, `connect ADDR PORT TEXT`: see `probe/net.rs`.
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -30,6 +31,8 @@
 
 #[path = "probe/cgroups.rs"]
 mod cgroups;
+#[path = "probe/net.rs"]
+mod net;
 #[path = "probe/questions.rs"]
 mod questions;
 #[path = "probe/report.rs"]
@@ -80,6 +83,9 @@ fn main() {
         "crash" => crash(),
         "spawn-orphan" => spawn_orphan(rest),
         "family" => family(rest),
+        "net" => net::net(&mut io::stdout().lock()),
+        "listen" => net::listen(rest),
+        "connect" => net::connect(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0

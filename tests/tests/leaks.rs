@@ -142,6 +142,25 @@ fn scenarios() {
     let ns = fx.make_netns();
     fx.spec.join_namespace("network", &ns.to_string_lossy());
     fx.run().report();
+
+    // A veth pair made and removed; one refused after its host end was checked.
+    let host_end = format!("rl{}", std::process::id() % 1_000_000);
+    for (name, bridge) in [("lk-veth", None), ("lk-vethbad", Some("rl-no-bridge"))] {
+        let mut fx = fixture(name);
+        let mut a = format!(
+            r#"{{"run.runlet.net.veth0.host-name": "{host_end}", "run.runlet.net.veth0.address": "10.199.9.2/24", "run.runlet.net.veth0.host-address": "10.199.9.1/24""#
+        );
+        if let Some(b) = bridge {
+            a = format!(
+                r#"{{"run.runlet.net.veth0.host-name": "{host_end}", "run.runlet.net.veth0.bridge": "{b}""#
+            );
+        }
+        fx.spec.extra_top.push(("annotations".into(), a + "}"));
+        match bridge {
+            None => assert_eq!(fx.run().report().num("pid"), 1),
+            Some(_) => fx.run().assert_error(&["rl-no-bridge: no such interface"]),
+        }
+    }
 }
 
 #[test]

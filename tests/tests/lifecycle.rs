@@ -470,3 +470,32 @@ fn a_foreground_run_leaves_the_container_to_other_commands() {
     out.assert_exit(0);
     assert!(out.stdout.contains("signal=15"), "{}", out.context());
 }
+
+#[test]
+fn delete_removes_the_host_end_of_a_veth() {
+    let mut fx = fixture!("lc-veth");
+    let _serial = subreaper();
+    // A joined netns outlives the init, and the pair with it: only delete removes it.
+    let netns = fx.make_netns();
+    fx.spec
+        .join_namespace("network", netns.to_str().unwrap())
+        .probe(&["sleep", "300"]);
+    let host = format!("rl{}v", std::process::id() % 1_000_000);
+    fx.spec.extra_top.push((
+        "annotations".into(),
+        format!(
+            r#"{{"run.runlet.net.veth0.host-name": "{host}", "run.runlet.net.veth0.address": "10.199.250.2/24"}}"#
+        ),
+    ));
+    let link = std::path::Path::new("/sys/class/net").join(&host);
+    fx.create(&[]).assert_exit(0);
+    assert!(link.exists(), "no host end {host} after create");
+    let pid = int(&state(&fx), "pid");
+    fx.runlet(&["start", &fx.id]).assert_exit(0);
+    fx.runlet(&["kill", &fx.id, "KILL"]).assert_exit(0);
+    fx.reap(pid as u32);
+    assert!(link.exists(), "the host end went with the init");
+    fx.runlet(&["delete", &fx.id]).assert_exit(0);
+    assert!(!link.exists(), "delete left the host end {host}");
+    assert_gone(&fx);
+}

@@ -4,7 +4,10 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
-use crate::limits::{MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
+use crate::limits::{
+    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS, MAX_VETHS,
+};
+use crate::net::{decode_veth, Veth};
 use crate::process::{strings, Process, ProcessDecoder};
 use crate::tag;
 
@@ -66,6 +69,8 @@ pub struct Bootstrap<'a> {
     pub hostname: Option<&'a CStr>,
     pub new_cgroupns: bool,
     pub new_keyring: bool,
+    /// Bring `lo` up (a network namespace of the container's own).
+    pub net_loopback: bool,
 }
 
 fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
@@ -87,6 +92,7 @@ impl<'a> Bootstrap<'a> {
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         let mut tasks = 0;
         let mut keyring = false;
+        let (mut lo, mut veths) = (false, 0);
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -142,6 +148,14 @@ impl<'a> Bootstrap<'a> {
                     count(&mut tasks, f.tag, MAX_CGROUP_TASKS)?;
                     abs_path(&f)?;
                 }
+                tag::NET_LOOPBACK => {
+                    seen.once(KIND, f.tag)?;
+                    lo = f.flag()?;
+                }
+                tag::VETH => {
+                    count(&mut veths, f.tag, MAX_VETHS)?;
+                    decode_veth(f.bytes)?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
@@ -155,6 +169,7 @@ impl<'a> Bootstrap<'a> {
             hostname,
             new_cgroupns: cgns,
             new_keyring: keyring,
+            net_loopback: lo,
         })
     }
 
@@ -185,6 +200,11 @@ impl<'a> Bootstrap<'a> {
 
     pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
         strings(self.body, tag::READONLY_PATH)
+    }
+
+    /// The veth peers to configure inside, in order.
+    pub fn veths(&self) -> impl Iterator<Item = Veth<'a>> + 'a {
+        self.groups(tag::VETH).filter_map(|b| decode_veth(b).ok())
     }
 
     /// The v1 `tasks` files the init enters itself once the parent says `Resume`.

@@ -18,6 +18,7 @@ mod fields;
 mod frame;
 pub mod limits;
 mod messages;
+mod net;
 mod process;
 pub mod tag;
 
@@ -27,6 +28,7 @@ pub use error::WireError;
 pub use fields::{Field, Fields};
 pub use frame::{parse_header, FrameKind, HEADER_LEN};
 pub use messages::{ErrorReport, ExecPid};
+pub use net::{Ip, IpNet, Veth};
 pub use process::{Caps, Process, Rlimit};
 
 #[cfg(test)]

@@ -25,3 +25,9 @@ pub const MAX_SYSCTLS: usize = 256;
 pub const MAX_CGROUP_TASKS: usize = 64;
 /// Entries of `process.rlimits` (the kernel has 16 resources).
 pub const MAX_RLIMITS: usize = 16;
+/// veth pairs (`run.runlet.net.vethN`) of one container.
+pub const MAX_VETHS: usize = 8;
+/// Addresses of one veth.
+pub const MAX_VETH_ADDRESSES: usize = 16;
+/// Default routes of one veth: one IPv4, one IPv6.
+pub const MAX_VETH_GATEWAYS: usize = 2;

@@ -65,6 +65,26 @@ pub const D_GID: u16 = 56;
 pub const S_KEY: u16 = 60;
 pub const S_VALUE: u16 = 61;
 
+// Networking (`Bootstrap`).
+/// u8, 1 = bring `lo` up (the container has a network namespace of its own).
+pub const NET_LOOPBACK: u16 = 90;
+/// Group: the inside end of a veth pair. Repeated.
+pub const VETH: u16 = 91;
+
+// Inside VETH.
+/// The peer's name inside the container's netns as the parent created it.
+pub const V_TEMP_NAME: u16 = 92;
+/// The name the init gives it.
+pub const V_NAME: u16 = 93;
+/// u32 MTU.
+pub const V_MTU: u16 = 94;
+/// 6 bytes.
+pub const V_MAC: u16 = 95;
+/// u8 prefix length, then 4 (IPv4) or 16 (IPv6) address bytes. Repeated.
+pub const V_ADDRESS: u16 = 96;
+/// 4 or 16 bytes: a default route via this gateway. At most one per family.
+pub const V_GATEWAY: u16 = 97;
+
 // Small frames.
 pub const ERR_MESSAGE: u16 = 70;
 pub const ERR_ERRNO: u16 = 71;
@@ -112,6 +132,14 @@ pub fn name(tag: u16) -> &'static str {
         D_GID => "D_GID",
         S_KEY => "S_KEY",
         S_VALUE => "S_VALUE",
+        NET_LOOPBACK => "NET_LOOPBACK",
+        VETH => "VETH",
+        V_TEMP_NAME => "V_TEMP_NAME",
+        V_NAME => "V_NAME",
+        V_MTU => "V_MTU",
+        V_MAC => "V_MAC",
+        V_ADDRESS => "V_ADDRESS",
+        V_GATEWAY => "V_GATEWAY",
         ERR_MESSAGE => "ERR_MESSAGE",
         ERR_ERRNO => "ERR_ERRNO",
         PID => "PID",

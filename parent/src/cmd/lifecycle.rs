@@ -16,6 +16,7 @@ use crate::container::{self, CreateOptions};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::handle::InitHandle;
+use crate::net;
 use crate::signals::SIGKILL;
 use crate::state::{self, StateDir, Status};
 use crate::sys;
@@ -164,6 +165,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     // namespace) is killed before they go.
     cgroups(&f.saved)?.destroy()?;
     debug!("cgroups of {id} removed");
+    net::remove_host_ends(&f.saved.host_veths)?;
     f.dir.remove()?;
     Ok(0)
 }

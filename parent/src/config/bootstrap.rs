@@ -95,6 +95,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
                 Ok(())
             })?;
         }
+        crate::net::encode(&c.net, &mut e)?;
         e.finish()
     })();
     frame.map_err(|e| match e {

@@ -113,6 +113,8 @@ pub struct Config {
     pub new_keyring: bool,
     /// config.json as read (saved in the state for the hooks of later commands).
     pub source: String,
+    /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).
+    pub net: crate::net::Plan,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
     pub(crate) boot: validate::Boot,
 }

@@ -101,6 +101,9 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         no_nul("linux.cgroupsPath", p)?;
     }
 
+    let annotations = spec.annotations.unwrap_or_default();
+    let net = crate::net::parse(&annotations, net_ns(&namespaces))?;
+
     let boot = Boot {
         process,
         rootfs_readonly,
@@ -116,8 +119,9 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         oci_version,
         bundle,
         rootfs,
-        annotations: spec.annotations.unwrap_or_default(),
+        annotations,
         namespaces,
+        net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
         new_keyring: true,
@@ -125,6 +129,14 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         boot,
     };
     Ok((config, warnings))
+}
+
+fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
+    match ns.iter().find(|n| n.kind == NsKind::Network) {
+        None => crate::net::NetNs::Host,
+        Some(Namespace { path: Some(p), .. }) => crate::net::NetNs::Joined(p.clone()),
+        Some(_) => crate::net::NetNs::New,
+    }
 }
 
 /// Features runlet does not have yet: refused, because running without them would

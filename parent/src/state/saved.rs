@@ -39,6 +39,9 @@ pub struct Saved {
     /// checkpoint/restore).
     #[serde(rename = "runletStdio")]
     pub stdio: Vec<String>,
+    /// Host ends of the veth pairs runlet made (removed at delete).
+    #[serde(rename = "runletHostVeths")]
+    pub host_veths: Vec<String>,
     /// The container's config.json as it was at create (hooks run from this copy).
     #[serde(rename = "runletConfig")]
     pub config: String,

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Run `cmd` to its end; a failure (or no start) fails the test with `what`.
-fn must_succeed(mut cmd: Command, what: impl Display) {
-    let st = cmd.status();
-    assert!(matches!(st, Ok(s) if s.success()), "{what}: {st:?}");
+/// Through `spawn`, so the child is known to the zombie check while it runs (a
+/// parallel test's leak check must not take it for a leaked zombie).
+pub fn must_succeed(cmd: Command, what: impl Display) {
+    let out = super::spawn(cmd).wait();
+    assert!(out.code == Some(0), "{what}:\n{}", out.context());
 }
 
 impl Fixture {
