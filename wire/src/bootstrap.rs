@@ -4,7 +4,10 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
-use crate::limits::{MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
+use crate::hooks::{decode_hook, Hook};
+use crate::limits::{
+    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_HOOKS, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS,
+};
 use crate::process::{strings, Process, ProcessDecoder};
 use crate::tag;
 
@@ -66,6 +69,12 @@ pub struct Bootstrap<'a> {
     pub hostname: Option<&'a CStr>,
     pub new_cgroupns: bool,
     pub new_keyring: bool,
+    /// State JSON for createContainer hooks' stdin (absent: none to run).
+    pub create_state: Option<&'a CStr>,
+    /// State JSON for startContainer hooks' stdin.
+    pub start_state: Option<&'a CStr>,
+    /// Seconds the init waits for `Resume` beyond its own limit.
+    pub resume_wait_s: u32,
 }
 
 fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
@@ -87,6 +96,7 @@ impl<'a> Bootstrap<'a> {
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         let mut tasks = 0;
         let mut keyring = false;
+        let (mut hooks, mut create_state, mut start_state, mut resume_wait) = (0, None, None, 0);
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -142,6 +152,24 @@ impl<'a> Bootstrap<'a> {
                     count(&mut tasks, f.tag, MAX_CGROUP_TASKS)?;
                     abs_path(&f)?;
                 }
+                tag::HOOK => {
+                    count(&mut hooks, f.tag, MAX_HOOKS)?;
+                    decode_hook(f.bytes)?;
+                }
+                tag::CREATE_STATE | tag::START_STATE => {
+                    seen.once(KIND, f.tag)?;
+                    f.text()?;
+                    let v = Some(f.cstr()?);
+                    if f.tag == tag::CREATE_STATE {
+                        create_state = v;
+                    } else {
+                        start_state = v;
+                    }
+                }
+                tag::RESUME_WAIT => {
+                    seen.once(KIND, f.tag)?;
+                    resume_wait = f.u32()?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
@@ -155,6 +183,9 @@ impl<'a> Bootstrap<'a> {
             hostname,
             new_cgroupns: cgns,
             new_keyring: keyring,
+            create_state,
+            start_state,
+            resume_wait_s: resume_wait,
         })
     }
 
@@ -185,6 +216,11 @@ impl<'a> Bootstrap<'a> {
 
     pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
         strings(self.body, tag::READONLY_PATH)
+    }
+
+    /// The hooks the init runs, in config order.
+    pub fn hooks(&self) -> impl Iterator<Item = Hook<'a>> + 'a {
+        self.groups(tag::HOOK).filter_map(|b| decode_hook(b).ok())
     }
 
     /// The v1 `tasks` files the init enters itself once the parent says `Resume`.

@@ -25,3 +25,9 @@ pub const MAX_SYSCTLS: usize = 256;
 pub const MAX_CGROUP_TASKS: usize = 64;
 /// Entries of `process.rlimits` (the kernel has 16 resources).
 pub const MAX_RLIMITS: usize = 16;
+/// createContainer and startContainer hooks together, in one `Bootstrap`.
+pub const MAX_HOOKS: usize = 64;
+/// Entries of one hook's `args`.
+pub const MAX_HOOK_ARGS: usize = 256;
+/// Entries of one hook's `env`.
+pub const MAX_HOOK_ENV: usize = 256;
