@@ -95,6 +95,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
                 Ok(())
             })?;
         }
+        super::hooks::encode(&mut e, &c.hooks)?;
         e.finish()
     })();
     frame.map_err(|e| match e {

@@ -1,0 +1,241 @@
+//! The hooks runlet runs itself, in the runtime's namespaces: prestart and
+//! createRuntime (at create, between the init's `Prestart` and `Resume`), poststart
+//! (after the container's process started) and poststop (at delete and at the end of
+//! `run`). Each gets the OCI state JSON on stdin; its stdout and stderr go to
+//! runlet's stderr, and the tail of its stderr is kept for the error message.
+//! createContainer and startContainer run in the init (init-helper/src/hooks.rs),
+//! with the state JSON the parent renders here. docs/hooks.md has the whole picture.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use miniserde::Serialize;
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::io::Errno;
+use rustix::process::{pidfd_open, Pid, PidfdFlags};
+
+use crate::config::{Hook, HookKind, Hooks};
+use crate::debug;
+use crate::error::{Error, Result};
+use crate::state::Saved;
+
+/// Bytes of a hook's stderr quoted in the message when it fails.
+const TAIL: usize = 400;
+
+/// The OCI state a hook reads on stdin (runtime.md "State").
+#[derive(Serialize, Clone, Debug)]
+pub struct State {
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    pub id: String,
+    pub status: String,
+    pub pid: i32,
+    pub bundle: String,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl State {
+    pub fn from_saved(s: &Saved) -> State {
+        State {
+            oci_version: s.oci_version.clone(),
+            id: s.id.clone(),
+            status: s.status.clone(),
+            pid: s.pid,
+            bundle: s.bundle.clone(),
+            annotations: s.annotations.clone(),
+        }
+    }
+
+    /// The JSON text with this status and pid ("stopped" has pid 0, as `state` shows).
+    pub fn json(&self, status: &str, pid: i32) -> String {
+        let mut s = self.clone();
+        s.status = status.into();
+        s.pid = if status == "stopped" { 0 } else { pid };
+        miniserde::json::to_string(&s)
+    }
+}
+
+/// Runs the hooks of `kind` in order; the first failure is the error.
+pub fn run_all(kind: HookKind, hooks: &Hooks, state: &str) -> Result<()> {
+    for (i, h) in hooks.get(kind).iter().enumerate() {
+        run_one(kind, i, h, state)?;
+        debug!("{} hook {i} ({}) done", kind.name(), h.path);
+    }
+    Ok(())
+}
+
+/// Runs the hooks of `kind` in order; a failure is a warning and the rest still run
+/// (poststart, poststop).
+pub fn run_warn(kind: HookKind, hooks: &Hooks, state: &str) {
+    for (i, h) in hooks.get(kind).iter().enumerate() {
+        if let Err(e) = run_one(kind, i, h, state) {
+            eprintln!("runlet: warning: {e}");
+        }
+    }
+}
+
+fn run_one(kind: HookKind, i: usize, h: &Hook, state: &str) -> Result<()> {
+    let name = format!("{} hook {i} ({})", kind.name(), h.path);
+    let mut cmd = Command::new(&h.path);
+    if let Some((first, rest)) = h.args.split_first() {
+        cmd.arg0(first).args(rest);
+    }
+    cmd.env_clear()
+        .envs(h.env.iter().filter_map(|e| e.split_once('=')));
+    let out = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::sys("dup stderr", e))?;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io(&format!("{name}: exec"), &h.path, e))?;
+    match supervise(&mut child, state, h.timeout) {
+        Ok((status, tail)) => judge(&name, status, &tail),
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(Error::msg(format!("{name} failed: {e}")))
+        }
+    }
+}
+
+/// Feeds stdin, passes stderr on (keeping its tail), and waits for the exit until
+/// `deadline`, when the hook is killed.
+fn supervise(child: &mut Child, state: &str, timeout: Duration) -> Result<(ExitStatus, Vec<u8>)> {
+    let deadline = Instant::now() + timeout;
+    let pid = Pid::from_child(child);
+    let pidfd = pidfd_open(pid, PidfdFlags::empty()).map_err(|e| Error::sys("pidfd_open", e))?;
+    let mut stdin = child.stdin.take();
+    let stderr = child.stderr.take().expect("stderr is piped");
+    for fd in [stdin.as_ref().map(|s| s.as_fd()), Some(stderr.as_fd())]
+        .into_iter()
+        .flatten()
+    {
+        rustix::io::ioctl_fionbio(fd, true).map_err(|e| Error::sys("set O_NONBLOCK", e))?;
+    }
+    let mut input = state.as_bytes();
+    let mut tail = Vec::new();
+    let mut err_open = true;
+    loop {
+        if input.is_empty() {
+            stdin = None;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::msg(format!(
+                "did not finish within its timeout of {}s (killed)",
+                timeout.as_secs()
+            )));
+        }
+        let mut fds = vec![PollFd::new(&pidfd, PollFlags::IN)];
+        if err_open {
+            fds.push(PollFd::new(&stderr, PollFlags::IN));
+        }
+        if let Some(s) = &stdin {
+            fds.push(PollFd::new(s, PollFlags::OUT));
+        }
+        let t = Timespec {
+            tv_sec: left.as_secs() as i64,
+            tv_nsec: left.subsec_nanos() as i64,
+        };
+        match poll(&mut fds, Some(&t)) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(Error::sys("poll", e)),
+        }
+        let exited = !fds[0].revents().is_empty();
+        if err_open {
+            err_open = pass_on(stderr.as_fd(), &mut tail);
+        }
+        if let Some(s) = &stdin {
+            match rustix::io::write(s, input) {
+                Ok(n) => input = &input[n..],
+                Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                // The hook does not read its stdin: fine.
+                Err(_) => input = &[],
+            }
+        }
+        if exited {
+            if err_open {
+                pass_on(stderr.as_fd(), &mut tail);
+            }
+            let status = child.wait().map_err(|e| Error::sys("wait", e))?;
+            return Ok((status, tail));
+        }
+    }
+}
+
+/// Copies what the hook wrote to stderr to ours, keeping the last `TAIL` bytes.
+/// Returns false at EOF.
+fn pass_on(fd: BorrowedFd<'_>, tail: &mut Vec<u8>) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match rustix::io::read(fd, &mut buf) {
+            Ok(0) => return false,
+            Ok(n) => {
+                let _ = std::io::stderr().write_all(&buf[..n]);
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > TAIL {
+                    tail.drain(..tail.len() - TAIL);
+                }
+            }
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn judge(name: &str, status: ExitStatus, tail: &[u8]) -> Result<()> {
+    let what = match (status.code(), status.signal()) {
+        (Some(0), _) => return Ok(()),
+        (Some(c), _) => format!("exit status {c}"),
+        (_, Some(s)) => format!("killed by signal {s}"),
+        _ => "ended abnormally".into(),
+    };
+    Err(Error::msg(format!("{name} failed: {what}{}", quote_tail(tail))))
+}
+
+/// "; stderr: ..." with the last bytes of a hook's stderr on one line, or nothing.
+pub fn quote_tail(tail: &[u8]) -> String {
+    let text = String::from_utf8_lossy(tail);
+    let one_line: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if one_line.is_empty() {
+        return String::new();
+    }
+    format!("; stderr: {}", one_line.join(" / "))
+}
+
+/// Appends the state JSON for the init's hooks to an encoded `Bootstrap` frame (the
+/// init's pid is known only once it is cloned, after the frame was encoded).
+pub fn add_init_states(frame: &mut Vec<u8>, hooks: &Hooks, state: &State, pid: i32) -> Result<()> {
+    use wire::tag;
+    for (kind, t, status) in [
+        (HookKind::CreateContainer, tag::CREATE_STATE, "creating"),
+        (HookKind::StartContainer, tag::START_STATE, "created"),
+    ] {
+        if hooks.get(kind).is_empty() {
+            continue;
+        }
+        let json = state.json(status, pid);
+        frame.extend_from_slice(&t.to_le_bytes());
+        frame.extend_from_slice(&(json.len() as u32 + 1).to_le_bytes());
+        frame.extend_from_slice(json.as_bytes());
+        frame.push(0);
+    }
+    let len = frame.len() - wire::HEADER_LEN + 1;
+    if len > wire::FrameKind::Bootstrap.max_len() {
+        return Err(Error::msg(format!(
+            "the container's setup and its hooks' state take {len} bytes; runlet-init holds at most {}",
+            wire::FrameKind::Bootstrap.max_len()
+        )));
+    }
+    frame[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    Ok(())
+}
