@@ -63,8 +63,14 @@ impl Channel {
     /// once `runlet start` may be a process of its own that has no sync socket: it
     /// reads the frame from the FIFO, see docs/init.md).
     pub fn report_also(&self, f: &Failure, also: Option<BorrowedFd<'_>>) {
+        self.report_as(FrameKind::Error, f, also);
+    }
+
+    /// Like `report_also`, as a frame of `kind` (`Error` or `HookFailed`).
+    pub fn report_as(&self, kind: FrameKind, f: &Failure, also: Option<BorrowedFd<'_>>) {
         let mut buf = [0u8; 640];
-        if let Ok(s) = ErrorReport::encode(SliceSink::new(&mut buf), &[f.msg.as_bytes()], f.errno) {
+        let parts = [f.msg.as_bytes()];
+        if let Ok(s) = ErrorReport::encode_as(SliceSink::new(&mut buf), kind, &parts, f.errno) {
             use wire::Sink;
             let n = s.written();
             let _ = self.send(&buf[..n]);

@@ -199,13 +199,20 @@ fn judge(name: &str, status: ExitStatus, tail: &[u8]) -> Result<()> {
         (_, Some(s)) => format!("killed by signal {s}"),
         _ => "ended abnormally".into(),
     };
-    Err(Error::msg(format!("{name} failed: {what}{}", quote_tail(tail))))
+    Err(Error::msg(format!(
+        "{name} failed: {what}{}",
+        quote_tail(tail)
+    )))
 }
 
 /// "; stderr: ..." with the last bytes of a hook's stderr on one line, or nothing.
 pub fn quote_tail(tail: &[u8]) -> String {
     let text = String::from_utf8_lossy(tail);
-    let one_line: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let one_line: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     if one_line.is_empty() {
         return String::new();
     }

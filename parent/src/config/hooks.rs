@@ -111,7 +111,8 @@ pub(crate) fn parse(h: Option<&spec::Hooks>) -> Result<Hooks> {
             out.lists[kind as usize].push(one(&field, hook)?);
         }
     }
-    let in_init = out.get(HookKind::CreateContainer).len() + out.get(HookKind::StartContainer).len();
+    let in_init =
+        out.get(HookKind::CreateContainer).len() + out.get(HookKind::StartContainer).len();
     if in_init > MAX_HOOKS {
         bail!("hooks.createContainer and hooks.startContainer have {in_init} hooks together; runlet-init holds at most {MAX_HOOKS}");
     }
