@@ -20,7 +20,7 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
 use crate::config::{Hook, HookKind, Hooks};
 use crate::debug;
-use crate::error::{Error, Result};
+use crate::error::{strerror, Error, Result};
 use crate::state::Saved;
 
 /// Bytes of a hook's stderr quoted in the message when it fails.
@@ -95,7 +95,7 @@ fn run_one(kind: HookKind, i: usize, h: &Hook, state: &str) -> Result<()> {
         .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
-        .map_err(|e| Error::io(&format!("{name}: exec"), &h.path, e))?;
+        .map_err(|e| Error::msg(format!("{name} failed: exec: {}", strerror(&e))))?;
     match supervise(&mut child, state, h.timeout) {
         Ok((status, tail)) => judge(&name, status, &tail),
         Err(e) => {

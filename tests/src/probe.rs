@@ -21,11 +21,15 @@
 //! - `family N`: fork N children that sleep; print `children=PID,...` and `ready`,
 //!   then sleep (300 s) itself. For `kill --all`, which must reach all of them.
 //!
+//! - `hook NAME FILE ...`, `hook-fail CODE TEXT`: act as an OCI hook (`probe/hook.rs`).
+//!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
 //! std only; syscalls std lacks are declared from musl where they are used.
 
+#[path = "probe/hook.rs"]
+mod hook;
 #[path = "probe/questions.rs"]
 mod questions;
 #[path = "probe/report.rs"]
@@ -76,6 +80,8 @@ fn main() {
         "crash" => crash(),
         "spawn-orphan" => spawn_orphan(rest),
         "family" => family(rest),
+        "hook" => hook::hook(rest),
+        "hook-fail" => hook::hook_fail(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0
