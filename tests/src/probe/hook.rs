@@ -18,7 +18,7 @@ fn json_str(text: &str, key: &str) -> String {
     match rest.strip_prefix('"') {
         Some(r) => r.split('"').next().unwrap_or("-").to_string(),
         None => rest
-            .split(|c: char| c == ',' || c == '}')
+            .split([',', '}'])
             .next()
             .unwrap_or("-")
             .trim()
