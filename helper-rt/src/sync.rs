@@ -5,7 +5,6 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fd::{BorrowedFd, RawFd};
 use rustix::io::Errno;
 use rustix::net::{send, SendFlags};
-use rustix::time::{clock_gettime, ClockId};
 use wire::{empty_frame, parse_header, ErrorReport, FrameKind, SliceSink, HEADER_LEN};
 
 use crate::fail::{fail, Context, Failure};
@@ -17,9 +16,9 @@ pub struct Channel {
     fd: BorrowedFd<'static>,
 }
 
-fn now_ms() -> u64 {
-    let t = clock_gettime(ClockId::Monotonic);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+/// Milliseconds of the monotonic clock.
+pub fn now_ms() -> u64 {
+    crate::sys::monotonic_ms()
 }
 
 impl Channel {

@@ -6,7 +6,7 @@
 
 use core::ffi::{c_char, CStr};
 
-use helper_rt::{fail, sys, Context, Failure, Msg};
+use helper_rt::{fail, now_ms, sys, Context, Failure, Msg};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::Mode;
@@ -16,7 +16,6 @@ use rustix::pipe::{pipe_with, PipeFlags};
 use rustix::process::{
     kill_process, pidfd_open, umask, waitpid, Pid, PidfdFlags, Signal, WaitOptions,
 };
-use rustix::time::{clock_gettime, ClockId};
 use wire::limits::{MAX_HOOK_ARGS, MAX_HOOK_ENV};
 use wire::{Bootstrap, Hook, HookWhen};
 
@@ -121,28 +120,20 @@ impl Report {
         self.len += b.len();
     }
 
-    /// "; stderr: line / line" with empty lines left out.
+    /// "; stderr: line / line" with blank lines left out.
     fn quote(&self, msg: &mut Msg) {
-        let mut first = true;
+        let mut sep: &[u8] = b"; stderr: ";
         for line in self.tail[..self.len].split(|&c| c == b'\n') {
-            let line = line.trim_ascii();
-            if line.is_empty() {
-                continue;
+            if !line.trim_ascii().is_empty() {
+                msg.push(sep).push(line.trim_ascii());
+                sep = b" / ";
             }
-            msg.push(if first { b"; stderr: " } else { b" / " });
-            msg.push(line);
-            first = false;
         }
     }
 }
 
-fn now_ms() -> u64 {
-    let t = clock_gettime(ClockId::Monotonic);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
-}
-
 fn run_one(h: &Hook<'static>, state: &[u8], report: &mut Report) -> Result<(), End> {
-    let (argv, envp) = fill_arrays(h)?;
+    let (argv, envp) = fill_arrays(h);
     // stdin a socket: our writes can say MSG_NOSIGNAL (a hook that exits without
     // reading must not take the init down with SIGPIPE).
     let (stdin_ours, stdin_theirs) = socketpair(
@@ -188,26 +179,26 @@ fn run_one(h: &Hook<'static>, state: &[u8], report: &mut Report) -> Result<(), E
 }
 
 /// argv (args as given; just the path when there are none) and envp of `h`.
-fn fill_arrays(h: &Hook<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
+fn fill_arrays(h: &Hook<'static>) -> (&'static Argv, &'static Envp) {
     let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
     // SAFETY: the only references made to ARGV and ENVP; single-threaded.
     let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
     argv.clear();
     envp.clear();
-    let full = || fail(&[b"a hook has too many args or env entries"], None);
+    // Decoding capped args at MAX_HOOK_ARGS and env at MAX_HOOK_ENV: every push fits.
     let mut args = h.args().peekable();
     if args.peek().is_none() {
-        argv.push(h.path.as_ptr()).map_err(|_| full())?;
+        let _ = argv.push(h.path.as_ptr());
     }
     for a in args {
-        argv.push(a.as_ptr()).map_err(|_| full())?;
+        let _ = argv.push(a.as_ptr());
     }
-    argv.push(core::ptr::null()).map_err(|_| full())?;
+    let _ = argv.push(core::ptr::null());
     for e in h.env() {
-        envp.push(e.as_ptr()).map_err(|_| full())?;
+        let _ = envp.push(e.as_ptr());
     }
-    envp.push(core::ptr::null()).map_err(|_| full())?;
-    Ok((argv, envp))
+    let _ = envp.push(core::ptr::null());
+    (argv, envp)
 }
 
 /// The forked child: stdin from the socket, stdout to the init's stderr, stderr

@@ -246,3 +246,65 @@ pub fn add_init_states(frame: &mut Vec<u8>, hooks: &Hooks, state: &State, pid: i
     frame[..4].copy_from_slice(&(len as u32).to_le_bytes());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_json_per_moment() {
+        let s = State {
+            oci_version: "1.0.2".into(),
+            id: "c1".into(),
+            status: String::new(),
+            pid: 0,
+            bundle: "/b".into(),
+            annotations: [("k".to_string(), "v".to_string())].into(),
+        };
+        assert_eq!(
+            s.json("creating", 42),
+            r#"{"ociVersion":"1.0.2","id":"c1","status":"creating","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#
+        );
+        assert!(s
+            .json("stopped", 42)
+            .contains(r#""status":"stopped","pid":0"#));
+    }
+
+    #[test]
+    fn stderr_tail_on_one_line() {
+        assert_eq!(quote_tail(b""), "");
+        assert_eq!(quote_tail(b"\n  \n"), "");
+        assert_eq!(
+            quote_tail(b"one\n\n two \nthree"),
+            "; stderr: one / two / three"
+        );
+    }
+
+    #[test]
+    fn init_states_are_appended_to_the_frame() {
+        let text = r#"{"hooks": {"startContainer": [{"path": "/s"}]}}"#;
+        let hooks = Hooks::from_config_text(text).unwrap();
+        let mut e = wire::Encoder::new(Vec::new(), wire::FrameKind::Bootstrap).unwrap();
+        e.str(wire::tag::ARG, b"x").unwrap();
+        e.str(wire::tag::CWD, b"/").unwrap();
+        e.u32(wire::tag::UID, 0).unwrap();
+        e.u32(wire::tag::GID, 0).unwrap();
+        e.str(wire::tag::ROOTFS, b"/r").unwrap();
+        let mut f = e.finish().unwrap();
+        let s = State {
+            oci_version: "1".into(),
+            id: "c".into(),
+            status: String::new(),
+            pid: 0,
+            bundle: "/b".into(),
+            annotations: BTreeMap::new(),
+        };
+        add_init_states(&mut f, &hooks, &s, 7).unwrap();
+        let (_, len) = wire::parse_header(&f).unwrap();
+        assert_eq!(f.len(), wire::HEADER_LEN + len);
+        let bs = wire::Bootstrap::decode(&f[wire::HEADER_LEN..]).unwrap();
+        assert_eq!(bs.create_state, None);
+        let start = bs.start_state.unwrap().to_str().unwrap();
+        assert!(start.contains(r#""status":"created","pid":7"#), "{start}");
+    }
+}

@@ -192,3 +192,68 @@ pub(crate) fn encode(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hooks_from_saved_config_text() {
+        let text = r#"{"ociVersion": "1.0.2", "process": {"args": ["x"]},
+            "hooks": {"poststop": [{"path": "/bin/a", "args": ["a0", "b"], "env": ["K=V"], "timeout": 3}],
+                      "startContainer": [{"path": "/s"}]}}"#;
+        let h = Hooks::from_config_text(text).unwrap();
+        assert_eq!(
+            h.get(HookKind::Poststop),
+            [Hook {
+                path: "/bin/a".into(),
+                args: vec!["a0".into(), "b".into()],
+                env: vec!["K=V".into()],
+                timeout: Duration::from_secs(3),
+            }]
+        );
+        assert_eq!(h.get(HookKind::StartContainer)[0].timeout, DEFAULT_TIMEOUT);
+        assert!(h.get(HookKind::Prestart).is_empty());
+        assert_eq!(
+            h.total_timeout(&[HookKind::Poststop, HookKind::StartContainer]),
+            Duration::from_secs(3) + DEFAULT_TIMEOUT
+        );
+        assert_eq!(Hooks::from_config_text("{}").unwrap(), Hooks::default());
+        assert!(Hooks::from_config_text("{\"hooks\": 3}").is_err());
+    }
+
+    #[test]
+    fn init_hooks_are_encoded_for_the_init() {
+        let text = r#"{"hooks": {"createContainer": [{"path": "/c", "args": ["c0"], "timeout": 2}],
+            "prestart": [{"path": "/p", "timeout": 4}], "createRuntime": [{"path": "/r", "timeout": 5}],
+            "poststart": [{"path": "/not-for-the-init"}]}}"#;
+        let h = Hooks::from_config_text(text).unwrap();
+        let mut e = wire::Encoder::new(Vec::new(), wire::FrameKind::Bootstrap).unwrap();
+        e.str(wire::tag::ARG, b"x").unwrap();
+        e.str(wire::tag::CWD, b"/").unwrap();
+        e.u32(wire::tag::UID, 0).unwrap();
+        e.u32(wire::tag::GID, 0).unwrap();
+        e.str(wire::tag::ROOTFS, b"/r").unwrap();
+        encode(&mut e, &h).unwrap();
+        let f = e.finish().unwrap();
+        let bs = wire::Bootstrap::decode(&f[wire::HEADER_LEN..]).unwrap();
+        let hooks: Vec<_> = bs.hooks().collect();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].when, wire::HookWhen::CreateContainer);
+        assert_eq!(hooks[0].path, c"/c");
+        assert_eq!(hooks[0].timeout_s, 2);
+        assert_eq!(hooks[0].args().collect::<Vec<_>>(), [c"c0"]);
+        assert_eq!(bs.resume_wait_s, 9);
+    }
+
+    #[test]
+    fn capacities_of_the_init() {
+        let many = vec![r#"{"path": "/x"}"#; MAX_HOOKS + 1].join(",");
+        let text = format!(r#"{{"hooks": {{"startContainer": [{many}]}}}}"#);
+        let e = Hooks::from_config_text(&text).unwrap_err().to_string();
+        assert_eq!(e, format!("hooks.createContainer and hooks.startContainer have {} hooks together; runlet-init holds at most {MAX_HOOKS}", MAX_HOOKS + 1));
+        // Hooks runlet runs itself are not limited by the init.
+        let text = format!(r#"{{"hooks": {{"poststop": [{many}]}}}}"#);
+        assert!(Hooks::from_config_text(&text).is_ok());
+    }
+}
