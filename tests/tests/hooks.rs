@@ -447,3 +447,66 @@ fn failing_poststart_and_poststop_hooks_are_warnings() {
     assert_eq!(names(&log), ["poststart", "poststop"]);
     assert_gone(&fx);
 }
+
+#[test]
+fn run_detached_runs_hooks_up_to_poststart_and_delete_the_rest() {
+    let mut fx = fixture!("hk-run-d");
+    let _serial = subreaper();
+    let log = hook_log(&mut fx);
+    probe_hooks(&mut fx, &log);
+    fx.spec.probe(&["wait-signal"]);
+    fx.prepare();
+    let pid_file = fx.dir.join("init.pid");
+    let mut cmd = fx.command(&["run", "-d", "--pid-file", pid_file.to_str().unwrap(), "-b"]);
+    cmd.arg(&fx.bundle).arg(&fx.id);
+    fx.run_to_files(cmd).assert_exit(0);
+    assert_eq!(names(&log), KINDS[..5]);
+    let pid = fx.read_pid_file(&pid_file);
+    fx.wait_output("ready");
+    fx.runlet(&["delete", "--force", &fx.id]).assert_exit(0);
+    fx.reap(pid);
+    assert_eq!(names(&log), KINDS);
+    assert_gone(&fx);
+}
+
+#[test]
+fn features_list_the_six_kinds() {
+    let fx = fixture!("hk-features");
+    let out = fx.runlet(&["features"]);
+    out.assert_exit(0);
+    let want = format!(
+        "\"hooks\":[{}]",
+        KINDS.map(|k| format!("\"{k}\"")).join(",")
+    );
+    assert!(out.stdout.contains(&want), "{want} in {}", out.stdout);
+}
+
+#[test]
+fn the_init_waits_for_slow_runtime_hooks() {
+    let mut fx = fixture!("hk-slow");
+    let _serial = subreaper();
+    let log = fx.dir.join("order");
+    let slow = script(
+        &fx,
+        "slow-runtime",
+        &format!("sleep 0.3\necho createRuntime >> {}", log.display()),
+    );
+    let quick = script(
+        &fx,
+        "quick-container",
+        &format!("echo createContainer >> {}", log.display()),
+    );
+    set_hooks(
+        &mut fx,
+        &[
+            ("createRuntime", vec![hook(&slow, &[], &[], Some(10))]),
+            ("createContainer", vec![hook(&quick, &[], &[], Some(10))]),
+        ],
+    );
+    fx.spec.probe(&["exit", "0"]);
+    fx.run().assert_exit(0);
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        "createRuntime\ncreateContainer\n"
+    );
+}
