@@ -7,21 +7,24 @@
 //! with the state JSON the parent renders here. docs/hooks.md has the whole picture.
 
 use std::collections::BTreeMap;
+mod spawn;
+
 use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use miniserde::Serialize;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
-use rustix::process::{pidfd_open, Pid, PidfdFlags};
+use rustix::process::{waitid, WaitId, WaitIdOptions, WaitIdStatus};
 
 use crate::config::{Hook, HookKind, Hooks};
 use crate::debug;
 use crate::error::{strerror, Error, Result};
 use crate::state::Saved;
+use spawn::Started;
+
+const SIGKILL: i32 = 9;
 
 /// Bytes of a hook's stderr quoted in the message when it fails.
 const TAIL: usize = 400;
@@ -80,53 +83,46 @@ pub fn run_warn(kind: HookKind, hooks: &Hooks, state: &str) {
 
 fn run_one(kind: HookKind, i: usize, h: &Hook, state: &str) -> Result<()> {
     let name = format!("{} hook {i} ({})", kind.name(), h.path);
-    let mut cmd = Command::new(&h.path);
-    if let Some((first, rest)) = h.args.split_first() {
-        cmd.arg0(first).args(rest);
+    let failed = |what: String| Error::msg(format!("{name} failed: {what}"));
+    let mut started = spawn::start(h).map_err(|e| failed(e.to_string()))?;
+    let waited = supervise(&mut started, state, h.timeout);
+    if waited.is_err() {
+        let _ = crate::sys::pidfd_send_signal(started.pidfd.as_fd(), SIGKILL);
     }
-    cmd.env_clear()
-        .envs(h.env.iter().filter_map(|e| e.split_once('=')));
-    let out = std::io::stderr()
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| Error::sys("dup stderr", e))?;
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::msg(format!("{name} failed: exec: {}", strerror(&e))))?;
-    match supervise(&mut child, state, h.timeout) {
-        Ok((status, tail)) => judge(&name, status, &tail),
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            Err(Error::msg(format!("{name} failed: {e}")))
+    let status = reap(&started).map_err(|e| failed(e.to_string()))?;
+    let tail = waited.map_err(|e| failed(e.to_string()))?;
+    let mut errno = [0u8; 4];
+    if let Ok(4) = rustix::io::read(&started.exec_report, &mut errno) {
+        let e = std::io::Error::from_raw_os_error(i32::from_le_bytes(errno));
+        return Err(failed(format!("exec: {}", strerror(&e))));
+    }
+    judge(&name, status, &tail)
+}
+
+/// Waits for the hook's exit status (it has exited or was killed).
+fn reap(s: &Started) -> Result<WaitIdStatus> {
+    loop {
+        match waitid(WaitId::PidFd(s.pidfd.as_fd()), WaitIdOptions::EXITED) {
+            Err(Errno::INTR) => continue,
+            Ok(Some(st)) => return Ok(st),
+            Ok(None) => return Err(Error::msg(format!("wait for hook {}: no status", s.pid))),
+            Err(e) => return Err(Error::sys(&format!("wait for hook {}", s.pid), e)),
         }
     }
 }
 
 /// Feeds stdin, passes stderr on (keeping its tail), and waits for the exit until
-/// `deadline`, when the hook is killed.
-fn supervise(child: &mut Child, state: &str, timeout: Duration) -> Result<(ExitStatus, Vec<u8>)> {
+/// the timeout. Returns the tail; past the deadline, an error (the caller kills).
+fn supervise(s: &mut Started, state: &str, timeout: Duration) -> Result<Vec<u8>> {
     let deadline = Instant::now() + timeout;
-    let pid = Pid::from_child(child);
-    let pidfd = pidfd_open(pid, PidfdFlags::empty()).map_err(|e| Error::sys("pidfd_open", e))?;
-    let mut stdin = child.stdin.take();
-    let stderr = child.stderr.take().expect("stderr is piped");
-    for fd in [stdin.as_ref().map(|s| s.as_fd()), Some(stderr.as_fd())]
-        .into_iter()
-        .flatten()
-    {
+    let mut stdin = s.stdin.take();
+    for fd in stdin.iter().map(AsFd::as_fd).chain([s.stderr.as_fd()]) {
         rustix::io::ioctl_fionbio(fd, true).map_err(|e| Error::sys("set O_NONBLOCK", e))?;
     }
     let mut input = state.as_bytes();
     let mut tail = Vec::new();
     let mut err_open = true;
     loop {
-        if input.is_empty() {
-            stdin = None;
-        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Error::msg(format!(
@@ -134,13 +130,23 @@ fn supervise(child: &mut Child, state: &str, timeout: Duration) -> Result<(ExitS
                 timeout.as_secs()
             )));
         }
-        let mut fds = vec![PollFd::new(&pidfd, PollFlags::IN)];
-        if err_open {
-            fds.push(PollFd::new(&stderr, PollFlags::IN));
+        if input.is_empty() {
+            // Closed: EOF for the hook.
+            stdin = None;
         }
-        if let Some(s) = &stdin {
-            fds.push(PollFd::new(s, PollFlags::OUT));
-        }
+        let err_flags = if err_open {
+            PollFlags::IN
+        } else {
+            PollFlags::empty()
+        };
+        let mut fds = [
+            PollFd::new(&s.pidfd, PollFlags::IN),
+            PollFd::new(&s.stderr, err_flags),
+            match &stdin {
+                Some(fd) => PollFd::new(fd, PollFlags::OUT),
+                None => PollFd::new(&s.pidfd, PollFlags::empty()),
+            },
+        ];
         let t = Timespec {
             tv_sec: left.as_secs() as i64,
             tv_nsec: left.subsec_nanos() as i64,
@@ -151,22 +157,21 @@ fn supervise(child: &mut Child, state: &str, timeout: Duration) -> Result<(ExitS
         }
         let exited = !fds[0].revents().is_empty();
         if err_open {
-            err_open = pass_on(stderr.as_fd(), &mut tail);
+            err_open = pass_on(s.stderr.as_fd(), &mut tail);
         }
-        if let Some(s) = &stdin {
-            match rustix::io::write(s, input) {
+        if let Some(fd) = &stdin {
+            match rustix::io::write(fd, input) {
                 Ok(n) => input = &input[n..],
-                Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                Err(Errno::AGAIN | Errno::INTR) => {}
                 // The hook does not read its stdin: fine.
                 Err(_) => input = &[],
             }
         }
         if exited {
             if err_open {
-                pass_on(stderr.as_fd(), &mut tail);
+                pass_on(s.stderr.as_fd(), &mut tail);
             }
-            let status = child.wait().map_err(|e| Error::sys("wait", e))?;
-            return Ok((status, tail));
+            return Ok(tail);
         }
     }
 }
@@ -192,8 +197,8 @@ fn pass_on(fd: BorrowedFd<'_>, tail: &mut Vec<u8>) -> bool {
     }
 }
 
-fn judge(name: &str, status: ExitStatus, tail: &[u8]) -> Result<()> {
-    let what = match (status.code(), status.signal()) {
+fn judge(name: &str, status: WaitIdStatus, tail: &[u8]) -> Result<()> {
+    let what = match (status.exit_status(), status.terminating_signal()) {
         (Some(0), _) => return Ok(()),
         (Some(c), _) => format!("exit status {c}"),
         (_, Some(s)) => format!("killed by signal {s}"),

@@ -510,3 +510,41 @@ fn the_init_waits_for_slow_runtime_hooks() {
         "createRuntime\ncreateContainer\n"
     );
 }
+
+#[test]
+fn hooks_start_with_default_signal_handling() {
+    let mut fx = fixture!("hk-sig");
+    let _serial = subreaper();
+    let log = fx.dir.join("sigs.log");
+    // SigBlk and SigIgn of grep, a child of the hook's shell (which changes neither).
+    let body = format!(
+        "grep -E '^Sig(Ign|Blk)' /proc/self/status | tr '\\n' ' ' >> {}\necho >> {}",
+        log.display(),
+        log.display()
+    );
+    let sh = script(&fx, "sigs", &body);
+    set_hooks(
+        &mut fx,
+        &[
+            ("createRuntime", vec![hook(&sh, &[], &[], Some(10))]),
+            ("createContainer", vec![hook(&sh, &[], &[], Some(10))]),
+        ],
+    );
+    fx.spec.probe(&["exit", "0"]);
+    fx.run().assert_exit(0);
+    let text = fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for l in lines {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!(
+            (f[0], f[1], f[2]),
+            ("SigBlk:", "0000000000000000", "SigIgn:"),
+            "{text}"
+        );
+        // SIGPIPE (13, bit 12) not ignored. (Other ignored signals come from
+        // whatever started the test.)
+        let ign = u64::from_str_radix(f[3], 16).unwrap();
+        assert_eq!(ign & 1 << 12, 0, "SIGPIPE ignored: {text}");
+    }
+}
