@@ -21,10 +21,9 @@ use rustix::process::{waitid, WaitId, WaitIdOptions, WaitIdStatus};
 use crate::config::{Hook, HookKind, Hooks};
 use crate::debug;
 use crate::error::{strerror, Error, Result};
+use crate::signals::SIGKILL;
 use crate::state::Saved;
 use spawn::Started;
-
-const SIGKILL: i32 = 9;
 
 /// Bytes of a hook's stderr quoted in the message when it fails.
 const TAIL: usize = 400;

@@ -1,5 +1,5 @@
 //! Starting one hook: `clone3` (a fork with a pidfd), the child's stdio set up, exec.
-//! std's `Command` would do, at the cost of some 50 KiB in runlet; the init's own
+//! std's `Command` would do, at the cost of some 20 KiB in runlet; the init's own
 //! clone (`crate::spawn`) shows the pattern this follows.
 
 use std::ffi::{c_char, CString};
