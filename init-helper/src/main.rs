@@ -94,19 +94,30 @@ impl End {
             after_start: false,
         }
     }
+
+    /// A failed hook: `HookFailed`, so the parent destroys the container and runs
+    /// the poststop hooks.
+    fn hook(after_start: bool) -> impl FnOnce(Failure) -> End {
+        move |failure| End {
+            failure,
+            kind: FrameKind::HookFailed,
+            code: 1,
+            after_start,
+        }
+    }
+}
+
+impl From<Failure> for End {
+    fn from(f: Failure) -> End {
+        End::setup(f)
+    }
 }
 
 /// The whole start; returns only with how it ended.
 fn run(chan: &Channel) -> Result<Infallible, End> {
-    let (bs, exe, argv, envp) = setup(chan).map_err(End::setup)?;
+    let (bs, exe, argv, envp) = setup(chan)?;
     wait_for_start().map_err(End::setup)?;
-    // A failed startContainer hook: the container is to be destroyed (HookFailed).
-    hooks::run_all(&bs, HookWhen::StartContainer).map_err(|failure| End {
-        failure,
-        kind: FrameKind::HookFailed,
-        code: 1,
-        after_start: true,
-    })?;
+    hooks::run_all(&bs, HookWhen::StartContainer).map_err(End::hook(true))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
     // lives (unchanged) for the rest of the process.
@@ -127,7 +138,7 @@ type Setup = (
 );
 
 /// Steps 1–11 of docs/init.md: everything up to `Ready`.
-fn setup(chan: &Channel) -> Result<Setup, Failure> {
+fn setup(chan: &Channel) -> Result<Setup, End> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // A session of its own: no controlling terminal of the caller's, so the container
     // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
@@ -146,7 +157,7 @@ fn setup(chan: &Channel) -> Result<Setup, Failure> {
     if bs.new_keyring {
         match sys::join_new_session_keyring() {
             Ok(()) | Err(Errno::NOSYS) => {}
-            Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e))),
+            Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e)).into()),
         }
     }
     let (argv, envp) = pointer_arrays(&bs)?;
@@ -164,7 +175,7 @@ fn setup(chan: &Channel) -> Result<Setup, Failure> {
     // Like runc, a missing cwd is created (as root, 0755) inside the rootfs.
     resolve(root.as_fd(), p.cwd, Create::Dir)?;
     // In the container's namespaces, with its mounts, before pivot_root.
-    hooks::run_all(&bs, HookWhen::CreateContainer)?;
+    hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
     rootfs::pivot(root)?;
     rootfs::finish(&bs)?;
     process::set_rlimits(p)?;

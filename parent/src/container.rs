@@ -55,6 +55,8 @@ pub struct Container {
     hooks: Hooks,
     /// What hooks read on stdin (status and pid set per hook kind).
     hook_state: hooks::State,
+    /// The init reported a failed createContainer or startContainer hook.
+    hook_failed: bool,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
@@ -112,6 +114,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         state,
         hooks: cfg.hooks.clone(),
         hook_state,
+        hook_failed: false,
     };
 
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters
@@ -158,12 +161,20 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         // pivoted or run yet.
         let json = c.hook_state.json("creating", pid);
         for kind in runtime_hooks {
-            hooks::run_all(kind, &c.hooks, &json)?;
+            if let Err(e) = hooks::run_all(kind, &c.hooks, &json) {
+                return Err(c.abort_after_hook(e));
+            }
         }
         c.send(&wire::empty_frame(FrameKind::Resume))?;
     }
     let t = STEP_TIMEOUT + c.hooks.total_timeout(&[HookKind::CreateContainer]);
-    c.expect_within(Some(FrameKind::Ready), t)?;
+    if let Err(e) = c.expect_within(Some(FrameKind::Ready), t) {
+        return Err(if c.hook_failed {
+            c.abort_after_hook(e)
+        } else {
+            e
+        });
+    }
     debug!("init: set up (Ready)");
 
     if let Some(p) = o.pid_file {
@@ -201,7 +212,9 @@ impl Container {
         match got.map_err(|e| self.with_exit(e))? {
             Incoming::Frame(k, _) if Some(k) == want => Ok(()),
             Incoming::Eof if want.is_none() => Ok(()),
-            Incoming::Frame(FrameKind::Error | FrameKind::HookFailed, body) => {
+            Incoming::Frame(FrameKind::Error, body) => Err(helper_error(&body)),
+            Incoming::Frame(FrameKind::HookFailed, body) => {
+                self.hook_failed = true;
                 Err(helper_error(&body))
             }
             Incoming::Frame(k, _) => Err(self.chan()?.unexpected(what, k)),
@@ -242,13 +255,32 @@ impl Container {
     pub fn start(&mut self) -> Result<()> {
         rustix::io::write(&self.fifo, &[0]).map_err(|e| Error::sys("write exec fifo", e))?;
         let t = STEP_TIMEOUT + self.hooks.total_timeout(&[HookKind::StartContainer]);
-        self.expect_within(None, t)?;
+        if let Err(e) = self.expect_within(None, t) {
+            return Err(if self.hook_failed {
+                self.abort_after_hook(e)
+            } else {
+                e
+            });
+        }
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
         self.state.started()?;
         let json = self.hook_state.json("running", self.init.pid);
         hooks::run_warn(HookKind::Poststart, &self.hooks, &json);
         Ok(())
+    }
+
+    /// After a failed hook: the container's processes and cgroups go, then the
+    /// poststop hooks run, as the spec's lifecycle has it (the state directory goes
+    /// when the container is dropped). Returns `e`.
+    fn abort_after_hook(&mut self, e: Error) -> Error {
+        self.init.kill();
+        if let Err(c) = self.cgroups.destroy() {
+            eprintln!("runlet: warning: {c}");
+        }
+        let json = self.hook_state.json("stopped", 0);
+        hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
+        e
     }
 
     /// Leaves the container to live on after this command (`create`, `run -d`): its

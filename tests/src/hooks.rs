@@ -153,3 +153,14 @@ pub fn failing(fx: &Fixture, kind: &str) -> String {
         &format!("cat >/dev/null\necho \"first line\" >&2\necho \"oops from {kind}\" >&2\nexit 3"),
     )
 }
+
+/// A poststop hook (the probe) logging to `log`.
+pub fn poststop_logger(fx: &Fixture, log: &Path) -> String {
+    let probe = fx.probe_path().to_str().unwrap().to_string();
+    hook(
+        &probe,
+        &["probe", "hook", "poststop", log.to_str().unwrap()],
+        &[],
+        Some(10),
+    )
+}

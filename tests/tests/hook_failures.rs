@@ -1,7 +1,7 @@
 //! OCI hook failures (docs/hooks.md): a failing prestart, createRuntime,
 //! createContainer or startContainer hook stops the start and leaves nothing; a hook
 //! past its timeout is killed; a hook that cannot be executed is named; failing
-//! poststart/poststop hooks are warnings. Serial, as a subreaper (see hooks.rs).
+//! poststart/poststop hooks are warnings. After a failed hook, poststop still runs. Serial, as a subreaper (see hooks.rs).
 
 use std::fs;
 use std::path::Path;
@@ -16,7 +16,15 @@ fn a_failing_creation_hook_stops_create_and_leaves_nothing() {
         let mut fx = fixture!("hk-fail");
         let _serial = subreaper();
         let path = failing(&fx, kind);
-        set_hooks(&mut fx, &[(kind, vec![hook(&path, &[], &[], None)])]);
+        let log = fx.dir.join("poststop.log");
+        let stop = poststop_logger(&fx, &log);
+        set_hooks(
+            &mut fx,
+            &[
+                (kind, vec![hook(&path, &[], &[], None)]),
+                ("poststop", vec![stop]),
+            ],
+        );
         fx.spec.probe(&["wait-signal"]);
         let out = fx.create(&[]);
         assert_failed(
@@ -27,6 +35,9 @@ fn a_failing_creation_hook_stops_create_and_leaves_nothing() {
         );
         // The hook's stderr reached runlet's.
         assert!(out.stderr.contains("oops from"), "{}", out.context());
+        // The lifecycle goes on at destroy: poststop runs, once.
+        assert_eq!(names(&log), ["poststop"], "{kind}");
+        assert_eq!(get(&log_lines(&log)[0].1, "status"), "stopped");
         assert_gone(&fx);
     }
 }
@@ -35,17 +46,22 @@ fn a_failing_creation_hook_stops_create_and_leaves_nothing() {
 fn a_failing_start_container_hook_stops_start_and_leaves_nothing() {
     let mut fx = fixture!("hk-fail-sc");
     let _serial = subreaper();
+    let log = fx.dir.join("poststop.log");
+    let stop = poststop_logger(&fx, &log);
     set_hooks(
         &mut fx,
-        &[(
-            "startContainer",
-            vec![hook(
-                "/probe",
-                &["probe", "hook-fail", "4", "no start"],
-                &[],
-                Some(10),
-            )],
-        )],
+        &[
+            (
+                "startContainer",
+                vec![hook(
+                    "/probe",
+                    &["probe", "hook-fail", "4", "no start"],
+                    &[],
+                    Some(10),
+                )],
+            ),
+            ("poststop", vec![stop]),
+        ],
     );
     fx.spec.probe(&["wait-signal"]);
     let pid_file = fx.dir.join("init.pid");
@@ -59,6 +75,7 @@ fn a_failing_start_container_hook_stops_start_and_leaves_nothing() {
     );
     fx.reap(pid);
     assert_eq!(fx.container_out(), "", "the container's process ran");
+    assert_eq!(names(&log), ["poststop"]);
     assert_gone(&fx);
 
     // The same through `run`, which starts over the sync socket.
@@ -67,6 +84,7 @@ fn a_failing_start_container_hook_stops_start_and_leaves_nothing() {
         &out,
         &["startContainer hook 0 (/probe) failed: exit status 4; stderr: no start"],
     );
+    assert_eq!(names(&log), ["poststop", "poststop"]);
 }
 
 #[test]

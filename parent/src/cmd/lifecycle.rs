@@ -68,9 +68,12 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     match release(&f.dir.fifo_path(), timeout) {
         Ok(()) => {}
         // A failed startContainer hook stops the start and takes the container with
-        // it (the init has exited): its cgroups and state go now.
+        // it (the init has exited): its cgroups go, the poststop hooks run, and its
+        // state goes.
         Err(Failed::Hook(e)) => {
             cgroups(&f.saved)?.destroy()?;
+            let state = hooks::State::from_saved(&f.saved);
+            hooks::run_warn(HookKind::Poststop, &hks, &state.json("stopped", 0));
             f.dir.remove()?;
             return Err(e);
         }
