@@ -9,7 +9,7 @@ pub mod sync;
 pub mod sys;
 
 pub use fail::{decimal, fail, Context, Failure, Msg};
-pub use sync::Channel;
+pub use sync::{now_ms, Channel};
 
 // musl's static libc: crt1 and `__libc_start_main`, `execve`, `fork`. `-bundle` keeps
 // it out of this rlib so it lands once, last, on the final link line (build.rs).

@@ -5,7 +5,6 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fd::{BorrowedFd, RawFd};
 use rustix::io::Errno;
 use rustix::net::{send, SendFlags};
-use rustix::time::{clock_gettime, ClockId};
 use wire::{empty_frame, parse_header, ErrorReport, FrameKind, SliceSink, HEADER_LEN};
 
 use crate::fail::{fail, Context, Failure};
@@ -17,9 +16,9 @@ pub struct Channel {
     fd: BorrowedFd<'static>,
 }
 
-fn now_ms() -> u64 {
-    let t = clock_gettime(ClockId::Monotonic);
-    t.tv_sec as u64 * 1000 + t.tv_nsec as u64 / 1_000_000
+/// Milliseconds of the monotonic clock.
+pub fn now_ms() -> u64 {
+    crate::sys::monotonic_ms()
 }
 
 impl Channel {
@@ -63,8 +62,14 @@ impl Channel {
     /// once `runlet start` may be a process of its own that has no sync socket: it
     /// reads the frame from the FIFO, see docs/init.md).
     pub fn report_also(&self, f: &Failure, also: Option<BorrowedFd<'_>>) {
+        self.report_as(FrameKind::Error, f, also);
+    }
+
+    /// Like `report_also`, as a frame of `kind` (`Error` or `HookFailed`).
+    pub fn report_as(&self, kind: FrameKind, f: &Failure, also: Option<BorrowedFd<'_>>) {
         let mut buf = [0u8; 640];
-        if let Ok(s) = ErrorReport::encode(SliceSink::new(&mut buf), &[f.msg.as_bytes()], f.errno) {
+        let parts = [f.msg.as_bytes()];
+        if let Ok(s) = ErrorReport::encode_as(SliceSink::new(&mut buf), kind, &parts, f.errno) {
             use wire::Sink;
             let n = s.written();
             let _ = self.send(&buf[..n]);

@@ -18,6 +18,10 @@ unsafe extern "C" {
     // rustix's hidden fork leaves musl's cached tid stale; musl's own fork does not.
     fn fork() -> c_int;
     fn _exit(code: c_int) -> !;
+    // rustix's clock_gettime brings its own vDSO lookup (about 2 KiB), next to the
+    // musl one already linked; musl's is the one call.
+    #[link_name = "clock_gettime"]
+    fn c_clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
     // rustix's `mount` takes a non-NULL source and fs type, and its remount/bind/
     // propagation helpers each fix part of the flags or data; a helper applying a mount
     // the parent already decided needs the plain call with NULL where a value is absent.
@@ -29,6 +33,25 @@ unsafe extern "C" {
         flags: c_ulong,
         data: *const c_void,
     ) -> c_int;
+}
+
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: c_long,
+}
+
+/// Milliseconds of the monotonic clock.
+pub fn monotonic_ms() -> u64 {
+    const CLOCK_MONOTONIC: c_int = 1;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid struct timespec for the call to fill; the monotonic clock
+    // always exists, so the call cannot fail.
+    unsafe { c_clock_gettime(CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 
 fn last_errno() -> Errno {

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod devices;
+mod hooks;
 mod mounts;
 mod netlink;
 mod path;
@@ -27,7 +28,7 @@ use rustix::process::{
     chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
-use wire::{Bootstrap, FrameKind, WireError};
+use wire::{Bootstrap, FrameKind, HookWhen, WireError};
 
 use crate::mounts::Placement;
 use crate::resolve::{resolve, Create};
@@ -64,28 +65,81 @@ pub unsafe extern "C" fn main(
 ) -> c_int {
     // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
     let chan = unsafe { Channel::from_sync_fd() };
-    let Err((f, code)) = run(&chan);
-    // A failed exec happens after `start`, which may be a process of its own that
-    // learns of it from the exec FIFO rather than from the sync socket.
-    let after_start = code == EXEC_FAILED_EXIT;
+    let Err(end) = run(&chan);
+    // A failed startContainer hook or exec happens after `start`, which may be a
+    // process of its own that learns of it from the exec FIFO rather than from the
+    // sync socket.
     // SAFETY: fd 4 is the exec FIFO, open for the life of the process.
-    let fifo = after_start.then(|| unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) });
-    chan.report_also(&f, fifo);
-    sys::exit(code)
+    let fifo = end
+        .after_start
+        .then(|| unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) });
+    chan.report_as(end.kind, &end.failure, fifo);
+    sys::exit(end.code)
 }
 
-/// The whole start; returns only with a failure and the exit code that goes with it.
-fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
-    let (exe, argv, envp) = setup(chan).map_err(|f| (f, 1))?;
+/// How the init ends when it does not exec: what to report, as which frame kind,
+/// with which exit code, and whether `start` had been given.
+struct End {
+    failure: Failure,
+    kind: FrameKind,
+    code: i32,
+    after_start: bool,
+}
+
+impl End {
+    fn setup(failure: Failure) -> End {
+        End {
+            failure,
+            kind: FrameKind::Error,
+            code: 1,
+            after_start: false,
+        }
+    }
+
+    /// A failed hook: `HookFailed`, so the parent destroys the container and runs
+    /// the poststop hooks.
+    fn hook(after_start: bool) -> impl FnOnce(Failure) -> End {
+        move |failure| End {
+            failure,
+            kind: FrameKind::HookFailed,
+            code: 1,
+            after_start,
+        }
+    }
+}
+
+impl From<Failure> for End {
+    fn from(f: Failure) -> End {
+        End::setup(f)
+    }
+}
+
+/// The whole start; returns only with how it ended.
+fn run(chan: &Channel) -> Result<Infallible, End> {
+    let (bs, exe, argv, envp) = setup(chan)?;
+    wait_for_start().map_err(End::setup)?;
+    hooks::run_all(&bs, HookWhen::StartContainer).map_err(End::hook(true))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
     // lives (unchanged) for the rest of the process.
     let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
-    Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
+    Err(End {
+        failure: fail(&[b"exec ", exe.bytes()], Some(e)),
+        kind: FrameKind::Error,
+        code: EXEC_FAILED_EXIT,
+        after_start: true,
+    })
 }
 
-/// Steps 1–10 of docs/init.md: everything up to the final execve.
-fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp), Failure> {
+type Setup = (
+    Bootstrap<'static>,
+    path::PathBuf,
+    &'static Argv,
+    &'static Envp,
+);
+
+/// Steps 1–11 of docs/init.md: everything up to `Ready`.
+fn setup(chan: &Channel) -> Result<Setup, End> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // A session of its own: no controlling terminal of the caller's, so the container
     // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
@@ -104,7 +158,7 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     if bs.new_keyring {
         match sys::join_new_session_keyring() {
             Ok(()) | Err(Errno::NOSYS) => {}
-            Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e))),
+            Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e)).into()),
         }
     }
     let (argv, envp) = pointer_arrays(&bs)?;
@@ -123,6 +177,8 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     }
     // Like runc, a missing cwd is created (as root, 0755) inside the rootfs.
     resolve(root.as_fd(), p.cwd, Create::Dir)?;
+    // In the container's namespaces, with its mounts, before pivot_root.
+    hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
     rootfs::pivot(root)?;
     rootfs::finish(&bs)?;
     process::set_rlimits(p)?;
@@ -140,8 +196,7 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     // `runlet delete` remove the container.
     set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
     chan.send_empty(FrameKind::Ready)?;
-    wait_for_start()?;
-    Ok((exe, argv, envp))
+    Ok((bs, exe, argv, envp))
 }
 
 /// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.

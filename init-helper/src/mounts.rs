@@ -52,7 +52,9 @@ impl Placement {
             return Ok(());
         }
         chan.send_empty(FrameKind::Prestart)?;
-        chan.expect(FrameKind::Resume, &mut [0u8; 0], PLACEMENT_TIMEOUT_MS)?;
+        // Longer by what the parent's prestart and createRuntime hooks may take.
+        let wait = PLACEMENT_TIMEOUT_MS + u64::from(bs.resume_wait_s) * 1000;
+        chan.expect(FrameKind::Resume, &mut [0u8; 0], wait)?;
         self.done = true;
         for tasks in bs.cgroup_tasks() {
             enter_cgroup(tasks)?;

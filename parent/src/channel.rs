@@ -43,7 +43,9 @@ impl Channel {
     pub fn last_word(&mut self) -> Option<Error> {
         loop {
             match self.recv(Duration::from_millis(100)) {
-                Ok(Incoming::Frame(FrameKind::Error, body)) => return Some(helper_error(&body)),
+                Ok(Incoming::Frame(FrameKind::Error | FrameKind::HookFailed, body)) => {
+                    return Some(helper_error(&body))
+                }
                 Ok(Incoming::Frame(..)) => continue,
                 Ok(Incoming::Eof) | Err(_) => return None,
             }

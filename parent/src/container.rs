@@ -17,10 +17,11 @@ use wire::FrameKind;
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::channel::{helper_error, Channel, Incoming};
 use crate::clock;
-use crate::config::{Config, NsKind};
+use crate::config::{Config, HookKind, Hooks, NsKind};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
+use crate::hooks;
 use crate::net;
 use crate::proc;
 use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
@@ -55,6 +56,11 @@ pub struct Container {
     /// nothing runs in the container any more.
     veths: net::Veths,
     state: StateDir,
+    hooks: Hooks,
+    /// What hooks read on stdin (status and pid set per hook kind).
+    hook_state: hooks::State,
+    /// The init reported a failed createContainer or startContainer hook.
+    hook_failed: bool,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
@@ -68,7 +74,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cgroups = CgroupManager::plan(&layout, &cgroup);
     cgroups.create(true)?;
     debug!("state dir and v2 cgroup made");
-    let frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
+    let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socketpair(
         AddressFamily::UNIX,
@@ -95,6 +101,16 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         init.pid,
         clone_flags(&cfg)
     );
+    let text = |p: &Path| p.to_string_lossy().into_owned();
+    let hook_state = hooks::State {
+        oci_version: cfg.oci_version.clone(),
+        id: o.id.to_string(),
+        status: "creating".into(),
+        pid: init.pid,
+        bundle: text(&cfg.bundle),
+        annotations: cfg.annotations.clone(),
+    };
+    hooks::add_init_states(&mut frame, &cfg.hooks, &hook_state, init.pid)?;
     let mut c = Container {
         init,
         chan: Some(Channel::new(ours, "runlet-init")),
@@ -102,6 +118,9 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         cgroups,
         veths: net::Veths::default(),
         state,
+        hooks: cfg.hooks.clone(),
+        hook_state,
+        hook_failed: false,
     };
 
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters
@@ -115,13 +134,17 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         c.cgroups.place_v2(c.init.pid)?;
     }
     c.veths = net::create(&cfg.net, c.init.pid)?;
-    c.send(&wire::empty_frame(FrameKind::Resume))?;
+    // With prestart or createRuntime hooks, `Resume` waits for them (below).
+    let runtime_hooks = [HookKind::Prestart, HookKind::CreateRuntime];
+    let resume_now = runtime_hooks.iter().all(|k| c.hooks.get(*k).is_empty());
+    if resume_now {
+        c.send(&wire::empty_frame(FrameKind::Resume))?;
+    }
     // One write, before `Ready`: the init stops dying with runlet when it sends
     // `Ready`, so from then on a state.json must exist for `delete` to find it (if
     // runlet is killed). The status is read live: the exec FIFO exists until start;
     // the saved start time tells the init from a process reusing its pid.
     let pid = c.init.pid;
-    let text = |p: &Path| p.to_string_lossy().into_owned();
     c.state.write(&Saved {
         oci_version: cfg.oci_version.clone(),
         id: o.id.to_string(),
@@ -140,10 +163,27 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         host_veths: c.veths.host_names(),
         config: cfg.source.clone(),
     })?;
-    // prestart and createRuntime hooks will run here, between Prestart and Resume.
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
-    c.expect(Some(FrameKind::Ready))?;
+    if !resume_now {
+        // In the runtime's namespaces, the container's exist; nothing of it has
+        // pivoted or run yet.
+        let json = c.hook_state.json("creating", pid);
+        for kind in runtime_hooks {
+            if let Err(e) = hooks::run_all(kind, &c.hooks, &json) {
+                return Err(c.abort_after_hook(e));
+            }
+        }
+        c.send(&wire::empty_frame(FrameKind::Resume))?;
+    }
+    let t = STEP_TIMEOUT + c.hooks.total_timeout(&[HookKind::CreateContainer]);
+    if let Err(e) = c.expect_within(Some(FrameKind::Ready), t) {
+        return Err(if c.hook_failed {
+            c.abort_after_hook(e)
+        } else {
+            e
+        });
+    }
     debug!("init: set up (Ready)");
 
     if let Some(p) = o.pid_file {
@@ -172,12 +212,20 @@ impl Container {
     /// Waits for a frame of kind `want` (`None`: for EOF). An `Error` frame is the
     /// error it reports; a broken connection or an early EOF says how the init ended.
     fn expect(&mut self, want: Option<FrameKind>) -> Result<()> {
-        let got = self.chan()?.recv(STEP_TIMEOUT);
+        self.expect_within(want, STEP_TIMEOUT)
+    }
+
+    fn expect_within(&mut self, want: Option<FrameKind>, timeout: Duration) -> Result<()> {
+        let got = self.chan()?.recv(timeout);
         let what = want.map_or("the exec (EOF)", FrameKind::name);
         match got.map_err(|e| self.with_exit(e))? {
             Incoming::Frame(k, _) if Some(k) == want => Ok(()),
             Incoming::Eof if want.is_none() => Ok(()),
             Incoming::Frame(FrameKind::Error, body) => Err(helper_error(&body)),
+            Incoming::Frame(FrameKind::HookFailed, body) => {
+                self.hook_failed = true;
+                Err(helper_error(&body))
+            }
             Incoming::Frame(k, _) => Err(self.chan()?.unexpected(what, k)),
             Incoming::Eof => {
                 Err(self.with_exit(Error::msg(format!("runlet-init exited before {what}"))))
@@ -215,12 +263,35 @@ impl Container {
     /// comes back as its `Error` frame.
     pub fn start(&mut self) -> Result<()> {
         rustix::io::write(&self.fifo, &[0]).map_err(|e| Error::sys("write exec fifo", e))?;
-        self.expect(None)?;
+        let t = STEP_TIMEOUT + self.hooks.total_timeout(&[HookKind::StartContainer]);
+        if let Err(e) = self.expect_within(None, t) {
+            return Err(if self.hook_failed {
+                self.abort_after_hook(e)
+            } else {
+                e
+            });
+        }
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
         self.state.started()?;
+        // Unlocked first: a poststart hook may well ask `runlet state` about it.
         self.state.unlock();
+        let json = self.hook_state.json("running", self.init.pid);
+        hooks::run_warn(HookKind::Poststart, &self.hooks, &json);
         Ok(())
+    }
+
+    /// After a failed hook: the container's processes and cgroups go, then the
+    /// poststop hooks run, as the spec's lifecycle has it (the state directory goes
+    /// when the container is dropped). Returns `e`.
+    fn abort_after_hook(&mut self, e: Error) -> Error {
+        self.init.kill();
+        if let Err(c) = self.cgroups.destroy() {
+            eprintln!("runlet: warning: {c}");
+        }
+        let json = self.hook_state.json("stopped", 0);
+        hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
+        e
     }
 
     /// Leaves the container to live on after this command (`create`, `run -d`): its
@@ -245,6 +316,8 @@ impl Container {
         let _ = self.state.relock();
         self.cgroups.destroy()?;
         debug!("cgroups removed");
+        let json = self.hook_state.json("stopped", 0);
+        hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
         self.state.remove()
     }
 }

@@ -11,6 +11,7 @@ mod container;
 mod error;
 mod handle;
 mod helpers;
+mod hooks;
 mod log;
 mod net;
 mod proc;

@@ -252,6 +252,9 @@ fn child(
     if let Err(e) = sys::set_signal_mask(sigmask) {
         fail("sigprocmask", e.raw_os_error().unwrap_or(0));
     }
+    // Not ignored in the init, its hooks or the container's process (runlet's
+    // Rust runtime ignores it, and exec keeps an ignored signal ignored).
+    sys::default_sigpipe();
     for (from, to) in [(sync.as_raw_fd(), 3), (fifo.as_raw_fd(), 4)] {
         if let Err(e) = sys::dup_to(from, to) {
             fail("dup2 sync fds", e.raw_os_error().unwrap_or(0));

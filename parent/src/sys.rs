@@ -14,6 +14,7 @@ unsafe extern "C" {
     fn signalfd(fd: c_int, mask: *const SigSet, flags: c_int) -> c_int;
     fn _exit(code: c_int) -> !;
     fn kill(pid: c_int, sig: c_int) -> c_int;
+    fn signal(sig: c_int, handler: usize) -> usize;
 }
 
 /// musl's sigset_t (128 bytes).
@@ -55,6 +56,14 @@ pub fn block_signals(sigs: &[c_int]) -> io::Result<SigSet> {
 }
 
 /// Restores a mask saved by `block_signals`. Async-signal-safe (used in the clone child).
+/// An empty signal set.
+pub fn empty_sigset() -> SigSet {
+    let mut s = SigSet([0; 16]);
+    // SAFETY: s is a valid sigset_t to fill.
+    unsafe { sigemptyset(&mut s) };
+    s
+}
+
 pub fn set_signal_mask(mask: &SigSet) -> io::Result<()> {
     // SAFETY: `mask` is a valid sigset_t; no old mask is requested.
     check(unsafe { sigprocmask(SIG_SETMASK, mask, std::ptr::null_mut()) } as c_long).map(|_| ())
@@ -155,6 +164,32 @@ pub unsafe fn execveat_fd(
     // SAFETY: the caller guarantees argv/envp; `empty` is a valid C string.
     unsafe { syscall(nr, fd as c_long, empty.as_ptr(), argv, envp, AT_EMPTY_PATH) };
     io::Error::last_os_error()
+}
+
+/// `execve(path, argv, envp)` for a hook (rustix has no execve). Returns only on
+/// failure.
+///
+/// # Safety
+/// `argv`/`envp` must be NULL-terminated arrays of valid C strings.
+pub unsafe fn execve_path(
+    path: &CStr,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> io::Error {
+    let nr = linux_raw_sys::general::__NR_execve as c_long;
+    // SAFETY: the caller guarantees argv/envp; `path` is a valid C string.
+    unsafe { syscall(nr, path.as_ptr(), argv, envp) };
+    io::Error::last_os_error()
+}
+
+/// SIGPIPE back to its default action in a clone child before it execs: Rust's
+/// runtime makes runlet ignore it, and an ignored signal stays ignored across exec
+/// (rustix has no sigaction). Async-signal-safe.
+pub fn default_sigpipe() {
+    const SIGPIPE: c_int = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: installs the default disposition; no handler code is involved.
+    unsafe { signal(SIGPIPE, SIG_DFL) };
 }
 
 /// `_exit` for the clone child: no atexit handlers, no stdio flush.

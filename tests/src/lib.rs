@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod harness;
+pub mod hooks;
 pub mod report;
 pub mod spec;
 pub mod sys;

@@ -23,6 +23,7 @@
 //!
 //! - `fork-n N`, `alloc MIB`, `mknod-open PATH b|c MAJ MIN`: see `probe/cgroups.rs`.
 //! - `net`, `listen PORT [COUNT]`, `connect ADDR PORT TEXT`: see `probe/net.rs`.
+//! - `hook NAME FILE ...`, `hook-fail CODE TEXT`: act as an OCI hook (`probe/hook.rs`).
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -31,6 +32,8 @@
 
 #[path = "probe/cgroups.rs"]
 mod cgroups;
+#[path = "probe/hook.rs"]
+mod hook;
 #[path = "probe/net.rs"]
 mod net;
 #[path = "probe/questions.rs"]
@@ -86,6 +89,8 @@ fn main() {
         "net" => net::net(&mut io::stdout().lock()),
         "listen" => net::listen(rest),
         "connect" => net::connect(rest),
+        "hook" => hook::hook(rest),
+        "hook-fail" => hook::hook_fail(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0

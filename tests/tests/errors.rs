@@ -187,13 +187,16 @@ fn refuses_resources() {
 }
 
 #[test]
-fn refuses_hooks() {
+fn refuses_malformed_hooks() {
     let mut fx = fixture!("hooks");
     fx.spec.extra_top.push((
         "hooks".into(),
-        r#"{"prestart": [{"path": "/bin/true"}]}"#.into(),
+        r#"{"prestart": [{"path": "bin/true"}]}"#.into(),
     ));
-    expect_error(&fx, &["hooks"]);
+    expect_error(
+        &fx,
+        &["hooks.prestart[0].path \"bin/true\" must be an absolute path"],
+    );
 }
 
 #[test]

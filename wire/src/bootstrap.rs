@@ -4,8 +4,9 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
+use crate::hooks::{decode_hook, Hook};
 use crate::limits::{
-    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS, MAX_VETHS,
+    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_HOOKS, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS, MAX_VETHS,
 };
 use crate::net::{decode_veth, Veth};
 use crate::process::{strings, Process, ProcessDecoder};
@@ -71,6 +72,12 @@ pub struct Bootstrap<'a> {
     pub new_keyring: bool,
     /// Bring `lo` up (a network namespace of the container's own).
     pub net_loopback: bool,
+    /// State JSON for createContainer hooks' stdin (absent: none to run).
+    pub create_state: Option<&'a CStr>,
+    /// State JSON for startContainer hooks' stdin.
+    pub start_state: Option<&'a CStr>,
+    /// Seconds the init waits for `Resume` beyond its own limit.
+    pub resume_wait_s: u32,
 }
 
 fn abs_path<'a>(f: &Field<'a>) -> Result<&'a CStr, WireError> {
@@ -93,6 +100,7 @@ impl<'a> Bootstrap<'a> {
         let mut tasks = 0;
         let mut keyring = false;
         let (mut lo, mut veths) = (false, 0);
+        let (mut hooks, mut create_state, mut start_state, mut resume_wait) = (0, None, None, 0);
         for f in Fields::new(body) {
             let f = f?;
             if process.accept(KIND, &f)? {
@@ -156,6 +164,24 @@ impl<'a> Bootstrap<'a> {
                     count(&mut veths, f.tag, MAX_VETHS)?;
                     decode_veth(f.bytes)?;
                 }
+                tag::HOOK => {
+                    count(&mut hooks, f.tag, MAX_HOOKS)?;
+                    decode_hook(f.bytes)?;
+                }
+                tag::CREATE_STATE | tag::START_STATE => {
+                    seen.once(KIND, f.tag)?;
+                    f.text()?;
+                    let v = Some(f.cstr()?);
+                    if f.tag == tag::CREATE_STATE {
+                        create_state = v;
+                    } else {
+                        start_state = v;
+                    }
+                }
+                tag::RESUME_WAIT => {
+                    seen.once(KIND, f.tag)?;
+                    resume_wait = f.u32()?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
@@ -170,6 +196,9 @@ impl<'a> Bootstrap<'a> {
             new_cgroupns: cgns,
             new_keyring: keyring,
             net_loopback: lo,
+            create_state,
+            start_state,
+            resume_wait_s: resume_wait,
         })
     }
 
@@ -205,6 +234,11 @@ impl<'a> Bootstrap<'a> {
     /// The veth peers to configure inside, in order.
     pub fn veths(&self) -> impl Iterator<Item = Veth<'a>> + 'a {
         self.groups(tag::VETH).filter_map(|b| decode_veth(b).ok())
+    }
+
+    /// The hooks the init runs, in config order.
+    pub fn hooks(&self) -> impl Iterator<Item = Hook<'a>> + 'a {
+        self.groups(tag::HOOK).filter_map(|b| decode_hook(b).ok())
     }
 
     /// The v1 `tasks` files the init enters itself once the parent says `Resume`.

@@ -126,22 +126,27 @@ impl<'a> Field<'a> {
 }
 
 /// Records which single-occurrence fields were seen, to refuse duplicates and report
-/// missing required ones. Tags are below 128.
+/// missing required ones. Tags are below 256.
 #[derive(Default)]
-pub(crate) struct Seen(u128);
+pub(crate) struct Seen([u128; 2]);
 
 impl Seen {
+    fn slot(tag: u16) -> (usize, u128) {
+        (usize::from(tag >> 7 & 1), 1u128 << (tag & 127))
+    }
+
     pub(crate) fn once(&mut self, kind: &'static str, tag: u16) -> Result<(), WireError> {
-        let bit = 1u128 << (tag as u32 & 127);
-        if self.0 & bit != 0 {
+        let (i, bit) = Self::slot(tag);
+        if self.0[i] & bit != 0 {
             return Err(WireError::DuplicateField { kind, tag });
         }
-        self.0 |= bit;
+        self.0[i] |= bit;
         Ok(())
     }
 
     pub(crate) fn require(&self, kind: &'static str, tag: u16) -> Result<(), WireError> {
-        if self.0 & (1u128 << (tag as u32 & 127)) == 0 {
+        let (i, bit) = Self::slot(tag);
+        if self.0[i] & bit == 0 {
             return Err(WireError::MissingField { kind, tag });
         }
         Ok(())

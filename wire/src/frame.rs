@@ -24,6 +24,10 @@ pub enum FrameKind {
     ExecPid = 6,
     /// parent → exec helper: the process to run.
     Process = 7,
+    /// init → parent (and into the exec FIFO): a createContainer or startContainer
+    /// hook failed; the body is an `Error`'s. Unlike `Error` after `start`, the
+    /// container is to be destroyed (docs/hooks.md).
+    HookFailed = 16,
 }
 
 impl FrameKind {
@@ -36,6 +40,7 @@ impl FrameKind {
             5 => FrameKind::Error,
             6 => FrameKind::ExecPid,
             7 => FrameKind::Process,
+            16 => FrameKind::HookFailed,
             _ => return Err(WireError::UnknownKind(b)),
         })
     }
@@ -44,7 +49,7 @@ impl FrameKind {
     pub fn max_len(self) -> usize {
         match self {
             FrameKind::Bootstrap | FrameKind::Process => MAX_FRAME,
-            FrameKind::Error => MAX_ERROR_FRAME,
+            FrameKind::Error | FrameKind::HookFailed => MAX_ERROR_FRAME,
             FrameKind::ExecPid => 1 + 6 + 4,
             FrameKind::Prestart | FrameKind::Resume | FrameKind::Ready => 1,
         }
@@ -59,6 +64,7 @@ impl FrameKind {
             FrameKind::Error => "Error",
             FrameKind::ExecPid => "ExecPid",
             FrameKind::Process => "Process",
+            FrameKind::HookFailed => "HookFailed",
         }
     }
 }

@@ -16,6 +16,7 @@ mod encode;
 mod error;
 mod fields;
 mod frame;
+mod hooks;
 pub mod limits;
 mod messages;
 mod net;
@@ -27,9 +28,12 @@ pub use encode::{empty_frame, Encoder, Sink, SliceSink};
 pub use error::WireError;
 pub use fields::{Field, Fields};
 pub use frame::{parse_header, FrameKind, HEADER_LEN};
+pub use hooks::{Hook, HookWhen};
 pub use messages::{ErrorReport, ExecPid};
 pub use net::{Ip, IpNet, Veth};
 pub use process::{Caps, Process, Rlimit};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hooks;

@@ -31,3 +31,9 @@ pub const MAX_VETHS: usize = 8;
 pub const MAX_VETH_ADDRESSES: usize = 16;
 /// Default routes of one veth: one IPv4, one IPv6.
 pub const MAX_VETH_GATEWAYS: usize = 2;
+/// createContainer and startContainer hooks together, in one `Bootstrap`.
+pub const MAX_HOOKS: usize = 64;
+/// Entries of one hook's `args`.
+pub const MAX_HOOK_ARGS: usize = 256;
+/// Entries of one hook's `env`.
+pub const MAX_HOOK_ENV: usize = 256;

@@ -40,8 +40,18 @@ impl<'a> ErrorReport<'a> {
     /// helper can say "mount " + dest + ": ..." without building a string first. A
     /// message too long for the frame is cut (on a UTF-8 boundary) rather than lost.
     pub fn encode<S: Sink>(sink: S, parts: &[&[u8]], errno: u32) -> Result<S, WireError> {
+        Self::encode_as(sink, FrameKind::Error, parts, errno)
+    }
+
+    /// `encode` as a frame of `kind` (`Error` or `HookFailed`, which share the body).
+    pub fn encode_as<S: Sink>(
+        sink: S,
+        kind: FrameKind,
+        parts: &[&[u8]],
+        errno: u32,
+    ) -> Result<S, WireError> {
         const ROOM: usize = crate::limits::MAX_ERROR_FRAME - 64;
-        let mut e = Encoder::new(sink, FrameKind::Error)?;
+        let mut e = Encoder::new(sink, kind)?;
         let total: usize = parts.iter().map(|p| p.len()).sum::<usize>().min(ROOM);
         e.field_parts(tag::ERR_MESSAGE, parts, total)?;
         e.u32(tag::ERR_ERRNO, errno)?;

@@ -90,6 +90,27 @@ pub const ERR_MESSAGE: u16 = 70;
 pub const ERR_ERRNO: u16 = 71;
 pub const PID: u16 = 72;
 
+// Hooks the init runs (`Bootstrap` only; docs/hooks.md).
+/// Group: one createContainer or startContainer hook. Repeated, in config order.
+pub const HOOK: u16 = 130;
+/// Inside HOOK: u8, see `HookWhen`.
+pub const H_WHEN: u16 = 131;
+/// Inside HOOK: absolute path of the program.
+pub const H_PATH: u16 = 132;
+/// Inside HOOK: argv, args[0] as given. Repeated.
+pub const H_ARG: u16 = 133;
+/// Inside HOOK: `K=V`. Repeated.
+pub const H_ENV: u16 = 134;
+/// Inside HOOK: u32 seconds (> 0) before the init kills the hook.
+pub const H_TIMEOUT: u16 = 135;
+/// Text: the OCI state JSON createContainer hooks read on stdin.
+pub const CREATE_STATE: u16 = 136;
+/// Text: the OCI state JSON startContainer hooks read on stdin.
+pub const START_STATE: u16 = 137;
+/// u32 seconds the init waits for `Resume` beyond its own 10 min (the parent's
+/// prestart and createRuntime hooks run meanwhile).
+pub const RESUME_WAIT: u16 = 138;
+
 /// A name for messages.
 pub fn name(tag: u16) -> &'static str {
     match tag {
@@ -143,6 +164,15 @@ pub fn name(tag: u16) -> &'static str {
         ERR_MESSAGE => "ERR_MESSAGE",
         ERR_ERRNO => "ERR_ERRNO",
         PID => "PID",
+        HOOK => "HOOK",
+        H_WHEN => "H_WHEN",
+        H_PATH => "H_PATH",
+        H_ARG => "H_ARG",
+        H_ENV => "H_ENV",
+        H_TIMEOUT => "H_TIMEOUT",
+        CREATE_STATE => "CREATE_STATE",
+        START_STATE => "START_STATE",
+        RESUME_WAIT => "RESUME_WAIT",
         _ => "unknown",
     }
 }

@@ -5,7 +5,7 @@
 use miniserde::json::{self, Value};
 
 use crate::cmd::query::print_out;
-use crate::config::supported;
+use crate::config::{supported, HookKind};
 use crate::error::Result;
 
 /// The OCI versions runlet's config parser accepts.
@@ -54,7 +54,7 @@ pub fn document() -> Value {
     obj(vec![
         ("ociVersionMin", Value::String(OCI_MIN.into())),
         ("ociVersionMax", Value::String(OCI_MAX.into())),
-        ("hooks", list(std::iter::empty())),
+        ("hooks", list(HookKind::ALL.iter().map(|k| k.name()))),
         ("mountOptions", list(supported::mount_options())),
         ("linux", linux),
         (

@@ -12,10 +12,12 @@ use rustix::io::Errno;
 use crate::channel::helper_error;
 use crate::cli::{CreateArgs, Global};
 use crate::cmd::{cgroups, find};
+use crate::config::{HookKind, Hooks};
 use crate::container::{self, CreateOptions};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::handle::InitHandle;
+use crate::hooks;
 use crate::net;
 use crate::signals::SIGKILL;
 use crate::state::{self, StateDir, Status};
@@ -56,22 +58,59 @@ pub fn run_detached(g: &Global, c: &CreateArgs) -> Result<i32> {
 /// `runlet start`: releases a created container's init and returns once its process
 /// has been exec'd.
 pub fn start(g: &Global, id: &str) -> Result<i32> {
-    let f = find(&g.root, id)?;
+    let mut f = find(&g.root, id)?;
     match f.live.status {
         Status::Created => {}
         Status::Running => return Err(Error::msg("cannot start an already running container")),
         Status::Stopped => return Err(Error::msg("cannot start a container that has stopped")),
     }
-    release(&f.dir.fifo_path())?;
+    let hks = Hooks::from_config_text(&f.saved.config)?;
+    let timeout = START_TIMEOUT + hks.total_timeout(&[HookKind::StartContainer]);
+    match release(&f.dir.fifo_path(), timeout) {
+        Ok(()) => {}
+        // A failed startContainer hook stops the start and takes the container with
+        // it (the init has exited): its cgroups go, the poststop hooks run, and its
+        // state goes.
+        Err(Failed::Hook(e)) => {
+            cgroups(&f.saved)?.destroy()?;
+            net::remove_host_ends(&f.saved.host_veths)?;
+            let state = hooks::State::from_saved(&f.saved);
+            hooks::run_warn(HookKind::Poststop, &hks, &state.json("stopped", 0));
+            f.dir.remove()?;
+            return Err(e);
+        }
+        Err(Failed::Other(e)) => return Err(e),
+    }
     f.dir.started()?;
     debug!("container {id} started");
+    // Unlocked first: a poststart hook may well ask `runlet state` about it.
+    f.dir.unlock();
+    let state = hooks::State::from_saved(&f.saved);
+    hooks::run_warn(
+        HookKind::Poststart,
+        &hks,
+        &state.json("running", f.saved.pid),
+    );
     Ok(0)
+}
+
+/// How a start failed: a startContainer hook (the container is to be destroyed), or
+/// anything else (a failed exec leaves a stopped container for `delete`).
+enum Failed {
+    Hook(Error),
+    Other(Error),
+}
+
+impl From<Error> for Failed {
+    fn from(e: Error) -> Self {
+        Failed::Other(e)
+    }
 }
 
 /// One byte into the exec FIFO, then wait until no reader is left: the init's fd 4
 /// is close-on-exec, so that is its exec (or its death). A failed exec left its
 /// `Error` frame in the FIFO (docs/init.md, step 12).
-fn release(fifo: &Path) -> Result<()> {
+fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
     // Non-blocking: ENXIO at once when no init holds the FIFO any more.
     let w = match open(
         fifo,
@@ -79,11 +118,13 @@ fn release(fifo: &Path) -> Result<()> {
         Mode::empty(),
     ) {
         Ok(fd) => fd,
-        Err(Errno::NXIO) => return Err(Error::msg("cannot start a container that has stopped")),
-        Err(e) => return Err(Error::io("open", fifo, e.into())),
+        Err(Errno::NXIO) => {
+            return Err(Error::msg("cannot start a container that has stopped").into())
+        }
+        Err(e) => return Err(Error::io("open", fifo, e.into()).into()),
     };
     rustix::io::write(&w, &[0]).map_err(|e| Error::io("write", fifo, e.into()))?;
-    wait_no_reader(&w, fifo)?;
+    wait_no_reader(&w, fifo, timeout)?;
     let r = open(
         fifo,
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
@@ -94,20 +135,18 @@ fn release(fifo: &Path) -> Result<()> {
     let n = match rustix::io::read(&r, &mut buf) {
         Ok(n) => n,
         Err(Errno::AGAIN) => 0,
-        Err(e) => return Err(Error::io("read", fifo, e.into())),
+        Err(e) => return Err(Error::io("read", fifo, e.into()).into()),
     };
     match &buf[..n] {
         [] => Ok(()),
-        [0] => Err(Error::msg(
-            "the container's init exited before it was started",
-        )),
+        [0] => Err(Error::msg("the container's init exited before it was started").into()),
         frame => Err(exec_failure(frame)),
     }
 }
 
-fn wait_no_reader(w: &OwnedFd, fifo: &Path) -> Result<()> {
+fn wait_no_reader(w: &OwnedFd, fifo: &Path, timeout: Duration) -> Result<()> {
     let t = Timespec {
-        tv_sec: START_TIMEOUT.as_secs() as i64,
+        tv_sec: timeout.as_secs() as i64,
         tv_nsec: 0,
     };
     loop {
@@ -117,7 +156,7 @@ fn wait_no_reader(w: &OwnedFd, fifo: &Path) -> Result<()> {
             Ok(0) => {
                 return Err(Error::msg(format!(
                     "the container's init did not exec within {}s of start",
-                    START_TIMEOUT.as_secs()
+                    timeout.as_secs()
                 )))
             }
             Ok(_) if fds[0].revents().contains(PollFlags::ERR) => return Ok(()),
@@ -127,15 +166,21 @@ fn wait_no_reader(w: &OwnedFd, fifo: &Path) -> Result<()> {
     }
 }
 
-/// The init's `Error` frame from the FIFO, as its message.
-fn exec_failure(frame: &[u8]) -> Error {
+/// The init's `Error` (or `HookFailed`) frame from the FIFO, as its message.
+fn exec_failure(frame: &[u8]) -> Failed {
+    use wire::FrameKind::{Error as ErrorFrame, HookFailed};
     match wire::parse_header(frame) {
-        Ok((wire::FrameKind::Error, len)) if frame.len() == wire::HEADER_LEN + len => {
-            helper_error(&frame[wire::HEADER_LEN..])
+        Ok((k @ (ErrorFrame | HookFailed), len)) if frame.len() == wire::HEADER_LEN + len => {
+            let e = helper_error(&frame[wire::HEADER_LEN..]);
+            if k == HookFailed {
+                Failed::Hook(e)
+            } else {
+                Failed::Other(e)
+            }
         }
-        _ => {
-            Error::msg("the container's process failed to start (garbled report in the exec FIFO)")
-        }
+        _ => Failed::Other(Error::msg(
+            "the container's process failed to start (garbled report in the exec FIFO)",
+        )),
     }
 }
 
@@ -166,6 +211,15 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     cgroups(&f.saved)?.destroy()?;
     debug!("cgroups of {id} removed");
     net::remove_host_ends(&f.saved.host_veths)?;
+    // After the container is gone, before its state is: the directory's lock keeps
+    // the id from being reused while they run.
+    match Hooks::from_config_text(&f.saved.config) {
+        Ok(hks) => {
+            let state = hooks::State::from_saved(&f.saved);
+            hooks::run_warn(HookKind::Poststop, &hks, &state.json("stopped", 0));
+        }
+        Err(e) => eprintln!("runlet: warning: poststop hooks not run: {e}"),
+    }
     f.dir.remove()?;
     Ok(0)
 }

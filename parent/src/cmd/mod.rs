@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cgroup::{CgroupManager, Layout};
 use crate::error::Result;
-use crate::state::{Live, Saved, StateDir};
+use crate::state::{self, Live, Saved, StateDir};
 
 /// A container found by ID: its locked directory, what `create` saved, its live status.
 pub struct Found {
@@ -26,6 +26,23 @@ pub fn find(root: &Path, id: &str) -> Result<Found> {
     let saved = dir.load()?;
     let live = Live::of(&saved, &dir.dir);
     Ok(Found { dir, saved, live })
+}
+
+/// A container's saved and live state without taking its lock, as `list` reads it
+/// (state.json is replaced atomically): `state` and `ps` answer even while another
+/// command holds the lock — a hook asking about the container that runs it.
+pub fn look(root: &Path, id: &str) -> Result<(Saved, Live)> {
+    state::check_id(id)?;
+    let dir = root.join(id);
+    let saved = state::peek(root, id).map_err(|e| {
+        if dir.join("state.json").exists() {
+            e
+        } else {
+            state::not_found(id)
+        }
+    })?;
+    let live = Live::of(&saved, &dir);
+    Ok((saved, live))
 }
 
 /// The container's cgroups, re-opened from the directories its state records (not

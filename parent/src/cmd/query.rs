@@ -6,7 +6,7 @@ use std::io::Write;
 use miniserde::json::{self, Number, Value};
 
 use crate::cli::Global;
-use crate::cmd::{cgroups, find};
+use crate::cmd::{cgroups, look};
 use crate::error::{Error, Result};
 use crate::proc;
 use crate::state::{self, Live, Saved};
@@ -64,8 +64,8 @@ fn pretty_map(o: &json::Object) -> String {
 
 /// `runlet state ID`.
 pub fn state(g: &Global, id: &str) -> Result<i32> {
-    let f = find(&g.root, id)?;
-    print_out(&format!("{}\n", object(&fields(&f.saved, f.live), true)))
+    let (saved, live) = look(&g.root, id)?;
+    print_out(&format!("{}\n", object(&fields(&saved, live), true)))
 }
 
 /// `runlet list`: every container under `--root` (read without locks, as runc).
@@ -123,8 +123,8 @@ fn table(rows: &[(Saved, Live)]) -> String {
 
 /// `runlet ps ID`: the host pids in the container's cgroup.
 pub fn ps(g: &Global, id: &str, as_json: bool) -> Result<i32> {
-    let f = find(&g.root, id)?;
-    let mut pids: Vec<i32> = cgroups(&f.saved)?
+    let (saved, _) = look(&g.root, id)?;
+    let mut pids: Vec<i32> = cgroups(&saved)?
         .pids()
         .into_iter()
         .filter(|p| *p > 0)

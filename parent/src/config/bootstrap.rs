@@ -96,6 +96,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
             })?;
         }
         crate::net::encode(&c.net, &mut e)?;
+        super::hooks::encode(&mut e, &c.hooks)?;
         e.finish()
     })();
     frame.map_err(|e| match e {

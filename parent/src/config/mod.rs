@@ -13,6 +13,7 @@ mod bootstrap;
 mod caps;
 mod devices;
 mod diagnose;
+mod hooks;
 mod mounts;
 mod namespaces;
 mod paths;
@@ -30,6 +31,8 @@ use std::path::{Path, PathBuf};
 use linux_raw_sys::general as g;
 
 use crate::error::{Error, Result};
+
+pub use hooks::{Hook, HookKind, Hooks};
 
 /// What runlet supports, for `runlet features`.
 pub mod supported {
@@ -111,6 +114,8 @@ pub struct Config {
     pub resources: resources::Resources,
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
+    /// `hooks`, checked.
+    pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).
     pub source: String,
     /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).

@@ -99,9 +99,7 @@ pub struct Hooks {
     pub poststop: Option<Vec<Hook>>,
 }
 
-/// Parsed (so a malformed hook is reported by its path) but not run yet: a config
-/// with hooks is refused until runlet runs them.
-#[allow(dead_code)]
+/// One hook as written; checked by `config::hooks`.
 #[derive(Deserialize, Debug, Default)]
 pub struct Hook {
     pub path: Option<String>,

@@ -51,7 +51,8 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         _ => bail!("ociVersion is required"),
     };
     let linux = spec.linux.unwrap_or_default();
-    refuse_unsupported(spec.hooks.as_ref(), &linux)?;
+    refuse_unsupported(&linux)?;
+    let hooks = super::hooks::parse(spec.hooks.as_ref())?;
 
     let (rootfs, rootfs_readonly) = root(spec.root.as_ref(), &bundle)?;
     let process = process::parse(spec.process.as_ref(), &mut warnings)?;
@@ -125,6 +126,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
         new_keyring: true,
+        hooks,
         source: String::new(),
         boot,
     };
@@ -141,21 +143,7 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 
 /// Features runlet does not have yet: refused, because running without them would
 /// silently give the user a container other than the one asked for.
-fn refuse_unsupported(hooks: Option<&spec::Hooks>, linux: &spec::Linux) -> Result<()> {
-    if let Some(h) = hooks {
-        for (name, list) in [
-            ("prestart", &h.prestart),
-            ("createRuntime", &h.create_runtime),
-            ("createContainer", &h.create_container),
-            ("startContainer", &h.start_container),
-            ("poststart", &h.poststart),
-            ("poststop", &h.poststop),
-        ] {
-            if list.as_ref().is_some_and(|l| !l.is_empty()) {
-                bail!("hooks.{name} is not supported yet; a hook silently not run would break the container's setup");
-            }
-        }
-    }
+fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
     if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
     }
