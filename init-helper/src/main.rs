@@ -26,7 +26,7 @@ use rustix::process::{
     chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
-use wire::{Bootstrap, FrameKind, WireError};
+use wire::{Bootstrap, FrameKind, Seccomp, WireError};
 
 use crate::mounts::Placement;
 use crate::resolve::{resolve, Create};
@@ -70,16 +70,29 @@ pub unsafe extern "C" fn main(
 
 /// The whole start; returns only with a failure and the exit code that goes with it.
 fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
-    let (exe, argv, envp) = setup(chan).map_err(|f| (f, 1))?;
+    let (exe, argv, envp, late_filter) = setup(chan).map_err(|f| (f, 1))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
+    // With no_new_privs, the filter goes on last: as few syscalls after it as possible.
+    if let Some(f) = late_filter {
+        helper_rt::seccomp::install(&f).map_err(|f| (f, 1))?;
+    }
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
     // lives (unchanged) for the rest of the process.
     let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
     Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
 }
 
+/// What `setup` hands to the final exec: the executable, argv, envp, and the seccomp
+/// filter still to install (with no_new_privs it waits until just before execve).
+type Ready = (
+    path::PathBuf,
+    &'static Argv,
+    &'static Envp,
+    Option<Seccomp<'static>>,
+);
+
 /// Steps 1–10 of docs/init.md: everything up to the final execve.
-fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp), Failure> {
+fn setup(chan: &Channel) -> Result<Ready, Failure> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // A session of its own: no controlling terminal of the caller's, so the container
     // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
@@ -114,6 +127,16 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     if bs.rootfs_readonly {
         rootfs::make_root_readonly()?;
     }
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user
+    // switch drops capabilities (runc's order). With it, just before execve.
+    let mut late_filter = None;
+    if let Some(f) = p.seccomp {
+        if p.no_new_privs {
+            late_filter = Some(f);
+        } else {
+            helper_rt::seccomp::install(&f)?;
+        }
+    }
     process::switch_user(p)?;
     chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
     let exe = process::find_executable(p)?;
@@ -122,7 +145,7 @@ fn setup(chan: &Channel) -> Result<(path::PathBuf, &'static Argv, &'static Envp)
     // From here the container outlives `runlet create`.
     set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
     wait_for_start()?;
-    Ok((exe, argv, envp))
+    Ok((exe, argv, envp, late_filter))
 }
 
 /// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.

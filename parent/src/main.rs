@@ -11,6 +11,7 @@ mod helpers;
 mod log;
 mod proc;
 mod run;
+mod seccomp;
 mod spawn;
 mod state;
 mod sys;

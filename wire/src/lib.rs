@@ -27,7 +27,9 @@ pub use error::WireError;
 pub use fields::{Field, Fields};
 pub use frame::{parse_header, FrameKind, HEADER_LEN};
 pub use messages::{ErrorReport, ExecPid};
-pub use process::{Caps, Process, Rlimit};
+pub use process::{Caps, Process, Rlimit, Seccomp};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_seccomp;

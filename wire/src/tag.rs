@@ -62,6 +62,13 @@ pub const D_GID: u16 = 56;
 pub const S_KEY: u16 = 60;
 pub const S_VALUE: u16 = 61;
 
+// Process fields (seccomp), in `Bootstrap` and `Process`.
+/// The seccomp filter: `struct sock_filter` array (8 bytes each, native endian),
+/// 1..=4096 instructions, installed with SECCOMP_SET_MODE_FILTER before exec.
+pub const SECCOMP: u16 = 80;
+/// u32 `SECCOMP_FILTER_FLAG_*` for that install (only with `SECCOMP`).
+pub const SECCOMP_FLAGS: u16 = 81;
+
 // Small frames.
 pub const ERR_MESSAGE: u16 = 70;
 pub const ERR_ERRNO: u16 = 71;
@@ -111,6 +118,8 @@ pub fn name(tag: u16) -> &'static str {
         ERR_MESSAGE => "ERR_MESSAGE",
         ERR_ERRNO => "ERR_ERRNO",
         PID => "PID",
+        SECCOMP => "SECCOMP",
+        SECCOMP_FLAGS => "SECCOMP_FLAGS",
         _ => "unknown",
     }
 }

@@ -1,0 +1,219 @@
+//! A profile to a classic BPF program for seccomp(SECCOMP_SET_MODE_FILTER).
+//!
+//! ```text
+//!   A = arch;  A == AUDIT_ARCH_X86_64 ? go on : FOREIGN
+//!   A = nr;    A >= __X32_SYSCALL_BIT ? FOREIGN : go on      (x32 is no way around)
+//!   search tree over the syscall numbers: `A >= k` splits ranges in halves until one
+//!   range is left; a range is either `ret <action>` (a run of numbers with one
+//!   unconditional action, the default filling the gaps) or one syscall's rules:
+//!     rule 1: each comparison, 64-bit values as hi/lo 32-bit halves; all hold → ret
+//!     rule 2: ...
+//!     ret <unconditional action of that syscall, or the default>
+//!   FOREIGN: ret <default, or KILL_PROCESS when the default lets syscalls run>
+//! ```
+//!
+//! The path to a syscall without argument rules loads only `arch` and `nr` and uses
+//! only `jeq`/`jge` and `ret`: the kernel's constant-action cache (5.11+) can then skip
+//! the filter for every always-allowed syscall, as it does for libseccomp's.
+
+use std::collections::BTreeMap;
+
+use linux_raw_sys::general::__X32_SYSCALL_BIT;
+use linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
+
+use super::asm::{self, Asm, Insn, To, JEQ_K, JGE_K, JGT_K, MAX_INSNS};
+use super::{Action, Cond, Filter, Op, Profile};
+use crate::error::{Error, Result};
+
+/// Offsets in `struct seccomp_data`.
+const NR: u32 = 0;
+const ARCH: u32 = 4;
+const ARGS: u32 = 16;
+
+/// One syscall's rules after merging every entry that names it.
+#[derive(Default, Clone, PartialEq, Eq)]
+struct Leaf {
+    /// Tried in order; the first whose comparisons all hold decides.
+    conditional: Vec<(Action, Vec<Cond>)>,
+    /// The first rule without comparisons; else the default action.
+    unconditional: Option<Action>,
+}
+
+/// What a range of syscall numbers does.
+#[derive(Clone, PartialEq, Eq)]
+enum Range {
+    Ret(Action),
+    Rules(Leaf),
+}
+
+pub(crate) fn compile(p: &Profile) -> Result<Filter> {
+    let prog = program(p);
+    if prog.len() > MAX_INSNS {
+        return Err(Error::msg(format!(
+            "linux.seccomp compiles to {} BPF instructions; the kernel loads at most {MAX_INSNS}",
+            prog.len()
+        )));
+    }
+    Ok(Filter {
+        program: asm::to_bytes(&prog),
+        flags: p.flags,
+        len: prog.len(),
+    })
+}
+
+/// The instructions, unchecked against the kernel's limit.
+pub(crate) fn program(p: &Profile) -> Vec<Insn> {
+    let mut a = Asm::default();
+    let foreign = a.label();
+    a.load(ARCH);
+    if !p.native {
+        a.ret(p.foreign().ret());
+        return a.finish();
+    }
+    a.jump(JEQ_K, AUDIT_ARCH_X86_64, To::Next, To::L(foreign));
+    a.load(NR);
+    a.jump(JGE_K, __X32_SYSCALL_BIT, To::L(foreign), To::Next);
+    tree(&mut a, &ranges(p), p.default);
+    a.bind(foreign);
+    a.ret(p.foreign().ret());
+    a.finish()
+}
+
+/// Every syscall named, with its merged rules.
+fn leaves(p: &Profile) -> BTreeMap<u32, Leaf> {
+    let mut out: BTreeMap<u32, Leaf> = BTreeMap::new();
+    for r in &p.rules {
+        for &nr in &r.nrs {
+            let leaf = out.entry(nr).or_default();
+            if r.args.is_empty() {
+                leaf.unconditional.get_or_insert(r.action);
+            } else if repeats_an_index(&r.args) {
+                // runc's reading (libseccomp refuses two comparisons of one argument in
+                // a rule): each comparison is a rule of its own, so any may match.
+                for c in &r.args {
+                    leaf.conditional.push((r.action, vec![*c]));
+                }
+            } else {
+                leaf.conditional.push((r.action, r.args.clone()));
+            }
+        }
+    }
+    for leaf in out.values_mut() {
+        // A conditional rule with the fallback's own action changes nothing.
+        let fallback = leaf.unconditional.unwrap_or(p.default);
+        leaf.conditional.retain(|(a, _)| *a != fallback);
+    }
+    out
+}
+
+fn repeats_an_index(args: &[Cond]) -> bool {
+    args.iter()
+        .enumerate()
+        .any(|(i, c)| args[..i].iter().any(|d| d.index == c.index))
+}
+
+/// The numbers 0..__X32_SYSCALL_BIT as ranges: (first number, what it does), sorted,
+/// neighbours with the same plain action merged.
+fn ranges(p: &Profile) -> Vec<(u32, Range)> {
+    let mut out: Vec<(u32, Range)> = Vec::new();
+    let push = |out: &mut Vec<(u32, Range)>, lo: u32, r: Range| {
+        if out.last().is_none_or(|(_, last)| *last != r || matches!(r, Range::Rules(_))) {
+            out.push((lo, r));
+        }
+    };
+    let mut next = 0u32;
+    for (nr, leaf) in leaves(p) {
+        if nr > next {
+            push(&mut out, next, Range::Ret(p.default));
+        }
+        let r = if leaf.conditional.is_empty() {
+            Range::Ret(leaf.unconditional.unwrap_or(p.default))
+        } else {
+            Range::Rules(leaf)
+        };
+        push(&mut out, nr, r);
+        next = nr + 1;
+    }
+    if next < __X32_SYSCALL_BIT {
+        push(&mut out, next, Range::Ret(p.default));
+    }
+    out
+}
+
+/// A balanced search over `ranges` (A holds the syscall number).
+fn tree(a: &mut Asm, ranges: &[(u32, Range)], default: Action) {
+    if ranges.len() == 1 {
+        match &ranges[0].1 {
+            Range::Ret(act) => a.ret(act.ret()),
+            Range::Rules(leaf) => rules(a, leaf, default),
+        }
+        return;
+    }
+    let mid = ranges.len() / 2;
+    let right = a.label();
+    a.jump(JGE_K, ranges[mid].0, To::L(right), To::Next);
+    tree(a, &ranges[..mid], default);
+    a.bind(right);
+    tree(a, &ranges[mid..], default);
+}
+
+fn rules(a: &mut Asm, leaf: &Leaf, default: Action) {
+    for (act, conds) in &leaf.conditional {
+        let fail = a.label();
+        for c in conds {
+            compare(a, c, fail);
+        }
+        a.ret(act.ret());
+        a.bind(fail);
+    }
+    a.ret(leaf.unconditional.unwrap_or(default).ret());
+}
+
+/// Falls through when `c` holds, jumps to `fail` otherwise. The kernel's cBPF compares
+/// 32 bits at a time: the high half decides unless it is equal, then the low half.
+fn compare(a: &mut Asm, c: &Cond, fail: asm::Label) {
+    let lo_off = ARGS + 8 * u32::from(c.index);
+    let hi_off = lo_off + 4;
+    let (vh, vl) = ((c.value >> 32) as u32, c.value as u32);
+    let pass = a.label();
+    let (f, p, n) = (To::L(fail), To::L(pass), To::Next);
+    match c.op {
+        Op::Eq => {
+            a.load(hi_off);
+            a.jump(JEQ_K, vh, n, f);
+            a.load(lo_off);
+            a.jump(JEQ_K, vl, n, f);
+        }
+        Op::Ne => {
+            a.load(hi_off);
+            a.jump(JEQ_K, vh, n, p);
+            a.load(lo_off);
+            a.jump(JEQ_K, vl, f, n);
+        }
+        Op::Gt | Op::Ge => {
+            a.load(hi_off);
+            a.jump(JGT_K, vh, p, n);
+            a.jump(JEQ_K, vh, n, f);
+            a.load(lo_off);
+            a.jump(if c.op == Op::Gt { JGT_K } else { JGE_K }, vl, n, f);
+        }
+        Op::Lt | Op::Le => {
+            a.load(hi_off);
+            a.jump(JGT_K, vh, f, n);
+            a.jump(JEQ_K, vh, n, p);
+            a.load(lo_off);
+            a.jump(if c.op == Op::Le { JGT_K } else { JGE_K }, vl, f, n);
+        }
+        Op::MaskedEq => {
+            let (mh, ml) = ((c.value >> 32) as u32, c.value as u32);
+            let (wh, wl) = ((c.value_two >> 32) as u32, c.value_two as u32);
+            a.load(hi_off);
+            a.and(mh);
+            a.jump(JEQ_K, wh, n, f);
+            a.load(lo_off);
+            a.and(ml);
+            a.jump(JEQ_K, wl, n, f);
+        }
+    }
+    a.bind(pass);
+}

@@ -1,0 +1,380 @@
+//! `linux.seccomp`: the OCI profile parsed, checked and compiled to a classic BPF
+//! program by runlet itself (no libseccomp). docs/seccomp.md says what is supported.
+//!
+//! - `mod.rs`: the profile's types and its parsing; every error names the entry.
+//! - `compile.rs`: the cBPF program (arch check, search tree, argument comparisons).
+//! - `asm.rs`: labels, forward jumps and trampolines for jumps over 255 instructions.
+//! - `names.rs`: syscall names to x86_64 numbers, from linux-raw-sys.
+//! - `features.rs`: the lists `runlet features` shows.
+
+mod asm;
+mod compile;
+mod features;
+mod names;
+#[cfg(test)]
+mod tests;
+
+use miniserde::json::{Number, Object, Value};
+
+pub(crate) use compile::compile;
+#[allow(unused_imports)] // for `runlet features` (issue 3)
+pub use features::{features_json_fragment, ACTIONS, ARCHES, FLAGS, OPERATORS};
+
+use crate::error::{Error, Result};
+use linux_raw_sys::ptrace as p;
+
+/// What the kernel does with a syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    KillThread,
+    KillProcess,
+    Trap,
+    /// The errno returned.
+    Errno(u16),
+    /// The value the tracer sees (PTRACE_GETEVENTMSG).
+    Trace(u16),
+    Allow,
+    Log,
+}
+
+impl Action {
+    /// The `SECCOMP_RET_*` value a filter returns.
+    pub fn ret(self) -> u32 {
+        match self {
+            Action::KillThread => p::SECCOMP_RET_KILL_THREAD,
+            Action::KillProcess => p::SECCOMP_RET_KILL_PROCESS,
+            Action::Trap => p::SECCOMP_RET_TRAP,
+            Action::Errno(e) => p::SECCOMP_RET_ERRNO | u32::from(e),
+            Action::Trace(m) => p::SECCOMP_RET_TRACE | u32::from(m),
+            Action::Allow => p::SECCOMP_RET_ALLOW,
+            Action::Log => p::SECCOMP_RET_LOG,
+        }
+    }
+
+    /// Lets the syscall run.
+    fn permissive(self) -> bool {
+        matches!(self, Action::Allow | Action::Log)
+    }
+}
+
+/// `SCMP_CMP_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    /// `(arg & value) == value_two`.
+    MaskedEq,
+}
+
+/// One argument comparison; all of a rule's must hold (but see `Rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cond {
+    /// 0..=5.
+    pub index: u8,
+    pub value: u64,
+    pub value_two: u64,
+    pub op: Op,
+}
+
+/// One entry of `syscalls[]` on the target: the names that exist there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub nrs: Vec<u32>,
+    pub action: Action,
+    pub args: Vec<Cond>,
+}
+
+/// An architecture of `architectures`, as the kernel's `AUDIT_ARCH_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    /// x86_64: compiled.
+    Native,
+    /// x32 (x86_64 numbers with `__X32_SYSCALL_BIT`) and anything else listed: accepted,
+    /// not compiled; their syscalls are treated as from an unlisted architecture.
+    Other,
+}
+
+/// A parsed profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub default: Action,
+    /// The native architecture is listed (or the list is empty: native only).
+    pub native: bool,
+    /// `SECCOMP_FILTER_FLAG_*`.
+    pub flags: u32,
+    /// In profile order.
+    pub rules: Vec<Rule>,
+}
+
+impl Profile {
+    /// What a syscall from an architecture runlet does not compile for gets: the
+    /// default action, unless that would let it run (a deny-list profile), where it
+    /// is killed, as libseccomp kills an architecture the filter does not know.
+    pub fn foreign(&self) -> Action {
+        if self.default.permissive() {
+            Action::KillProcess
+        } else {
+            self.default
+        }
+    }
+}
+
+/// The compiled filter the `Bootstrap` frame carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// `struct sock_filter` array, native (little) endian, 8 bytes each.
+    pub program: Vec<u8>,
+    /// `SECCOMP_FILTER_FLAG_*` for seccomp(SECCOMP_SET_MODE_FILTER).
+    pub flags: u32,
+    /// Instructions in `program`.
+    pub len: usize,
+}
+
+const WHERE: &str = "linux.seccomp";
+
+/// `linux.seccomp` to a filter; `None` when absent or null.
+pub(crate) fn load(v: Option<&Value>) -> Result<Option<Filter>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        // `{}` asks for nothing (accepted before runlet had seccomp).
+        Some(Value::Object(o)) if o.is_empty() => Ok(None),
+        Some(v) => {
+            let profile = parse(v)?;
+            Ok(Some(compile(&profile)?))
+        }
+    }
+}
+
+fn err(at: impl std::fmt::Display, why: impl std::fmt::Display) -> Error {
+    Error::msg(format!("{at}: {why}"))
+}
+
+fn obj<'a>(at: &str, v: &'a Value) -> Result<&'a Object> {
+    match v {
+        Value::Object(o) => Ok(o),
+        _ => Err(err(at, "must be an object")),
+    }
+}
+
+fn string<'a>(at: &str, v: &'a Value) -> Result<&'a str> {
+    match v {
+        Value::String(s) => Ok(s),
+        _ => Err(err(at, "must be a string")),
+    }
+}
+
+fn uint(at: &str, v: &Value) -> Result<u64> {
+    match v {
+        Value::Number(Number::U64(n)) => Ok(*n),
+        Value::Number(Number::I64(n)) if *n >= 0 => Ok(*n as u64),
+        _ => Err(err(at, "must be a non-negative integer")),
+    }
+}
+
+/// A present, non-null field.
+fn field<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
+    o.get(key).filter(|v| !matches!(v, Value::Null))
+}
+
+fn array<'a>(at: &str, v: &'a Value) -> Result<&'a [Value]> {
+    match v {
+        Value::Array(a) => Ok(a),
+        _ => Err(err(at, "must be an array")),
+    }
+}
+
+/// Parses and checks a profile. Names that do not exist on x86_64 are dropped.
+pub fn parse(v: &Value) -> Result<Profile> {
+    let o = obj(WHERE, v)?;
+    for key in ["listenerPath", "listenerMetadata"] {
+        if let Some(v) = field(o, key) {
+            if !matches!(v, Value::String(s) if s.is_empty()) {
+                return Err(err(
+                    format_args!("{WHERE}.{key}"),
+                    "seccomp user notification (SCMP_ACT_NOTIFY) is not supported yet",
+                ));
+            }
+        }
+    }
+    let default_errno = match field(o, "defaultErrnoRet") {
+        Some(v) => Some(errno(&format!("{WHERE}.defaultErrnoRet"), v)?),
+        None => None,
+    };
+    let default = match field(o, "defaultAction") {
+        Some(v) => action(&format!("{WHERE}.defaultAction"), v, default_errno)?,
+        None => return Err(err(format_args!("{WHERE}.defaultAction"), "is required")),
+    };
+    if default_errno.is_some() && !matches!(default, Action::Errno(_) | Action::Trace(_)) {
+        return Err(err(
+            format_args!("{WHERE}.defaultErrnoRet"),
+            "applies only to a defaultAction of SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
+        ));
+    }
+
+    let mut native = true;
+    if let Some(a) = field(o, "architectures") {
+        let at = format!("{WHERE}.architectures");
+        let list = array(&at, a)?;
+        if !list.is_empty() {
+            native = false;
+            for (i, v) in list.iter().enumerate() {
+                if arch(&format!("{at}[{i}]"), v)? == Arch::Native {
+                    native = true;
+                }
+            }
+        }
+    }
+
+    let mut flags = 0;
+    if let Some(f) = field(o, "flags") {
+        let at = format!("{WHERE}.flags");
+        for (i, v) in array(&at, f)?.iter().enumerate() {
+            flags |= flag(&format!("{at}[{i}]"), v)?;
+        }
+    }
+
+    let mut rules = Vec::new();
+    if let Some(s) = field(o, "syscalls") {
+        let at = format!("{WHERE}.syscalls");
+        for (i, v) in array(&at, s)?.iter().enumerate() {
+            rules.push(rule(&format!("{at}[{i}]"), v)?);
+        }
+    }
+    Ok(Profile {
+        default,
+        native,
+        flags,
+        rules,
+    })
+}
+
+fn errno(at: &str, v: &Value) -> Result<u16> {
+    let n = uint(at, v)?;
+    u16::try_from(n).map_err(|_| err(at, format_args!("{n} does not fit the kernel's 16-bit return data")))
+}
+
+fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
+    let eperm = linux_raw_sys::errno::EPERM as u16;
+    Ok(match string(at, v)? {
+        "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => Action::KillThread,
+        "SCMP_ACT_KILL_PROCESS" => Action::KillProcess,
+        "SCMP_ACT_TRAP" => Action::Trap,
+        "SCMP_ACT_ERRNO" => Action::Errno(errno.unwrap_or(eperm)),
+        // runc's default for a tracer's message, too.
+        "SCMP_ACT_TRACE" => Action::Trace(errno.unwrap_or(eperm)),
+        "SCMP_ACT_ALLOW" => Action::Allow,
+        "SCMP_ACT_LOG" => Action::Log,
+        "SCMP_ACT_NOTIFY" => {
+            return Err(err(at, "SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet"))
+        }
+        other => return Err(err(at, format_args!("unknown action {other:?}"))),
+    })
+}
+
+fn arch(at: &str, v: &Value) -> Result<Arch> {
+    let name = string(at, v)?;
+    match name {
+        "SCMP_ARCH_X86_64" => Ok(Arch::Native),
+        n if features::ARCHES.contains(&n) => Ok(Arch::Other),
+        n => Err(err(at, format_args!("unknown architecture {n:?}"))),
+    }
+}
+
+fn flag(at: &str, v: &Value) -> Result<u32> {
+    Ok(match string(at, v)? {
+        "SECCOMP_FILTER_FLAG_TSYNC" => p::SECCOMP_FILTER_FLAG_TSYNC,
+        "SECCOMP_FILTER_FLAG_LOG" => p::SECCOMP_FILTER_FLAG_LOG,
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => p::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        f @ ("SECCOMP_FILTER_FLAG_NEW_LISTENER"
+        | "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"
+        | "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") => {
+            return Err(err(at, format_args!("{f} is not supported (it belongs to seccomp user notification)")))
+        }
+        f => return Err(err(at, format_args!("unknown flag {f:?}"))),
+    })
+}
+
+fn rule(at: &str, v: &Value) -> Result<Rule> {
+    let o = obj(at, v)?;
+    let errno = match field(o, "errnoRet") {
+        Some(v) => Some(errno(&format!("{at}.errnoRet"), v)?),
+        None => None,
+    };
+    let action = match field(o, "action") {
+        Some(v) => action(&format!("{at}.action"), v, errno)?,
+        None => return Err(err(format_args!("{at}.action"), "is required")),
+    };
+    if errno.is_some() && !matches!(action, Action::Errno(_) | Action::Trace(_)) {
+        return Err(err(
+            format_args!("{at}.errnoRet"),
+            "applies only to SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
+        ));
+    }
+    let names_at = format!("{at}.names");
+    let names = match field(o, "names") {
+        Some(v) => array(&names_at, v)?,
+        None => return Err(err(names_at, "is required")),
+    };
+    if names.is_empty() {
+        return Err(err(names_at, "must name at least one syscall"));
+    }
+    let mut nrs = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let name = string(&format!("{names_at}[{i}]"), n)?;
+        if name.is_empty() {
+            return Err(err(format_args!("{names_at}[{i}]"), "is empty"));
+        }
+        // A name x86_64 does not have is skipped, as libseccomp does.
+        if let Some(nr) = names::number(name) {
+            nrs.push(nr);
+        }
+    }
+    let mut args = Vec::new();
+    if let Some(a) = field(o, "args") {
+        let args_at = format!("{at}.args");
+        for (i, v) in array(&args_at, a)?.iter().enumerate() {
+            args.push(cond(&format!("{args_at}[{i}]"), v)?);
+        }
+    }
+    Ok(Rule { nrs, action, args })
+}
+
+fn cond(at: &str, v: &Value) -> Result<Cond> {
+    let o = obj(at, v)?;
+    let get = |key: &str| {
+        field(o, key).ok_or_else(|| err(format_args!("{at}.{key}"), "is required"))
+    };
+    let index = uint(&format!("{at}.index"), get("index")?)?;
+    if index > 5 {
+        return Err(err(
+            format_args!("{at}.index"),
+            format_args!("{index} is not an argument index (0 to 5)"),
+        ));
+    }
+    let value = uint(&format!("{at}.value"), get("value")?)?;
+    let value_two = match field(o, "valueTwo") {
+        Some(v) => uint(&format!("{at}.valueTwo"), v)?,
+        None => 0,
+    };
+    let op_at = format!("{at}.op");
+    let op = match string(&op_at, get("op")?)? {
+        "SCMP_CMP_NE" => Op::Ne,
+        "SCMP_CMP_LT" => Op::Lt,
+        "SCMP_CMP_LE" => Op::Le,
+        "SCMP_CMP_EQ" => Op::Eq,
+        "SCMP_CMP_GE" => Op::Ge,
+        "SCMP_CMP_GT" => Op::Gt,
+        "SCMP_CMP_MASKED_EQ" => Op::MaskedEq,
+        other => return Err(err(op_at, format_args!("unknown operator {other:?}"))),
+    };
+    Ok(Cond {
+        index: index as u8,
+        value,
+        value_two,
+        op,
+    })
+}
