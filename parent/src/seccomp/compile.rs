@@ -16,8 +16,6 @@
 //! only `jeq`/`jge` and `ret`: the kernel's constant-action cache (5.11+) can then skip
 //! the filter for every always-allowed syscall, as it does for libseccomp's.
 
-use std::collections::BTreeMap;
-
 use linux_raw_sys::general::__X32_SYSCALL_BIT;
 use linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
 
@@ -79,12 +77,14 @@ pub(crate) fn program(p: &Profile) -> Vec<Insn> {
     a.finish()
 }
 
-/// Every syscall named, with its merged rules.
-fn leaves(p: &Profile) -> BTreeMap<u32, Leaf> {
-    let mut out: BTreeMap<u32, Leaf> = BTreeMap::new();
+/// Every syscall named, with its merged rules, in number order. Indexed by number
+/// (x86_64 numbers are below 512), not a map: no element is ever moved.
+fn leaves(p: &Profile) -> Vec<(u32, Leaf)> {
+    let size = p.rules.iter().flat_map(|r| &r.nrs).max().map_or(0, |&m| m as usize + 1);
+    let mut by_nr: Vec<Option<Leaf>> = vec![None; size];
     for r in &p.rules {
         for &nr in &r.nrs {
-            let leaf = out.entry(nr).or_default();
+            let leaf = by_nr[nr as usize].get_or_insert_with(Leaf::default);
             if r.args.is_empty() {
                 leaf.unconditional.get_or_insert(r.action);
             } else if repeats_an_index(&r.args) {
@@ -98,10 +98,14 @@ fn leaves(p: &Profile) -> BTreeMap<u32, Leaf> {
             }
         }
     }
-    for leaf in out.values_mut() {
-        // A conditional rule with the fallback's own action changes nothing.
-        let fallback = leaf.unconditional.unwrap_or(p.default);
-        leaf.conditional.retain(|(a, _)| *a != fallback);
+    let mut out = Vec::new();
+    for (nr, leaf) in by_nr.into_iter().enumerate() {
+        if let Some(mut leaf) = leaf {
+            // A conditional rule with the fallback's own action changes nothing.
+            let fallback = leaf.unconditional.unwrap_or(p.default);
+            leaf.conditional.retain(|(a, _)| *a != fallback);
+            out.push((nr as u32, leaf));
+        }
     }
     out
 }

@@ -11,13 +11,44 @@ use linux_raw_sys::general as g;
 
 /// The number of `name` on x86_64, if it exists there.
 pub(crate) fn number(name: &str) -> Option<u32> {
-    TABLE
-        .binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()
-        .map(|i| TABLE[i].1)
+    // Binary search on the first 8 bytes as one integer (musl's memcmp goes a byte at
+    // a time), then the few names sharing that prefix compared in full.
+    let k = prefix(name);
+    let start = KEYS.partition_point(|&x| x < k);
+    TABLE[start..]
+        .iter()
+        .zip(&KEYS[start..])
+        .take_while(|(_, &key)| key == k)
+        .find(|((n, _), _)| *n == name)
+        .map(|((_, nr), _)| *nr)
 }
 
-/// How many names the table knows (for `runlet features` and tests).
+/// The first 8 bytes, big-endian, zero-padded: ordered as the names are.
+const fn prefix(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut k = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        k <<= 8;
+        if i < b.len() {
+            k |= b[i] as u64;
+        }
+        i += 1;
+    }
+    k
+}
+
+static KEYS: [u64; TABLE.len()] = {
+    let mut out = [0u64; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        out[i] = prefix(TABLE[i].0);
+        i += 1;
+    }
+    out
+};
+
+/// Every (name, number) the table knows.
 #[cfg(test)]
 pub(crate) fn all() -> &'static [(&'static str, u32)] {
     TABLE
@@ -25,7 +56,7 @@ pub(crate) fn all() -> &'static [(&'static str, u32)] {
 
 /// (name, number), sorted by name (bytewise) for the binary search.
 #[rustfmt::skip]
-static TABLE: &[(&str, u32)] = &[
+const TABLE: &[(&str, u32)] = &[
     ("_sysctl", g::__NR__sysctl),
     ("accept", g::__NR_accept),
     ("accept4", g::__NR_accept4),

@@ -326,19 +326,19 @@ fn compile_time() {
     let oci = podman::oci(&podman::read(), &podman::DEFAULT_CAPS);
     let v = json::from_str::<Value>(&oci).unwrap();
     let rounds = 2000;
-    let mut best = f64::MAX;
-    let mut total = 0.0;
+    let mut times = Vec::with_capacity(rounds);
     let mut len = 0;
     for _ in 0..rounds {
         let t = Instant::now();
         let f = load(Some(&v)).unwrap().unwrap();
-        let us = t.elapsed().as_secs_f64() * 1e6;
+        times.push(t.elapsed().as_secs_f64() * 1e6);
         len = f.len;
-        best = best.min(us);
-        total += us;
     }
+    times.sort_by(f64::total_cmp);
     println!(
-        "seccomp-compile instructions={len} mean_us={:.1} best_us={best:.1} rounds={rounds}",
-        total / rounds as f64
+        "seccomp-compile instructions={len} median_us={:.1} p10_us={:.1} p90_us={:.1} rounds={rounds}",
+        times[rounds / 2],
+        times[rounds / 10],
+        times[rounds * 9 / 10]
     );
 }
