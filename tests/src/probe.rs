@@ -18,6 +18,8 @@
 //! - `spawn-orphan [SECS]`: fork a child that leaves the session, closes its
 //!   stdio and sleeps SECS (default 300); print `orphan=PID` and exit 0 at once.
 //! - `say-stderr TEXT`: print TEXT on stderr, exit 0.
+//! - `mkdir PATH`, `personality N`, `getppid-loop N`: one raw syscall each, for the
+//!   seccomp tests and benchmark (probe/seccomp.rs).
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -28,6 +30,8 @@
 mod questions;
 #[path = "probe/report.rs"]
 mod report;
+#[path = "probe/seccomp.rs"]
+mod seccomp;
 
 use std::ffi::{c_int, c_ulong};
 use std::io::{self, Write};
@@ -77,10 +81,10 @@ fn main() {
             eprintln!("{}", rest.join(" "));
             0
         }
-        _ => {
+        _ => seccomp::run(mode, rest).unwrap_or_else(|| {
             eprintln!("probe: unknown mode {mode:?}");
             2
-        }
+        }),
     };
     let _ = io::stdout().flush();
     std::process::exit(code);

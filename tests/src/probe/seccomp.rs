@@ -1,0 +1,66 @@
+//! Probe modes for the seccomp tests and benchmark. Each makes one raw syscall (musl's
+//! `syscall()`, so the number and the full 64-bit arguments are exactly what the
+//! filter sees), prints `<name>=ok <ret>` or `<name>=errno <N>`, then `after=ok` (the
+//! process goes on after a denied call), and exits 0.
+//!
+//! - `mkdir PATH`: mkdir(PATH, 0755).
+//! - `personality N`: personality(N), N up to 64 bits (the kernel uses the low 32).
+//! - `getppid-loop N`: N getppid calls; prints `ns_per_call=<F>`.
+
+use std::ffi::{c_long, CString};
+use std::io;
+use std::time::Instant;
+
+extern "C" {
+    fn syscall(n: c_long, ...) -> c_long;
+}
+
+const SYS_MKDIR: c_long = 83;
+const SYS_GETPPID: c_long = 110;
+const SYS_PERSONALITY: c_long = 135;
+
+fn report(name: &str, r: c_long) {
+    if r < 0 {
+        let e = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        println!("{name}=errno {e}");
+    } else {
+        println!("{name}=ok {r}");
+    }
+    println!("after=ok");
+}
+
+/// Runs a seccomp mode; `None` when `mode` is not one.
+pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
+    let arg = rest.first().map(String::as_str).unwrap_or("");
+    match mode {
+        "mkdir" => {
+            let Ok(path) = CString::new(arg) else {
+                return Some(2);
+            };
+            // SAFETY: a valid C string; mkdir reads it only.
+            let r = unsafe { syscall(SYS_MKDIR, path.as_ptr(), 0o755 as c_long) };
+            report("mkdir", r);
+        }
+        "personality" => {
+            let Ok(n) = arg.parse::<u64>() else {
+                eprintln!("probe: personality needs a number");
+                return Some(2);
+            };
+            // SAFETY: personality takes one integer and touches no memory.
+            let r = unsafe { syscall(SYS_PERSONALITY, n as c_long) };
+            report("personality", r);
+        }
+        "getppid-loop" => {
+            let n: u64 = arg.parse().unwrap_or(1_000_000);
+            let t = Instant::now();
+            for _ in 0..n {
+                // SAFETY: getppid takes no arguments.
+                unsafe { syscall(SYS_GETPPID) };
+            }
+            let ns = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
+            println!("ns_per_call={ns:.1}");
+        }
+        _ => return None,
+    }
+    Some(0)
+}

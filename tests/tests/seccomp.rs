@@ -1,0 +1,168 @@
+//! `linux.seccomp`: profiles compiled by runlet and enforced by the kernel on the
+//! container's process. The probe makes raw syscalls and says what it got.
+
+mod seccomp {
+    pub mod podman;
+}
+
+use runlet_tests::harness::require_root;
+use runlet_tests::spec::Mount;
+use runlet_tests::{fixture, Fixture};
+use seccomp::podman;
+
+const EPERM: i32 = 1;
+const ENOSYS: i32 = 38;
+const SIGSYS: i32 = 31;
+
+fn with_profile(fx: &mut Fixture, profile: &str) {
+    fx.spec
+        .extra_linux
+        .push(("seccomp".into(), profile.to_string()));
+}
+
+/// The probe's `<name>=...` line.
+fn answer<'a>(stdout: &'a str, name: &str) -> &'a str {
+    let key = format!("{name}=");
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&key))
+        .unwrap_or_else(|| panic!("no {key} line in the probe's output:\n{stdout}"))
+}
+
+/// Runs the probe's `mode arg` under `profile` (None: no filter); returns its answer.
+/// Callers have checked `require_root`.
+fn probe_answer(name: &str, profile: Option<&str>, nnp: bool, mode: &str, arg: &str) -> String {
+    let mut fx = Fixture::new(name, option_env!("CARGO_BIN_EXE_probe")).expect("root");
+    fx.spec.no_new_privileges = nnp;
+    if let Some(p) = profile {
+        with_profile(&mut fx, p);
+    }
+    fx.spec.probe(&[mode, arg]);
+    let out = fx.run();
+    out.assert_exit(0);
+    assert_eq!(answer(&out.stdout, "after"), "ok", "{}", out.context());
+    answer(&out.stdout, mode).to_string()
+}
+
+const DENY_MKDIR: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
+    "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#;
+
+#[test]
+fn errno_action_denies_mkdir_and_the_rest_runs() {
+    if !require_root("errno_action_denies_mkdir_and_the_rest_runs") {
+        return;
+    }
+    // /dev is a tmpfs: without a filter the mkdir works.
+    assert_eq!(probe_answer("sc-ctl", None, true, "mkdir", "/dev/sc"), "ok 0");
+    for nnp in [true, false] {
+        let got = probe_answer("sc-errno", Some(DENY_MKDIR), nnp, "mkdir", "/dev/sc");
+        assert_eq!(got, format!("errno {EPERM}"), "noNewPrivileges {nnp}");
+    }
+}
+
+#[test]
+fn kill_process_ends_the_container_by_sigsys() {
+    let mut fx = fixture!("sc-kill");
+    with_profile(
+        &mut fx,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#,
+    );
+    fx.spec.probe(&["mkdir", "/dev/sc"]);
+    let out = fx.run();
+    out.assert_exit(128 + SIGSYS);
+    assert!(!out.stdout.contains("after="), "{}", out.context());
+}
+
+/// personality's rules, in order: MASKED_EQ, a 64-bit GT, EQ 0, LE 8; then the
+/// unconditional rule (errno 44) for everything else.
+const PERSONALITY: &str = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+    {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":43,
+     "args":[{"index":0,"value":16711680,"valueTwo":65536,"op":"SCMP_CMP_MASKED_EQ"}]},
+    {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":42,
+     "args":[{"index":0,"value":4294967295,"op":"SCMP_CMP_GT"}]},
+    {"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]},
+    {"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_LE"}]},
+    {"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":44}]}"#;
+
+#[test]
+fn argument_rules_hold_on_both_sides_of_each_boundary() {
+    if !require_root("argument_rules_hold_on_both_sides_of_each_boundary") {
+        return;
+    }
+    let cases: [(u64, &str); 7] = [
+        (0, "ok"),
+        (8, "ok"),
+        (9, "errno 44"),
+        // (arg & 0xff0000) == 0x10000
+        (0x01_0000, "errno 43"),
+        (0x02_0000, "errno 44"),
+        (0xffff_ffff, "errno 44"),
+        // Above 2^32: only the high half differs from 5, which is allowed.
+        (0x1_0000_0005, "errno 42"),
+    ];
+    for (arg, want) in cases {
+        let got = probe_answer("sc-args", Some(PERSONALITY), true, "personality", &arg.to_string());
+        assert!(got.starts_with(want), "personality({arg:#x}): got {got:?}, want {want:?}");
+    }
+    let got = probe_answer("sc-args5", Some(PERSONALITY), true, "personality", "5");
+    assert!(got.starts_with("ok"), "personality(5): {got}");
+}
+
+#[test]
+fn malformed_profile_is_one_clear_error() {
+    let mut fx = fixture!("sc-bad");
+    with_profile(
+        &mut fx,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},
+            {"names":["mkdir"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_FOO"}]}]}"#,
+    );
+    fx.run().assert_error(&[
+        r#"linux.seccomp.syscalls[1].args[0].op: unknown operator "SCMP_CMP_FOO""#,
+    ]);
+}
+
+fn podman_profile() -> String {
+    podman::oci(&podman::read(), &podman::DEFAULT_CAPS)
+}
+
+#[test]
+fn podman_default_profile_runs_the_probe() {
+    if !require_root("podman_default_profile_runs_the_probe") {
+        return;
+    }
+    let profile = podman_profile();
+    for nnp in [true, false] {
+        let mut fx = fixture!("sc-podman");
+        fx.spec.no_new_privileges = nnp;
+        with_profile(&mut fx, &profile);
+        let r = fx.run().report();
+        assert_eq!(r.must("Seccomp"), "2", "the probe runs filtered");
+    }
+    // Its rules hold: personality(1) is not in the profile's list, mkdir is allowed.
+    let got = probe_answer("sc-podman1", Some(&profile), true, "personality", "1");
+    assert_eq!(got, format!("errno {ENOSYS}"));
+    let got = probe_answer("sc-podman2", Some(&profile), true, "mkdir", "/dev/sc");
+    assert_eq!(got, "ok 0");
+}
+
+#[test]
+fn podman_default_profile_runs_a_shell() {
+    let mut fx = fixture!("sc-shell");
+    with_profile(&mut fx, &podman_profile());
+    // The host's /usr (Debian: /bin, /lib, /lib64 are links into it), read-only.
+    fx.spec.mounts.push(Mount::bind("/usr", "/usr", &["ro", "rbind"]));
+    for l in ["bin", "lib", "lib64"] {
+        if let Ok(t) = std::fs::read_link(format!("/{l}")) {
+            std::os::unix::fs::symlink(t, fx.rootfs().join(l)).unwrap();
+        }
+    }
+    fx.spec.args(&[
+        "/bin/sh",
+        "-c",
+        "echo shell=ok; ls /dev >/dev/null && /probe mkdir /dev/sc",
+    ]);
+    let out = fx.run();
+    out.assert_exit(0);
+    assert_eq!(answer(&out.stdout, "shell"), "ok", "{}", out.context());
+    assert_eq!(answer(&out.stdout, "mkdir"), "ok 0", "{}", out.context());
+}
