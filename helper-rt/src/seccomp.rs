@@ -14,6 +14,10 @@ use crate::sys;
 /// Loads `filter` into this thread (and with SECCOMP_FILTER_FLAG_TSYNC, all threads).
 /// A failure names the call: `seccomp(SECCOMP_SET_MODE_FILTER)` and the errno.
 pub fn install(filter: &Seccomp<'_>) -> Result<(), Failure> {
-    sys::seccomp_set_mode_filter(filter.program, filter.flags)
-        .map_err(|e| fail(&[b"seccomp(SECCOMP_SET_MODE_FILTER) of the container's filter"], Some(e)))
+    sys::seccomp_set_mode_filter(filter.program, filter.flags).map_err(|e| {
+        fail(
+            &[b"seccomp(SECCOMP_SET_MODE_FILTER) of the container's filter"],
+            Some(e),
+        )
+    })
 }

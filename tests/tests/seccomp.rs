@@ -53,7 +53,10 @@ fn errno_action_denies_mkdir_and_the_rest_runs() {
         return;
     }
     // /dev is a tmpfs: without a filter the mkdir works.
-    assert_eq!(probe_answer("sc-ctl", None, true, "mkdir", "/dev/sc"), "ok 0");
+    assert_eq!(
+        probe_answer("sc-ctl", None, true, "mkdir", "/dev/sc"),
+        "ok 0"
+    );
     for nnp in [true, false] {
         let got = probe_answer("sc-errno", Some(DENY_MKDIR), nnp, "mkdir", "/dev/sc");
         assert_eq!(got, format!("errno {EPERM}"), "noNewPrivileges {nnp}");
@@ -101,8 +104,17 @@ fn argument_rules_hold_on_both_sides_of_each_boundary() {
         (0x1_0000_0005, "errno 42"),
     ];
     for (arg, want) in cases {
-        let got = probe_answer("sc-args", Some(PERSONALITY), true, "personality", &arg.to_string());
-        assert!(got.starts_with(want), "personality({arg:#x}): got {got:?}, want {want:?}");
+        let got = probe_answer(
+            "sc-args",
+            Some(PERSONALITY),
+            true,
+            "personality",
+            &arg.to_string(),
+        );
+        assert!(
+            got.starts_with(want),
+            "personality({arg:#x}): got {got:?}, want {want:?}"
+        );
     }
     let got = probe_answer("sc-args5", Some(PERSONALITY), true, "personality", "5");
     assert!(got.starts_with("ok"), "personality(5): {got}");
@@ -150,7 +162,9 @@ fn podman_default_profile_runs_a_shell() {
     let mut fx = fixture!("sc-shell");
     with_profile(&mut fx, &podman_profile());
     // The host's /usr (Debian: /bin, /lib, /lib64 are links into it), read-only.
-    fx.spec.mounts.push(Mount::bind("/usr", "/usr", &["ro", "rbind"]));
+    fx.spec
+        .mounts
+        .push(Mount::bind("/usr", "/usr", &["ro", "rbind"]));
     for l in ["bin", "lib", "lib64"] {
         if let Ok(t) = std::fs::read_link(format!("/{l}")) {
             std::os::unix::fs::symlink(t, fx.rootfs().join(l)).unwrap();

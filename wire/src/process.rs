@@ -173,7 +173,7 @@ impl<'a> ProcessDecoder<'a> {
             tag::SECCOMP => {
                 self.seen.once(kind, f.tag)?;
                 let n = f.bytes.len();
-                if n == 0 || n % 8 != 0 || n / 8 > MAX_SECCOMP_INSNS {
+                if n == 0 || n & 7 != 0 || n / 8 > MAX_SECCOMP_INSNS {
                     return Err(WireError::BadValue { tag: f.tag });
                 }
                 self.seccomp = Some(f.bytes);

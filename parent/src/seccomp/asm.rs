@@ -12,13 +12,17 @@ pub struct Insn {
     pub k: u32,
 }
 
-// Opcodes (linux/bpf_common.h).
-pub const LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
-pub const ALU_AND_K: u16 = 0x04 | 0x50; // BPF_ALU | BPF_AND | BPF_K
-pub const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+// Opcodes (linux/bpf_common.h): class | size/op | source.
+/// BPF_LD | BPF_W (0) | BPF_ABS.
+pub const LD_W_ABS: u16 = 0x20;
+/// BPF_ALU | BPF_AND | BPF_K (0).
+pub const ALU_AND_K: u16 = 0x04 | 0x50;
+/// BPF_JMP | BPF_JA (0).
+pub const JA: u16 = 0x05;
 pub const JEQ_K: u16 = 0x05 | 0x10;
 pub const JGT_K: u16 = 0x05 | 0x20;
 pub const JGE_K: u16 = 0x05 | 0x30;
+/// BPF_RET | BPF_K (0).
 pub const RET_K: u16 = 0x06;
 
 /// A place in the program, bound once with `Asm::bind`.
@@ -138,7 +142,12 @@ impl Asm {
         for (i, item) in self.items.iter().enumerate() {
             match *item {
                 Item::Bind(_) => {}
-                Item::Stmt(code, k) => out.push(Insn { code, jt: 0, jf: 0, k }),
+                Item::Stmt(code, k) => out.push(Insn {
+                    code,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                }),
                 Item::Jump { code, k, jt, jf } => {
                     let (tt, tf) = tramp[i];
                     let next = pos[i] + 1 + tt as usize + tf as usize;
@@ -160,11 +169,21 @@ impl Asm {
                     // Each trampoline jumps from its own position + 1.
                     if tt {
                         let here = out.len();
-                        out.push(Insn { code: JA, jt: 0, jf: 0, k: (t_to - here - 1) as u32 });
+                        out.push(Insn {
+                            code: JA,
+                            jt: 0,
+                            jf: 0,
+                            k: (t_to - here - 1) as u32,
+                        });
                     }
                     if tf {
                         let here = out.len();
-                        out.push(Insn { code: JA, jt: 0, jf: 0, k: (f_to - here - 1) as u32 });
+                        out.push(Insn {
+                            code: JA,
+                            jt: 0,
+                            jf: 0,
+                            k: (f_to - here - 1) as u32,
+                        });
                     }
                 }
             }

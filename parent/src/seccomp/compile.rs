@@ -80,7 +80,12 @@ pub(crate) fn program(p: &Profile) -> Vec<Insn> {
 /// Every syscall named, with its merged rules, in number order. Indexed by number
 /// (x86_64 numbers are below 512), not a map: no element is ever moved.
 fn leaves(p: &Profile) -> Vec<(u32, Leaf)> {
-    let size = p.rules.iter().flat_map(|r| &r.nrs).max().map_or(0, |&m| m as usize + 1);
+    let size = p
+        .rules
+        .iter()
+        .flat_map(|r| &r.nrs)
+        .max()
+        .map_or(0, |&m| m as usize + 1);
     let mut by_nr: Vec<Option<Leaf>> = vec![None; size];
     for r in &p.rules {
         for &nr in &r.nrs {
@@ -121,7 +126,10 @@ fn repeats_an_index(args: &[Cond]) -> bool {
 fn ranges(p: &Profile) -> Vec<(u32, Range)> {
     let mut out: Vec<(u32, Range)> = Vec::new();
     let push = |out: &mut Vec<(u32, Range)>, lo: u32, r: Range| {
-        if out.last().is_none_or(|(_, last)| *last != r || matches!(r, Range::Rules(_))) {
+        if out
+            .last()
+            .is_none_or(|(_, last)| *last != r || matches!(r, Range::Rules(_)))
+        {
             out.push((lo, r));
         }
     };

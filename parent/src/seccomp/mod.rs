@@ -254,7 +254,12 @@ pub fn parse(v: &Value) -> Result<Profile> {
 
 fn errno(at: &str, v: &Value) -> Result<u16> {
     let n = uint(at, v)?;
-    u16::try_from(n).map_err(|_| err(at, format_args!("{n} does not fit the kernel's 16-bit return data")))
+    u16::try_from(n).map_err(|_| {
+        err(
+            at,
+            format_args!("{n} does not fit the kernel's 16-bit return data"),
+        )
+    })
 }
 
 fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
@@ -269,7 +274,10 @@ fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
         "SCMP_ACT_ALLOW" => Action::Allow,
         "SCMP_ACT_LOG" => Action::Log,
         "SCMP_ACT_NOTIFY" => {
-            return Err(err(at, "SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet"))
+            return Err(err(
+                at,
+                "SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet",
+            ))
         }
         other => return Err(err(at, format_args!("unknown action {other:?}"))),
     })
@@ -292,7 +300,10 @@ fn flag(at: &str, v: &Value) -> Result<u32> {
         f @ ("SECCOMP_FILTER_FLAG_NEW_LISTENER"
         | "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"
         | "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") => {
-            return Err(err(at, format_args!("{f} is not supported (it belongs to seccomp user notification)")))
+            return Err(err(
+                at,
+                format_args!("{f} is not supported (it belongs to seccomp user notification)"),
+            ))
         }
         f => return Err(err(at, format_args!("unknown flag {f:?}"))),
     })
@@ -347,9 +358,8 @@ fn rule(at: &str, v: &Value) -> Result<Rule> {
 
 fn cond(at: &str, v: &Value) -> Result<Cond> {
     let o = obj(at, v)?;
-    let get = |key: &str| {
-        field(o, key).ok_or_else(|| err(format_args!("{at}.{key}"), "is required"))
-    };
+    let get =
+        |key: &str| field(o, key).ok_or_else(|| err(format_args!("{at}.{key}"), "is required"));
     let index = uint(&format!("{at}.index"), get("index")?)?;
     if index > 5 {
         return Err(err(

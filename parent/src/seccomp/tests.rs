@@ -70,7 +70,16 @@ fn around(v: u64) -> Vec<u64> {
 
 #[test]
 fn every_operator_on_both_halves() {
-    let values = [0u64, 1, 5, 0xffff_ffff, 1 << 32, 0x1_0000_0005, 0x8000_0000_0000_0000, u64::MAX];
+    let values = [
+        0u64,
+        1,
+        5,
+        0xffff_ffff,
+        1 << 32,
+        0x1_0000_0005,
+        0x8000_0000_0000_0000,
+        u64::MAX,
+    ];
     type Check = fn(u64, u64, u64) -> bool;
     let ops: [(&str, Check); 7] = [
         ("SCMP_CMP_NE", |a, v, _| a != v),
@@ -93,7 +102,11 @@ fn every_operator_on_both_halves() {
                     for a in around(v).into_iter().chain(around(two)) {
                         let mut args = [0x5555u64; 6];
                         args[index] = a;
-                        let want = if check(a, v, two) { ALLOW } else { p::SECCOMP_RET_ERRNO | 1 };
+                        let want = if check(a, v, two) {
+                            ALLOW
+                        } else {
+                            p::SECCOMP_RET_ERRNO | 1
+                        };
                         assert_eq!(
                             nr_run(&prog, __NR_personality, args),
                             want,
@@ -114,9 +127,17 @@ fn every_action() {
         ("SCMP_ACT_KILL_PROCESS", "", KILL_PROCESS),
         ("SCMP_ACT_TRAP", "", p::SECCOMP_RET_TRAP),
         ("SCMP_ACT_ERRNO", "", p::SECCOMP_RET_ERRNO | 1),
-        ("SCMP_ACT_ERRNO", r#","errnoRet":38"#, p::SECCOMP_RET_ERRNO | 38),
+        (
+            "SCMP_ACT_ERRNO",
+            r#","errnoRet":38"#,
+            p::SECCOMP_RET_ERRNO | 38,
+        ),
         ("SCMP_ACT_TRACE", "", p::SECCOMP_RET_TRACE | 1),
-        ("SCMP_ACT_TRACE", r#","errnoRet":7"#, p::SECCOMP_RET_TRACE | 7),
+        (
+            "SCMP_ACT_TRACE",
+            r#","errnoRet":7"#,
+            p::SECCOMP_RET_TRACE | 7,
+        ),
         ("SCMP_ACT_ALLOW", "", ALLOW),
         ("SCMP_ACT_LOG", "", p::SECCOMP_RET_LOG),
     ];
@@ -132,7 +153,11 @@ fn every_action() {
             r#"{{"defaultAction":"{act}"{}}}"#,
             extra.replace("errnoRet", "defaultErrnoRet")
         ));
-        assert_eq!(nr_run(&program(&prof), __NR_getppid, [0; 6]), want, "default {act}{extra}");
+        assert_eq!(
+            nr_run(&program(&prof), __NR_getppid, [0; 6]),
+            want,
+            "default {act}{extra}"
+        );
     }
 }
 
@@ -146,7 +171,10 @@ fn architecture_and_x32() {
     let prog = program(&prof);
     let errno = p::SECCOMP_RET_ERRNO | 1;
     assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_getppid | __X32_SYSCALL_BIT, [0; 6]), errno);
+    assert_eq!(
+        nr_run(&prog, __NR_getppid | __X32_SYSCALL_BIT, [0; 6]),
+        errno
+    );
     assert_eq!(run(&prog, AUDIT_ARCH_I386, __NR_getppid, [0; 6]), errno);
     assert_eq!(nr_run(&prog, u32::MAX, [0; 6]), errno);
     // Deny-list: neither x32 nor another arch is a way around: killed.
@@ -155,7 +183,10 @@ fn architecture_and_x32() {
     );
     let prog = program(&prof);
     assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), errno);
-    assert_eq!(nr_run(&prog, __NR_mkdir | __X32_SYSCALL_BIT, [0; 6]), KILL_PROCESS);
+    assert_eq!(
+        nr_run(&prog, __NR_mkdir | __X32_SYSCALL_BIT, [0; 6]),
+        KILL_PROCESS
+    );
     assert_eq!(run(&prog, AUDIT_ARCH_I386, 39, [0; 6]), KILL_PROCESS);
     // x86_64 not listed: every syscall is foreign.
     let prof = profile(
@@ -179,7 +210,10 @@ fn rule_order_repeated_indexes_and_unknown_names() {
     );
     assert_eq!(prof.rules[0].nrs, vec![__NR_personality]);
     let prog = program(&prof);
-    assert_eq!(nr_run(&prog, __NR_personality, [7, 0, 0, 0, 0, 0]), KILL_PROCESS);
+    assert_eq!(
+        nr_run(&prog, __NR_personality, [7, 0, 0, 0, 0, 0]),
+        KILL_PROCESS
+    );
     assert_eq!(nr_run(&prog, __NR_personality, [8, 0, 0, 0, 0, 0]), ALLOW);
     // Two comparisons of one argument: either may match (runc's reading).
     let socket = names::number("socket").unwrap();
@@ -199,12 +233,23 @@ fn every_syscall_dispatches_to_its_own_rule() {
     let calls: Vec<String> = all
         .iter()
         .enumerate()
-        .map(|(i, (n, _))| format!(r#"{{"names":["{n}"],"action":"SCMP_ACT_ERRNO","errnoRet":{}}}"#, i + 2))
+        .map(|(i, (n, _))| {
+            format!(
+                r#"{{"names":["{n}"],"action":"SCMP_ACT_ERRNO","errnoRet":{}}}"#,
+                i + 2
+            )
+        })
         .collect();
-    let prof = profile(&format!(r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{}]}}"#, calls.join(",")));
+    let prof = profile(&format!(
+        r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{}]}}"#,
+        calls.join(",")
+    ));
     let prog = program(&prof);
     for (i, (_, nr)) in all.iter().enumerate() {
-        assert_eq!(nr_run(&prog, *nr, [0; 6]), p::SECCOMP_RET_ERRNO | (i as u32 + 2));
+        assert_eq!(
+            nr_run(&prog, *nr, [0; 6]),
+            p::SECCOMP_RET_ERRNO | (i as u32 + 2)
+        );
     }
     assert_eq!(nr_run(&prog, 1000, [0; 6]), ALLOW);
     // A balanced tree: a handful of comparisons, not hundreds.
@@ -232,16 +277,26 @@ fn far_jumps_go_through_trampolines() {
     let args: Vec<String> = (0..200)
         .map(|i| format!(r#"{{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{{"index":0,"value":{},"op":"SCMP_CMP_EQ"}}]}}"#, i * 3))
         .collect();
-    let prof = profile(&format!(r#"{{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{}]}}"#, args.join(",")));
+    let prof = profile(&format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{}]}}"#,
+        args.join(",")
+    ));
     let prog = program(&prof);
     assert!(prog.len() > 800);
     assert_eq!(nr_run(&prog, __NR_personality, [597, 0, 0, 0, 0, 0]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_personality, [598, 0, 0, 0, 0, 0]), p::SECCOMP_RET_ERRNO | 1);
+    assert_eq!(
+        nr_run(&prog, __NR_personality, [598, 0, 0, 0, 0, 0]),
+        p::SECCOMP_RET_ERRNO | 1
+    );
 }
 
 #[test]
 fn malformed_profiles_name_the_entry() {
-    let s = |calls: &str| format!(r#"{{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{{"names":["mkdir"],"action":"SCMP_ACT_ALLOW"}},{calls}]}}"#);
+    let s = |calls: &str| {
+        format!(
+            r#"{{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{{"names":["mkdir"],"action":"SCMP_ACT_ALLOW"}},{calls}]}}"#
+        )
+    };
     let table: Vec<(String, &str)> = vec![
         ("[]".into(), "linux.seccomp: must be an object"),
         ("{\"architectures\":[]}".into(), "linux.seccomp.defaultAction: is required"),
@@ -271,12 +326,18 @@ fn malformed_profiles_name_the_entry() {
     for (text, want) in table {
         let v = json::from_str::<Value>(&text).unwrap();
         let e = load(Some(&v)).expect_err(&text);
-        assert!(e.as_str().starts_with(want), "{text}\n got: {}\nwant: {want}", e.as_str());
+        assert!(
+            e.as_str().starts_with(want),
+            "{text}\n got: {}\nwant: {want}",
+            e.as_str()
+        );
     }
     // Absent, null and {} ask for no filter.
     assert!(load(None).unwrap().is_none());
     assert!(load(Some(&Value::Null)).unwrap().is_none());
-    assert!(load(Some(&json::from_str::<Value>("{}").unwrap())).unwrap().is_none());
+    assert!(load(Some(&json::from_str::<Value>("{}").unwrap()))
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -286,7 +347,12 @@ fn flags_and_the_encoded_program() {
     )
     .unwrap();
     let f = load(Some(&v)).unwrap().unwrap();
-    assert_eq!(f.flags, p::SECCOMP_FILTER_FLAG_LOG | p::SECCOMP_FILTER_FLAG_SPEC_ALLOW | p::SECCOMP_FILTER_FLAG_TSYNC);
+    assert_eq!(
+        f.flags,
+        p::SECCOMP_FILTER_FLAG_LOG
+            | p::SECCOMP_FILTER_FLAG_SPEC_ALLOW
+            | p::SECCOMP_FILTER_FLAG_TSYNC
+    );
     assert_eq!(f.program.len(), f.len * 8);
     // The first instruction loads the architecture: ld [4].
     assert_eq!(&f.program[..8], &[0x20, 0, 0, 0, 4, 0, 0, 0]);
@@ -300,18 +366,30 @@ fn podman_default_profile() {
     let prof = parse(&v).unwrap();
     assert_eq!(prof.default, Action::Errno(38));
     let prog = program(&prof);
-    println!("podman default profile: {} BPF instructions (kernel limit 4096)", prog.len());
+    println!(
+        "podman default profile: {} BPF instructions (kernel limit 4096)",
+        prog.len()
+    );
     assert!(prog.len() < 1024, "{} instructions", prog.len());
     let errno1 = p::SECCOMP_RET_ERRNO | 1;
     assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, __NR_personality, [0; 6]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_personality, [1, 0, 0, 0, 0, 0]), p::SECCOMP_RET_ERRNO | 38);
-    assert_eq!(nr_run(&prog, names::number("kexec_load").unwrap(), [0; 6]), errno1);
+    assert_eq!(
+        nr_run(&prog, __NR_personality, [1, 0, 0, 0, 0, 0]),
+        p::SECCOMP_RET_ERRNO | 38
+    );
+    assert_eq!(
+        nr_run(&prog, names::number("kexec_load").unwrap(), [0; 6]),
+        errno1
+    );
     // Not in the default capability set: CAP_SYS_ADMIN's, CAP_AUDIT_WRITE's rules.
     assert_eq!(nr_run(&prog, names::number("bpf").unwrap(), [0; 6]), errno1);
     let socket = names::number("socket").unwrap();
-    assert_eq!(nr_run(&prog, socket, [16, 3, 9, 0, 0, 0]), p::SECCOMP_RET_ERRNO | 22);
+    assert_eq!(
+        nr_run(&prog, socket, [16, 3, 9, 0, 0, 0]),
+        p::SECCOMP_RET_ERRNO | 22
+    );
     assert_eq!(nr_run(&prog, socket, [16, 3, 0, 0, 0, 0]), ALLOW);
     assert_eq!(nr_run(&prog, socket, [2, 1, 0, 0, 0, 0]), ALLOW);
     // A syscall the profile does not name: the default action.

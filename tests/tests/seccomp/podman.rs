@@ -35,7 +35,10 @@ pub fn read() -> String {
 /// (major, minor) of the running kernel.
 fn kernel() -> (u64, u64) {
     let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut it = r.trim().split(['.', '-']).map(|p| p.parse::<u64>().unwrap_or(0));
+    let mut it = r
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u64>().unwrap_or(0));
     (it.next().unwrap_or(0), it.next().unwrap_or(0))
 }
 
