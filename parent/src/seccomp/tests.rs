@@ -397,11 +397,15 @@ fn podman_default_profile() {
 }
 
 /// A benchmark, not a test: `cargo test --release -p runlet compile_time -- --ignored --nocapture`
-/// (scripts/bench-seccomp.sh runs it).
+/// (scripts/bench-seccomp.sh runs it). With `RUNLET_SECCOMP_OCI_OUT=FILE`, it also
+/// writes podman's profile in OCI form there, for the benchmark's containers.
 #[test]
 #[ignore]
 fn compile_time() {
     let oci = podman::oci(&podman::read(), &podman::DEFAULT_CAPS);
+    if let Ok(out) = std::env::var("RUNLET_SECCOMP_OCI_OUT") {
+        std::fs::write(&out, &oci).unwrap_or_else(|e| panic!("write {out}: {e}"));
+    }
     let v = json::from_str::<Value>(&oci).unwrap();
     let rounds = 2000;
     let mut times = Vec::with_capacity(rounds);

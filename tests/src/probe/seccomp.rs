@@ -5,7 +5,10 @@
 //!
 //! - `mkdir PATH`: mkdir(PATH, 0755).
 //! - `personality N`: personality(N), N up to 64 bits (the kernel uses the low 32).
-//! - `getppid-loop N`: N getppid calls; prints `ns_per_call=<F>`.
+//! - `getppid-loop N`: N getppid calls; prints `ns_per_call=<F>`. Under a profile that
+//!   allows getppid unconditionally, the kernel's constant-action cache skips the filter.
+//! - `personality-loop N`: N personality(0xffffffff) calls (a query, changing nothing);
+//!   podman's profile allows it by an argument rule, so the filter runs every time.
 
 use std::ffi::{c_long, CString};
 use std::io;
@@ -50,12 +53,19 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
             let r = unsafe { syscall(SYS_PERSONALITY, n as c_long) };
             report("personality", r);
         }
-        "getppid-loop" => {
+        "getppid-loop" | "personality-loop" => {
             let n: u64 = arg.parse().unwrap_or(1_000_000);
             let t = Instant::now();
-            for _ in 0..n {
-                // SAFETY: getppid takes no arguments.
-                unsafe { syscall(SYS_GETPPID) };
+            if mode == "getppid-loop" {
+                for _ in 0..n {
+                    // SAFETY: getppid takes no arguments.
+                    unsafe { syscall(SYS_GETPPID) };
+                }
+            } else {
+                for _ in 0..n {
+                    // SAFETY: personality takes one integer; 0xffffffff only queries.
+                    unsafe { syscall(SYS_PERSONALITY, 0xffff_ffff as c_long) };
+                }
             }
             let ns = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
             println!("ns_per_call={ns:.1}");
