@@ -180,3 +180,65 @@ fn podman_default_profile_runs_a_shell() {
     assert_eq!(answer(&out.stdout, "shell"), "ok", "{}", out.context());
     assert_eq!(answer(&out.stdout, "mkdir"), "ok 0", "{}", out.context());
 }
+
+/// PERSONALITY over all three x86 ABIs: i386 (`int 0x80`) and x32 numbers get the
+/// same rules by their own syscall numbers.
+fn all_abis(profile: &str) -> String {
+    profile.replacen(
+        "{",
+        r#"{"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],"#,
+        1,
+    )
+}
+
+const I386_PERSONALITY: &str = "136";
+const X32_PERSONALITY: u64 = 0x4000_0000 | 135;
+
+#[test]
+fn i386_and_x32_syscalls_follow_their_own_rules() {
+    if !require_root("i386_and_x32_syscalls_follow_their_own_rules") {
+        return;
+    }
+    let prof = all_abis(PERSONALITY);
+    let int80 = |arg: &str| {
+        let mut fx = Fixture::new("sc-i386", option_env!("CARGO_BIN_EXE_probe")).expect("root");
+        with_profile(&mut fx, &prof);
+        fx.spec.probe(&["int80", I386_PERSONALITY, arg]);
+        let out = fx.run();
+        out.assert_exit(0);
+        answer(&out.stdout, "int80").to_string()
+    };
+    assert!(int80("8").starts_with("ok"), "i386 personality(8)");
+    assert_eq!(int80("9"), "errno 44", "i386 personality(9)");
+    assert_eq!(int80("65536"), "errno 43", "i386 personality(0x10000)");
+    let x32 = |arg: &str| {
+        let mut fx = Fixture::new("sc-x32", option_env!("CARGO_BIN_EXE_probe")).expect("root");
+        with_profile(&mut fx, &prof);
+        fx.spec.probe(&["raw", &X32_PERSONALITY.to_string(), arg]);
+        let out = fx.run();
+        out.assert_exit(0);
+        answer(&out.stdout, "raw").to_string()
+    };
+    // Allowed by the filter: the kernel runs it, or says ENOSYS without x32 support.
+    let allowed = x32("8");
+    assert!(
+        allowed.starts_with("ok") || allowed == format!("errno {ENOSYS}"),
+        "x32 personality(8): {allowed}"
+    );
+    assert_eq!(x32("9"), "errno 44", "x32 personality(9)");
+}
+
+#[test]
+fn i386_is_no_way_around_a_deny_list() {
+    // x86_64 only, default ALLOW: an i386 syscall is killed rather than allowed.
+    let mut fx = fixture!("sc-i386-kill");
+    with_profile(&mut fx, DENY_MKDIR);
+    fx.spec.probe(&["int80", "39", "0"]);
+    fx.run().assert_exit(128 + SIGSYS);
+    // The same x32 syscall number.
+    let mut fx = fixture!("sc-x32-kill");
+    with_profile(&mut fx, DENY_MKDIR);
+    let x32_mkdir = (0x4000_0000u64 | 83).to_string();
+    fx.spec.probe(&["raw", &x32_mkdir, "0"]);
+    fx.run().assert_exit(128 + SIGSYS);
+}

@@ -1,9 +1,13 @@
 //! A profile to a classic BPF program for seccomp(SECCOMP_SET_MODE_FILTER).
 //!
 //! ```text
-//!   A = arch;  A == AUDIT_ARCH_X86_64 ? go on : FOREIGN
-//!   A = nr;    A >= __X32_SYSCALL_BIT ? FOREIGN : go on      (x32 is no way around)
-//!   search tree over the syscall numbers: `A >= k` splits ranges in halves until one
+//!   A = arch;  A == AUDIT_ARCH_X86_64 ? X86_64 : go on   (when x86_64 or x32 is listed)
+//!              A == AUDIT_ARCH_I386 ? I386 : FOREIGN      (when x86 is listed)
+//! X86_64: A = nr;  A >= __X32_SYSCALL_BIT ? X32 : go on    (x32 is no way around)
+//!   <tree of x86_64's rules, or FOREIGN when x86_64 is not listed>
+//! X32:  <tree over the x32 numbers, or FOREIGN when x32 is not listed>
+//! I386: A = nr; <tree of i386's rules>
+//!   A tree over syscall numbers: `A >= k` splits ranges in halves until one
 //!   range is left; a range is either `ret <action>` (a run of numbers with one
 //!   unconditional action, the default filling the gaps) or one syscall's rules:
 //!     rule 1: each comparison, 64-bit values as hi/lo 32-bit halves; all hold → ret
@@ -19,8 +23,10 @@
 use linux_raw_sys::general::__X32_SYSCALL_BIT;
 use linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
 
+use linux_raw_sys::ptrace::AUDIT_ARCH_I386;
+
 use super::asm::{self, Asm, Insn, To, JEQ_K, JGE_K, JGT_K, MAX_INSNS};
-use super::{Action, Cond, Filter, Op, Profile};
+use super::{Abi, Action, Cond, Filter, Op, Profile};
 use crate::error::{Error, Result};
 
 /// Offsets in `struct seccomp_data`.
@@ -61,35 +67,71 @@ pub(crate) fn compile(p: &Profile) -> Result<Filter> {
 
 /// The instructions, unchecked against the kernel's limit.
 pub(crate) fn program(p: &Profile) -> Vec<Insn> {
+    let [x86_64, x86, x32] = p.abis;
+    let foreign_ret = p.foreign().ret();
     let mut a = Asm::default();
-    let foreign = a.label();
+    let (foreign, l64, l32, lx32) = (a.label(), a.label(), a.label(), a.label());
     a.load(ARCH);
-    if !p.native {
-        a.ret(p.foreign().ret());
-        return a.finish();
+    if x86_64 || x32 {
+        a.jump(JEQ_K, AUDIT_ARCH_X86_64, To::L(l64), To::Next);
     }
-    a.jump(JEQ_K, AUDIT_ARCH_X86_64, To::Next, To::L(foreign));
-    a.load(NR);
-    a.jump(JGE_K, __X32_SYSCALL_BIT, To::L(foreign), To::Next);
-    tree(&mut a, &ranges(p), p.default);
+    if x86 {
+        a.jump(JEQ_K, AUDIT_ARCH_I386, To::L(l32), To::L(foreign));
+    } else {
+        a.ret(foreign_ret);
+    }
+    if x86_64 || x32 {
+        a.bind(l64);
+        a.load(NR);
+        let to_x32 = if x32 { lx32 } else { foreign };
+        a.jump(JGE_K, __X32_SYSCALL_BIT, To::L(to_x32), To::Next);
+        if x86_64 {
+            tree(
+                &mut a,
+                &ranges(p, Abi::X86_64, 0, __X32_SYSCALL_BIT.into()),
+                p.default,
+            );
+        } else {
+            a.ret(foreign_ret);
+        }
+        if x32 {
+            a.bind(lx32);
+            tree(
+                &mut a,
+                &ranges(p, Abi::X32, __X32_SYSCALL_BIT.into(), 1 << 32),
+                p.default,
+            );
+        }
+    }
+    if x86 {
+        a.bind(l32);
+        a.load(NR);
+        tree(&mut a, &ranges(p, Abi::X86, 0, 1 << 32), p.default);
+    }
     a.bind(foreign);
-    a.ret(p.foreign().ret());
+    a.ret(foreign_ret);
     a.finish()
 }
 
-/// Every syscall named, with its merged rules, in number order. Indexed by number
-/// (x86_64 numbers are below 512), not a map: no element is ever moved.
-fn leaves(p: &Profile) -> Vec<(u32, Leaf)> {
+/// Every syscall of `abi` named, with its merged rules, in number order. Indexed by
+/// number less `base` (numbers of one ABI lie within 1024 of its base), not a map: no
+/// element is ever moved.
+fn leaves(p: &Profile, abi: Abi, base: u32) -> Vec<(u32, Leaf)> {
+    fn nrs(r: &super::Rule, abi: Abi, base: u32) -> impl Iterator<Item = usize> + '_ {
+        r.nrs[abi as usize]
+            .iter()
+            .map(move |&n| (n - base) as usize)
+    }
     let size = p
         .rules
         .iter()
-        .flat_map(|r| &r.nrs)
+        .flat_map(|r| nrs(r, abi, base))
         .max()
-        .map_or(0, |&m| m as usize + 1);
+        .map_or(0, |m| m + 1);
     let mut by_nr: Vec<Option<Leaf>> = vec![None; size];
     for r in &p.rules {
-        for &nr in &r.nrs {
-            let leaf = by_nr[nr as usize].get_or_insert_with(Leaf::default);
+        for i in nrs(r, abi, base) {
+            let leaf = by_nr[i].get_or_insert_with(Leaf::default);
             if r.args.is_empty() {
                 leaf.unconditional.get_or_insert(r.action);
             } else if repeats_an_index(&r.args) {
@@ -109,7 +151,7 @@ fn leaves(p: &Profile) -> Vec<(u32, Leaf)> {
             // A conditional rule with the fallback's own action changes nothing.
             let fallback = leaf.unconditional.unwrap_or(p.default);
             leaf.conditional.retain(|(a, _)| *a != fallback);
-            out.push((nr as u32, leaf));
+            out.push((base + nr as u32, leaf));
         }
     }
     out
@@ -121,9 +163,9 @@ fn repeats_an_index(args: &[Cond]) -> bool {
         .any(|(i, c)| args[..i].iter().any(|d| d.index == c.index))
 }
 
-/// The numbers 0..__X32_SYSCALL_BIT as ranges: (first number, what it does), sorted,
+/// The numbers `start..end` of `abi` as ranges: (first number, what it does), sorted,
 /// neighbours with the same plain action merged.
-fn ranges(p: &Profile) -> Vec<(u32, Range)> {
+fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range)> {
     let mut out: Vec<(u32, Range)> = Vec::new();
     let push = |out: &mut Vec<(u32, Range)>, lo: u32, r: Range| {
         if out
@@ -133,10 +175,10 @@ fn ranges(p: &Profile) -> Vec<(u32, Range)> {
             out.push((lo, r));
         }
     };
-    let mut next = 0u32;
-    for (nr, leaf) in leaves(p) {
-        if nr > next {
-            push(&mut out, next, Range::Ret(p.default));
+    let mut next = start;
+    for (nr, leaf) in leaves(p, abi, start as u32) {
+        if u64::from(nr) > next {
+            push(&mut out, next as u32, Range::Ret(p.default));
         }
         let r = if leaf.conditional.is_empty() {
             Range::Ret(leaf.unconditional.unwrap_or(p.default))
@@ -144,10 +186,10 @@ fn ranges(p: &Profile) -> Vec<(u32, Range)> {
             Range::Rules(leaf)
         };
         push(&mut out, nr, r);
-        next = nr + 1;
+        next = u64::from(nr) + 1;
     }
-    if next < __X32_SYSCALL_BIT {
-        push(&mut out, next, Range::Ret(p.default));
+    if next < end {
+        push(&mut out, next as u32, Range::Ret(p.default));
     }
     out
 }

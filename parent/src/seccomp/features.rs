@@ -26,9 +26,9 @@ pub const OPERATORS: &[&str] = &[
     "SCMP_CMP_NE",
 ];
 
-/// Architectures a profile may list. Rules are compiled for x86_64 only; a syscall of
-/// any other (x32 and i386 included) gets the default action, or is killed when the
-/// default action lets syscalls run (see docs/seccomp.md).
+/// Architectures a profile may list. Rules are compiled for x86_64, i386 and x32; a
+/// syscall of any other gets the default action, or is killed when the default action
+/// lets syscalls run (see docs/seccomp.md).
 pub const ARCHES: &[&str] = &[
     "SCMP_ARCH_AARCH64",
     "SCMP_ARCH_ARM",
@@ -56,7 +56,7 @@ pub const ARCHES: &[&str] = &[
 ];
 
 /// The architectures whose syscalls the filter has rules for.
-pub const COMPILED_ARCHES: &[&str] = &["SCMP_ARCH_X86_64"];
+pub const COMPILED_ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"];
 
 /// Flags runlet passes to seccomp(2).
 pub const FLAGS: &[&str] = &[

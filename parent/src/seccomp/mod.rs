@@ -4,13 +4,16 @@
 //! - `mod.rs`: the profile's types and its parsing; every error names the entry.
 //! - `compile.rs`: the cBPF program (arch check, search tree, argument comparisons).
 //! - `asm.rs`: labels, forward jumps and trampolines for jumps over 255 instructions.
-//! - `names.rs`: syscall names to x86_64 numbers, from linux-raw-sys.
+//! - `names.rs` (+ `names_x86.rs`, `names_x32.rs`): syscall names to numbers for
+//!   x86_64, i386 and x32, from linux-raw-sys.
 //! - `features.rs`: the lists `runlet features` shows.
 
 mod asm;
 mod compile;
 mod features;
 mod names;
+mod names_x32;
+mod names_x86;
 #[cfg(test)]
 mod tests;
 
@@ -80,30 +83,35 @@ pub struct Cond {
     pub op: Op,
 }
 
-/// One entry of `syscalls[]` on the target: the names that exist there.
+/// One entry of `syscalls[]`: for each ABI (`Abi as usize`), the numbers of the names
+/// that exist there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub nrs: Vec<u32>,
+    pub nrs: [Vec<u32>; 3],
     pub action: Action,
     pub args: Vec<Cond>,
 }
 
-/// An architecture of `architectures`, as the kernel's `AUDIT_ARCH_*`.
+/// The ABIs runlet compiles rules for (x86_64's own three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arch {
-    /// x86_64: compiled.
-    Native,
-    /// x32 (x86_64 numbers with `__X32_SYSCALL_BIT`) and anything else listed: accepted,
-    /// not compiled; their syscalls are treated as from an unlisted architecture.
-    Other,
+pub enum Abi {
+    /// `AUDIT_ARCH_X86_64`, numbers below `__X32_SYSCALL_BIT`.
+    X86_64 = 0,
+    /// `AUDIT_ARCH_I386` (32-bit programs, and `int 0x80`).
+    X86 = 1,
+    /// `AUDIT_ARCH_X86_64` with `__X32_SYSCALL_BIT` set in the number.
+    X32 = 2,
 }
+
+pub const ABIS: [Abi; 3] = [Abi::X86_64, Abi::X86, Abi::X32];
 
 /// A parsed profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub default: Action,
-    /// The native architecture is listed (or the list is empty: native only).
-    pub native: bool,
+    /// Which of `ABIS` `architectures` lists (an empty list: x86_64 only). Syscalls
+    /// of any other ABI are foreign.
+    pub abis: [bool; 3],
     /// `SECCOMP_FILTER_FLAG_*`.
     pub flags: u32,
     /// In profile order.
@@ -111,9 +119,10 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// What a syscall from an architecture runlet does not compile for gets: the
-    /// default action, unless that would let it run (a deny-list profile), where it
-    /// is killed, as libseccomp kills an architecture the filter does not know.
+    /// What a syscall from an architecture the profile does not list (or runlet does
+    /// not know) gets: the default action, unless that would let it run (a deny-list
+    /// profile), where it is killed, as libseccomp kills an architecture the filter
+    /// does not know.
     pub fn foreign(&self) -> Action {
         if self.default.permissive() {
             Action::KillProcess
@@ -215,15 +224,15 @@ pub fn parse(v: &Value) -> Result<Profile> {
         ));
     }
 
-    let mut native = true;
+    let mut abis = [true, false, false];
     if let Some(a) = field(o, "architectures") {
         let at = format!("{WHERE}.architectures");
         let list = array(&at, a)?;
         if !list.is_empty() {
-            native = false;
+            abis = [false; 3];
             for (i, v) in list.iter().enumerate() {
-                if arch(&format!("{at}[{i}]"), v)? == Arch::Native {
-                    native = true;
+                if let Some(abi) = arch(&format!("{at}[{i}]"), v)? {
+                    abis[abi as usize] = true;
                 }
             }
         }
@@ -241,12 +250,12 @@ pub fn parse(v: &Value) -> Result<Profile> {
     if let Some(s) = field(o, "syscalls") {
         let at = format!("{WHERE}.syscalls");
         for (i, v) in array(&at, s)?.iter().enumerate() {
-            rules.push(rule(&format!("{at}[{i}]"), v)?);
+            rules.push(rule(&format!("{at}[{i}]"), v, abis)?);
         }
     }
     Ok(Profile {
         default,
-        native,
+        abis,
         flags,
         rules,
     })
@@ -283,11 +292,13 @@ fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
     })
 }
 
-fn arch(at: &str, v: &Value) -> Result<Arch> {
-    let name = string(at, v)?;
-    match name {
-        "SCMP_ARCH_X86_64" => Ok(Arch::Native),
-        n if features::ARCHES.contains(&n) => Ok(Arch::Other),
+/// The ABI runlet compiles for, `None` for another known architecture.
+fn arch(at: &str, v: &Value) -> Result<Option<Abi>> {
+    match string(at, v)? {
+        "SCMP_ARCH_X86_64" => Ok(Some(Abi::X86_64)),
+        "SCMP_ARCH_X86" => Ok(Some(Abi::X86)),
+        "SCMP_ARCH_X32" => Ok(Some(Abi::X32)),
+        n if features::ARCHES.contains(&n) => Ok(None),
         n => Err(err(at, format_args!("unknown architecture {n:?}"))),
     }
 }
@@ -309,7 +320,7 @@ fn flag(at: &str, v: &Value) -> Result<u32> {
     })
 }
 
-fn rule(at: &str, v: &Value) -> Result<Rule> {
+fn rule(at: &str, v: &Value, abis: [bool; 3]) -> Result<Rule> {
     let o = obj(at, v)?;
     let errno = match field(o, "errnoRet") {
         Some(v) => Some(errno(&format!("{at}.errnoRet"), v)?),
@@ -333,7 +344,7 @@ fn rule(at: &str, v: &Value) -> Result<Rule> {
     if names.is_empty() {
         return Err(err(names_at, "must name at least one syscall"));
     }
-    let mut nrs = Vec::new();
+    let mut nrs: [Vec<u32>; 3] = Default::default();
     for (i, n) in names.iter().enumerate() {
         // No location string built unless there is an error: this loop is the hot one.
         let name = match n {
@@ -341,9 +352,13 @@ fn rule(at: &str, v: &Value) -> Result<Rule> {
             Value::String(_) => return Err(err(format_args!("{names_at}[{i}]"), "is empty")),
             _ => return Err(err(format_args!("{names_at}[{i}]"), "must be a string")),
         };
-        // A name x86_64 does not have is skipped, as libseccomp does.
-        if let Some(nr) = names::number(name) {
-            nrs.push(nr);
+        // A name an ABI does not have is skipped there, as libseccomp does.
+        for abi in ABIS {
+            if abis[abi as usize] {
+                if let Some(nr) = names::number(abi, name) {
+                    nrs[abi as usize].push(nr);
+                }
+            }
         }
     }
     let mut args = Vec::new();

@@ -9,7 +9,7 @@ use miniserde::json::{self, Value};
 
 use super::asm::{Asm, Insn, To, ALU_AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K};
 use super::compile::program;
-use super::{features_json_fragment, load, names, parse, Action, Profile};
+use super::{features_json_fragment, load, names, parse, Abi, Action, Profile};
 
 #[path = "../../../tests/tests/seccomp/podman.rs"]
 mod podman;
@@ -161,39 +161,89 @@ fn every_action() {
     }
 }
 
+/// i386 and x32 numbers of getppid and mkdir (linux-raw-sys's x86 and x32 tables).
+const I386_GETPPID: u32 = 64;
+const I386_MKDIR: u32 = 39;
+const X32_GETPPID: u32 = __X32_SYSCALL_BIT | 110;
+const X32_MKDIR: u32 = __X32_SYSCALL_BIT | 83;
+
 #[test]
-fn architecture_and_x32() {
-    // Allow-list: a foreign arch and x32 numbers get the default action.
+fn architectures_i386_and_x32() {
+    let errno = p::SECCOMP_RET_ERRNO | 1;
+    // Allow-list over all three ABIs: each by its own numbers.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     let prog = program(&prof);
-    let errno = p::SECCOMP_RET_ERRNO | 1;
     assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
-    assert_eq!(
-        nr_run(&prog, __NR_getppid | __X32_SYSCALL_BIT, [0; 6]),
-        errno
-    );
+    assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), ALLOW);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, __NR_getppid, [0; 6]), errno);
+    // x32 has its own ioctl (514): the x86_64 number with the x32 bit is not it.
+    assert_eq!(nr_run(&prog, __X32_SYSCALL_BIT | 16, [0; 6]), errno);
     assert_eq!(nr_run(&prog, u32::MAX, [0; 6]), errno);
-    // Deny-list: neither x32 nor another arch is a way around: killed.
+    assert_eq!(run(&prog, 0xc000_00b7, __NR_getppid, [0; 6]), errno); // aarch64
+                                                                      // Only x86_64 listed: the others get the default action.
+    let prof = profile(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+            "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    let prog = program(&prof);
+    assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), errno);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), errno);
+    // Deny-list with x86_64 only: neither x32 nor i386 is a way around: killed.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
     let prog = program(&prof);
     assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), errno);
+    assert_eq!(nr_run(&prog, X32_MKDIR, [0; 6]), KILL_PROCESS);
     assert_eq!(
-        nr_run(&prog, __NR_mkdir | __X32_SYSCALL_BIT, [0; 6]),
+        run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]),
         KILL_PROCESS
     );
-    assert_eq!(run(&prog, AUDIT_ARCH_I386, 39, [0; 6]), KILL_PROCESS);
-    // x86_64 not listed: every syscall is foreign.
+    // Deny-list over all three: each ABI's mkdir denied, the rest allowed.
+    let prof = profile(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+            "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    );
+    let prog = program(&prof);
+    assert_eq!(nr_run(&prog, X32_MKDIR, [0; 6]), errno);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]), errno);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, __NR_mkdir, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(run(&prog, 0xc000_00b7, __NR_getppid, [0; 6]), KILL_PROCESS);
+    // x32 alone: x86_64 numbers are foreign, x32's compiled.
+    let prof = profile(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X32"],
+            "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    let prog = program(&prof);
+    assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), errno);
+    assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
+    // x86_64 not listed at all: every syscall is foreign.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64"],
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     assert_eq!(nr_run(&program(&prof), __NR_getppid, [0; 6]), errno);
+}
+
+#[test]
+fn abi_tables_agree_with_linux_raw_sys() {
+    for (abi, name, nr) in [
+        (Abi::X86_64, "getppid", __NR_getppid),
+        (Abi::X86, "getppid", I386_GETPPID),
+        (Abi::X86, "mkdir", I386_MKDIR),
+        (Abi::X86, "socketcall", 102),
+        (Abi::X32, "getppid", X32_GETPPID),
+        (Abi::X32, "ioctl", __X32_SYSCALL_BIT | 514),
+    ] {
+        assert_eq!(names::number(abi, name), Some(nr), "{abi:?} {name}");
+    }
+    assert_eq!(names::number(Abi::X86_64, "socketcall"), None);
+    assert_eq!(names::number(Abi::X32, "no_such_call"), None);
 }
 
 #[test]
@@ -208,7 +258,7 @@ fn rule_order_repeated_indexes_and_unknown_names() {
             {"names":["mkdir"],"action":"SCMP_ACT_ALLOW","args":[
                 {"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":1,"value":2,"op":"SCMP_CMP_EQ"}]}]}"#,
     );
-    assert_eq!(prof.rules[0].nrs, vec![__NR_personality]);
+    assert_eq!(prof.rules[0].nrs[0], vec![__NR_personality]);
     let prog = program(&prof);
     assert_eq!(
         nr_run(&prog, __NR_personality, [7, 0, 0, 0, 0, 0]),
@@ -216,7 +266,7 @@ fn rule_order_repeated_indexes_and_unknown_names() {
     );
     assert_eq!(nr_run(&prog, __NR_personality, [8, 0, 0, 0, 0, 0]), ALLOW);
     // Two comparisons of one argument: either may match (runc's reading).
-    let socket = names::number("socket").unwrap();
+    let socket = names::number(Abi::X86_64, "socket").unwrap();
     let errno = p::SECCOMP_RET_ERRNO | 1;
     for (a0, want) in [(1, ALLOW), (2, ALLOW), (3, errno)] {
         assert_eq!(nr_run(&prog, socket, [a0, 0, 0, 0, 0, 0]), want);
@@ -380,12 +430,19 @@ fn podman_default_profile() {
         p::SECCOMP_RET_ERRNO | 38
     );
     assert_eq!(
-        nr_run(&prog, names::number("kexec_load").unwrap(), [0; 6]),
+        nr_run(
+            &prog,
+            names::number(Abi::X86_64, "kexec_load").unwrap(),
+            [0; 6]
+        ),
         errno1
     );
     // Not in the default capability set: CAP_SYS_ADMIN's, CAP_AUDIT_WRITE's rules.
-    assert_eq!(nr_run(&prog, names::number("bpf").unwrap(), [0; 6]), errno1);
-    let socket = names::number("socket").unwrap();
+    assert_eq!(
+        nr_run(&prog, names::number(Abi::X86_64, "bpf").unwrap(), [0; 6]),
+        errno1
+    );
+    let socket = names::number(Abi::X86_64, "socket").unwrap();
     assert_eq!(
         nr_run(&prog, socket, [16, 3, 9, 0, 0, 0]),
         p::SECCOMP_RET_ERRNO | 22
@@ -394,6 +451,16 @@ fn podman_default_profile() {
     assert_eq!(nr_run(&prog, socket, [2, 1, 0, 0, 0, 0]), ALLOW);
     // A syscall the profile does not name: the default action.
     assert_eq!(nr_run(&prog, 335, [0; 6]), p::SECCOMP_RET_ERRNO | 38);
+    // archMap lists i386 and x32 with x86_64: their rules are compiled too.
+    assert_eq!(prof.abis, [true, true, true]);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]), ALLOW);
+    assert_eq!(
+        run(&prog, AUDIT_ARCH_I386, 136, [1, 0, 0, 0, 0, 0]),
+        p::SECCOMP_RET_ERRNO | 38
+    );
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, 136, [8, 0, 0, 0, 0, 0]), ALLOW);
 }
 
 /// A benchmark, not a test: `cargo test --release -p runlet compile_time -- --ignored --nocapture`
