@@ -82,33 +82,52 @@ impl Asm {
 
     /// Lays out and resolves every jump. Targets must come after their jump.
     pub fn finish(self) -> Vec<Insn> {
-        let n = self.items.len();
-        // Per item: trampolines after a jump for its true and false branch.
-        let mut tramp = vec![(false, false); n];
-        loop {
-            let (pos, at) = self.layout(&tramp);
-            let mut grew = false;
-            for (i, item) in self.items.iter().enumerate() {
-                if let Item::Jump { jt, jf, .. } = *item {
-                    let next = pos[i] + 1 + tramp[i].0 as usize + tramp[i].1 as usize;
-                    for (branch, t) in [(0, jt), (1, jf)] {
-                        let d = self.target(t, next, &at).saturating_sub(pos[i] + 1);
-                        let flag = if branch == 0 {
-                            &mut tramp[i].0
-                        } else {
-                            &mut tramp[i].1
-                        };
-                        if d > 255 && !*flag {
-                            *flag = true;
-                            grew = true;
+        let tramp = self.trampolines();
+        let (pos, at) = self.layout(&tramp);
+        self.emit(&tramp, &pos, &at)
+    }
+
+    /// Which branches of each jump need a `JA` trampoline, in one backward pass: every
+    /// jump goes forward, so when a jump is reached from the end, everything between it
+    /// and its targets already has its final size.
+    fn trampolines(&self) -> Vec<(bool, bool)> {
+        let mut tramp = vec![(false, false); self.items.len()];
+        // Instructions from a label (or item) to the end of the program.
+        let mut label_rest = vec![usize::MAX; self.labels];
+        let mut rest = 0usize;
+        for (i, item) in self.items.iter().enumerate().rev() {
+            match *item {
+                Item::Bind(l) => label_rest[l.0] = rest,
+                Item::Stmt(..) => rest += 1,
+                Item::Jump { jt, jf, .. } => {
+                    // Instructions between this jump's trampolines and the target.
+                    let gap = |t: To| match t {
+                        To::Next => 0,
+                        To::L(l) => {
+                            assert!(
+                                label_rest[l.0] != usize::MAX,
+                                "seccomp: label {} not after its jump",
+                                l.0
+                            );
+                            rest - label_rest[l.0]
                         }
+                    };
+                    let (gt, gf) = (gap(jt), gap(jf));
+                    let (mut tt, mut tf) = (false, false);
+                    // A branch without a trampoline jumps over the other's; adding one
+                    // can push the other past 255, so settle the pair (at most twice).
+                    for _ in 0..2 {
+                        let n = tt as usize + tf as usize;
+                        tt |= gt + n > 255;
+                        let n = tt as usize + tf as usize;
+                        tf |= gf + n > 255;
                     }
+                    tramp[i] = (tt, tf);
+                    rest += 1 + tt as usize + tf as usize;
                 }
             }
-            if !grew {
-                return self.emit(&tramp, &pos, &at);
-            }
         }
+        tramp
     }
 
     /// The position of each item, and of each label.

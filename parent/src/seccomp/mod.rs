@@ -4,7 +4,7 @@
 //! - `mod.rs`: the profile's types and its parsing; every error names the entry.
 //! - `compile.rs`: the cBPF program (arch check, search tree, argument comparisons).
 //! - `asm.rs`: labels, forward jumps and trampolines for jumps over 255 instructions.
-//! - `names.rs` (+ `names_x86.rs`, `names_x32.rs`): syscall names to numbers for
+//! - `names.rs` (+ the generated `names_table.rs`): syscall names to numbers for
 //!   x86_64, i386 and x32, from linux-raw-sys.
 //! - `features.rs`: the lists `runlet features` shows.
 
@@ -12,10 +12,11 @@ mod asm;
 mod compile;
 mod features;
 mod names;
-mod names_x32;
-mod names_x86;
+mod names_table;
 #[cfg(test)]
 mod tests;
+
+use std::fmt::Display;
 
 use miniserde::json::{Number, Object, Value};
 
@@ -103,13 +104,11 @@ pub enum Abi {
     X32 = 2,
 }
 
-pub const ABIS: [Abi; 3] = [Abi::X86_64, Abi::X86, Abi::X32];
-
 /// A parsed profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub default: Action,
-    /// Which of `ABIS` `architectures` lists (an empty list: x86_64 only). Syscalls
+    /// Which ABIs (`Abi as usize`) `architectures` lists (an empty list: x86_64 only). Syscalls
     /// of any other ABI are foreign.
     pub abis: [bool; 3],
     /// `SECCOMP_FILTER_FLAG_*`.
@@ -158,25 +157,64 @@ pub(crate) fn load(v: Option<&Value>) -> Result<Option<Filter>> {
     }
 }
 
-fn err(at: impl std::fmt::Display, why: impl std::fmt::Display) -> Error {
+fn err(at: impl Display, why: impl Display) -> Error {
     Error::msg(format!("{at}: {why}"))
 }
 
-fn obj<'a>(at: &str, v: &'a Value) -> Result<&'a Object> {
+/// Where a value is in the profile (`base[index].field`), formatted only for an error:
+/// the parse builds no string while the profile is fine.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    base: &'a dyn Display,
+    index: Option<usize>,
+    field: &'static str,
+}
+
+impl<'a> At<'a> {
+    fn index(base: &'a dyn Display, i: usize) -> Self {
+        At {
+            base,
+            index: Some(i),
+            field: "",
+        }
+    }
+    fn field(base: &'a dyn Display, field: &'static str) -> Self {
+        At {
+            base,
+            index: None,
+            field,
+        }
+    }
+}
+
+impl Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.base)?;
+        if let Some(i) = self.index {
+            write!(f, "[{i}]")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ".{}", self.field)?;
+        }
+        Ok(())
+    }
+}
+
+fn obj<'a>(at: &dyn Display, v: &'a Value) -> Result<&'a Object> {
     match v {
         Value::Object(o) => Ok(o),
         _ => Err(err(at, "must be an object")),
     }
 }
 
-fn string<'a>(at: &str, v: &'a Value) -> Result<&'a str> {
+fn string<'a>(at: &dyn Display, v: &'a Value) -> Result<&'a str> {
     match v {
         Value::String(s) => Ok(s),
         _ => Err(err(at, "must be a string")),
     }
 }
 
-fn uint(at: &str, v: &Value) -> Result<u64> {
+fn uint(at: &dyn Display, v: &Value) -> Result<u64> {
     match v {
         Value::Number(Number::U64(n)) => Ok(*n),
         Value::Number(Number::I64(n)) if *n >= 0 => Ok(*n as u64),
@@ -189,7 +227,7 @@ fn field<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
     o.get(key).filter(|v| !matches!(v, Value::Null))
 }
 
-fn array<'a>(at: &str, v: &'a Value) -> Result<&'a [Value]> {
+fn array<'a>(at: &dyn Display, v: &'a Value) -> Result<&'a [Value]> {
     match v {
         Value::Array(a) => Ok(a),
         _ => Err(err(at, "must be an array")),
@@ -198,7 +236,7 @@ fn array<'a>(at: &str, v: &'a Value) -> Result<&'a [Value]> {
 
 /// Parses and checks a profile. Names that do not exist on x86_64 are dropped.
 pub fn parse(v: &Value) -> Result<Profile> {
-    let o = obj(WHERE, v)?;
+    let o = obj(&WHERE, v)?;
     for key in ["listenerPath", "listenerMetadata"] {
         if let Some(v) = field(o, key) {
             if !matches!(v, Value::String(s) if s.is_empty()) {
@@ -250,7 +288,7 @@ pub fn parse(v: &Value) -> Result<Profile> {
     if let Some(s) = field(o, "syscalls") {
         let at = format!("{WHERE}.syscalls");
         for (i, v) in array(&at, s)?.iter().enumerate() {
-            rules.push(rule(&format!("{at}[{i}]"), v, abis)?);
+            rules.push(rule(&At::index(&at, i), v, abis)?);
         }
     }
     Ok(Profile {
@@ -261,7 +299,7 @@ pub fn parse(v: &Value) -> Result<Profile> {
     })
 }
 
-fn errno(at: &str, v: &Value) -> Result<u16> {
+fn errno(at: &dyn Display, v: &Value) -> Result<u16> {
     let n = uint(at, v)?;
     u16::try_from(n).map_err(|_| {
         err(
@@ -271,7 +309,7 @@ fn errno(at: &str, v: &Value) -> Result<u16> {
     })
 }
 
-fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
+fn action(at: &dyn Display, v: &Value, errno: Option<u16>) -> Result<Action> {
     let eperm = linux_raw_sys::errno::EPERM as u16;
     Ok(match string(at, v)? {
         "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => Action::KillThread,
@@ -293,7 +331,7 @@ fn action(at: &str, v: &Value, errno: Option<u16>) -> Result<Action> {
 }
 
 /// The ABI runlet compiles for, `None` for another known architecture.
-fn arch(at: &str, v: &Value) -> Result<Option<Abi>> {
+fn arch(at: &dyn Display, v: &Value) -> Result<Option<Abi>> {
     match string(at, v)? {
         "SCMP_ARCH_X86_64" => Ok(Some(Abi::X86_64)),
         "SCMP_ARCH_X86" => Ok(Some(Abi::X86)),
@@ -303,7 +341,7 @@ fn arch(at: &str, v: &Value) -> Result<Option<Abi>> {
     }
 }
 
-fn flag(at: &str, v: &Value) -> Result<u32> {
+fn flag(at: &dyn Display, v: &Value) -> Result<u32> {
     Ok(match string(at, v)? {
         "SECCOMP_FILTER_FLAG_TSYNC" => p::SECCOMP_FILTER_FLAG_TSYNC,
         "SECCOMP_FILTER_FLAG_LOG" => p::SECCOMP_FILTER_FLAG_LOG,
@@ -320,23 +358,23 @@ fn flag(at: &str, v: &Value) -> Result<u32> {
     })
 }
 
-fn rule(at: &str, v: &Value, abis: [bool; 3]) -> Result<Rule> {
+fn rule(at: &dyn Display, v: &Value, abis: [bool; 3]) -> Result<Rule> {
     let o = obj(at, v)?;
     let errno = match field(o, "errnoRet") {
-        Some(v) => Some(errno(&format!("{at}.errnoRet"), v)?),
+        Some(v) => Some(errno(&At::field(at, "errnoRet"), v)?),
         None => None,
     };
     let action = match field(o, "action") {
-        Some(v) => action(&format!("{at}.action"), v, errno)?,
-        None => return Err(err(format_args!("{at}.action"), "is required")),
+        Some(v) => action(&At::field(at, "action"), v, errno)?,
+        None => return Err(err(At::field(at, "action"), "is required")),
     };
     if errno.is_some() && !matches!(action, Action::Errno(_) | Action::Trace(_)) {
         return Err(err(
-            format_args!("{at}.errnoRet"),
+            At::field(at, "errnoRet"),
             "applies only to SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
         ));
     }
-    let names_at = format!("{at}.names");
+    let names_at = At::field(at, "names");
     let names = match field(o, "names") {
         Some(v) => array(&names_at, v)?,
         None => return Err(err(names_at, "is required")),
@@ -346,48 +384,45 @@ fn rule(at: &str, v: &Value, abis: [bool; 3]) -> Result<Rule> {
     }
     let mut nrs: [Vec<u32>; 3] = Default::default();
     for (i, n) in names.iter().enumerate() {
-        // No location string built unless there is an error: this loop is the hot one.
         let name = match n {
             Value::String(s) if !s.is_empty() => s,
-            Value::String(_) => return Err(err(format_args!("{names_at}[{i}]"), "is empty")),
-            _ => return Err(err(format_args!("{names_at}[{i}]"), "must be a string")),
+            Value::String(_) => return Err(err(At::index(&names_at, i), "is empty")),
+            _ => return Err(err(At::index(&names_at, i), "must be a string")),
         };
         // A name an ABI does not have is skipped there, as libseccomp does.
-        for abi in ABIS {
-            if abis[abi as usize] {
-                if let Some(nr) = names::number(abi, name) {
-                    nrs[abi as usize].push(nr);
-                }
+        for (i, nr) in names::numbers(name).into_iter().enumerate() {
+            if let Some(nr) = nr.filter(|_| abis[i]) {
+                nrs[i].push(nr);
             }
         }
     }
     let mut args = Vec::new();
     if let Some(a) = field(o, "args") {
-        let args_at = format!("{at}.args");
+        let args_at = At::field(at, "args");
         for (i, v) in array(&args_at, a)?.iter().enumerate() {
-            args.push(cond(&format!("{args_at}[{i}]"), v)?);
+            args.push(cond(&At::index(&args_at, i), v)?);
         }
     }
     Ok(Rule { nrs, action, args })
 }
 
-fn cond(at: &str, v: &Value) -> Result<Cond> {
+fn cond(at: &dyn Display, v: &Value) -> Result<Cond> {
     let o = obj(at, v)?;
     let get =
-        |key: &str| field(o, key).ok_or_else(|| err(format_args!("{at}.{key}"), "is required"));
-    let index = uint(&format!("{at}.index"), get("index")?)?;
+        |key: &'static str| field(o, key).ok_or_else(|| err(At::field(at, key), "is required"));
+    let index = uint(&At::field(at, "index"), get("index")?)?;
     if index > 5 {
         return Err(err(
-            format_args!("{at}.index"),
+            At::field(at, "index"),
             format_args!("{index} is not an argument index (0 to 5)"),
         ));
     }
-    let value = uint(&format!("{at}.value"), get("value")?)?;
+    let value = uint(&At::field(at, "value"), get("value")?)?;
     let value_two = match field(o, "valueTwo") {
-        Some(v) => uint(&format!("{at}.valueTwo"), v)?,
+        Some(v) => uint(&At::field(at, "valueTwo"), v)?,
         None => 0,
     };
-    let op_at = format!("{at}.op");
+    let op_at = At::field(at, "op");
     let op = match string(&op_at, get("op")?)? {
         "SCMP_CMP_NE" => Op::Ne,
         "SCMP_CMP_LT" => Op::Lt,
