@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use linux_raw_sys::general::__X32_SYSCALL_BIT;
 
 use super::names_table::{NAMES, NONE, TABLE};
+#[cfg(test)]
 use super::Abi;
 
 fn name_at(i: usize) -> &'static [u8] {
