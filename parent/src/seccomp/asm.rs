@@ -54,6 +54,14 @@ pub struct Asm {
 pub const MAX_INSNS: usize = 4096;
 
 impl Asm {
+    /// Room for about `n` instructions before the first reallocation.
+    pub fn with_capacity(n: usize) -> Self {
+        Asm {
+            items: Vec::with_capacity(n),
+            labels: 0,
+        }
+    }
+
     pub fn label(&mut self) -> Label {
         self.labels += 1;
         Label(self.labels - 1)

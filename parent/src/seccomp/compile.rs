@@ -35,19 +35,17 @@ const ARCH: u32 = 4;
 const ARGS: u32 = 16;
 
 /// One syscall's rules after merging every entry that names it.
-#[derive(Default, Clone, PartialEq, Eq)]
-struct Leaf {
+struct Leaf<'a> {
     /// Tried in order; the first whose comparisons all hold decides.
-    conditional: Vec<(Action, Vec<Cond>)>,
+    conditional: Vec<(Action, &'a [Cond])>,
     /// The first rule without comparisons; else the default action.
     unconditional: Option<Action>,
 }
 
 /// What a range of syscall numbers does.
-#[derive(Clone, PartialEq, Eq)]
-enum Range {
+enum Range<'a> {
     Ret(Action),
-    Rules(Leaf),
+    Rules(Leaf<'a>),
 }
 
 pub(crate) fn compile(p: &Profile) -> Result<Filter> {
@@ -69,7 +67,16 @@ pub(crate) fn compile(p: &Profile) -> Result<Filter> {
 pub(crate) fn program(p: &Profile) -> Vec<Insn> {
     let [x86_64, x86, x32] = p.abis;
     let foreign_ret = p.foreign().ret();
-    let mut a = Asm::default();
+    let r64 = x86_64.then(|| ranges(p, Abi::X86_64, 0, __X32_SYSCALL_BIT.into()));
+    let rx32 = x32.then(|| ranges(p, Abi::X32, __X32_SYSCALL_BIT.into(), 1 << 32));
+    let r86 = x86.then(|| ranges(p, Abi::X86, 0, 1 << 32));
+    // About a comparison and a return per range; rules add a few more.
+    let n: usize = [&r64, &rx32, &r86]
+        .iter()
+        .filter_map(|r| r.as_ref())
+        .map(Vec::len)
+        .sum();
+    let mut a = Asm::with_capacity(3 * n + 16);
     let (foreign, l64, l32, lx32) = (a.label(), a.label(), a.label(), a.label());
     a.load(ARCH);
     if x86_64 || x32 {
@@ -85,76 +92,23 @@ pub(crate) fn program(p: &Profile) -> Vec<Insn> {
         a.load(NR);
         let to_x32 = if x32 { lx32 } else { foreign };
         a.jump(JGE_K, __X32_SYSCALL_BIT, To::L(to_x32), To::Next);
-        if x86_64 {
-            tree(
-                &mut a,
-                &ranges(p, Abi::X86_64, 0, __X32_SYSCALL_BIT.into()),
-                p.default,
-            );
-        } else {
-            a.ret(foreign_ret);
+        match &r64 {
+            Some(r) => tree(&mut a, r, p.default),
+            None => a.ret(foreign_ret),
         }
-        if x32 {
+        if let Some(r) = &rx32 {
             a.bind(lx32);
-            tree(
-                &mut a,
-                &ranges(p, Abi::X32, __X32_SYSCALL_BIT.into(), 1 << 32),
-                p.default,
-            );
+            tree(&mut a, r, p.default);
         }
     }
-    if x86 {
+    if let Some(r) = &r86 {
         a.bind(l32);
         a.load(NR);
-        tree(&mut a, &ranges(p, Abi::X86, 0, 1 << 32), p.default);
+        tree(&mut a, r, p.default);
     }
     a.bind(foreign);
     a.ret(foreign_ret);
     a.finish()
-}
-
-/// Every syscall of `abi` named, with its merged rules, in number order. Indexed by
-/// number less `base` (numbers of one ABI lie within 1024 of its base), not a map: no
-/// element is ever moved.
-fn leaves(p: &Profile, abi: Abi, base: u32) -> Vec<(u32, Leaf)> {
-    fn nrs(r: &super::Rule, abi: Abi, base: u32) -> impl Iterator<Item = usize> + '_ {
-        r.nrs[abi as usize]
-            .iter()
-            .map(move |&n| (n - base) as usize)
-    }
-    let size = p
-        .rules
-        .iter()
-        .flat_map(|r| nrs(r, abi, base))
-        .max()
-        .map_or(0, |m| m + 1);
-    let mut by_nr: Vec<Option<Leaf>> = vec![None; size];
-    for r in &p.rules {
-        for i in nrs(r, abi, base) {
-            let leaf = by_nr[i].get_or_insert_with(Leaf::default);
-            if r.args.is_empty() {
-                leaf.unconditional.get_or_insert(r.action);
-            } else if repeats_an_index(&r.args) {
-                // runc's reading (libseccomp refuses two comparisons of one argument in
-                // a rule): each comparison is a rule of its own, so any may match.
-                for c in &r.args {
-                    leaf.conditional.push((r.action, vec![*c]));
-                }
-            } else {
-                leaf.conditional.push((r.action, r.args.clone()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (nr, leaf) in by_nr.into_iter().enumerate() {
-        if let Some(mut leaf) = leaf {
-            // A conditional rule with the fallback's own action changes nothing.
-            let fallback = leaf.unconditional.unwrap_or(p.default);
-            leaf.conditional.retain(|(a, _)| *a != fallback);
-            out.push((base + nr as u32, leaf));
-        }
-    }
-    out
 }
 
 fn repeats_an_index(args: &[Cond]) -> bool {
@@ -164,26 +118,71 @@ fn repeats_an_index(args: &[Cond]) -> bool {
 }
 
 /// The numbers `start..end` of `abi` as ranges: (first number, what it does), sorted,
-/// neighbours with the same plain action merged.
-fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range)> {
-    let mut out: Vec<(u32, Range)> = Vec::new();
-    let push = |out: &mut Vec<(u32, Range)>, lo: u32, r: Range| {
-        if out
-            .last()
-            .is_none_or(|(_, last)| *last != r || matches!(r, Range::Rules(_)))
-        {
-            out.push((lo, r));
+/// neighbours with the same plain action merged. Per syscall, tables indexed by number
+/// less `start` (an ABI's numbers lie within 1024 of its start); only syscalls with
+/// argument rules get a list.
+fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range<'_>)> {
+    let base = start as u32;
+    let index = |n: &u32| (n - base) as usize;
+    let size = p
+        .rules
+        .iter()
+        .flat_map(|r| r.nrs[abi as usize].iter().map(index))
+        .max()
+        .map_or(0, |m| m + 1);
+    let mut named = vec![false; size];
+    let mut unconditional: Vec<Option<Action>> = vec![None; size];
+    // (syscall, action, comparisons that must all hold), in profile order.
+    let mut conditional: Vec<(usize, Action, &[Cond])> = Vec::new();
+    for r in &p.rules {
+        for i in r.nrs[abi as usize].iter().map(index) {
+            named[i] = true;
+            if r.args.is_empty() {
+                unconditional[i].get_or_insert(r.action);
+            } else if repeats_an_index(&r.args) {
+                // runc's reading (libseccomp refuses two comparisons of one argument in
+                // a rule): each comparison is a rule of its own, so any may match.
+                for c in &r.args {
+                    conditional.push((i, r.action, std::slice::from_ref(c)));
+                }
+            } else {
+                conditional.push((i, r.action, &r.args));
+            }
         }
-    };
+    }
+    conditional.sort_by_key(|c| c.0); // stable: profile order within a syscall
+
+    let mut out: Vec<(u32, Range)> = Vec::with_capacity(64);
+    fn push<'a>(out: &mut Vec<(u32, Range<'a>)>, lo: u32, r: Range<'a>) {
+        // Runs of one plain action merge; a syscall with rules stands alone.
+        match (out.last(), &r) {
+            (Some((_, Range::Ret(last))), Range::Ret(a)) if last == a => {}
+            _ => out.push((lo, r)),
+        }
+    }
     let mut next = start;
-    for (nr, leaf) in leaves(p, abi, start as u32) {
+    let mut c = 0;
+    for i in (0..size).filter(|&i| named[i]) {
+        let nr = base + i as u32;
+        let fallback = unconditional[i].unwrap_or(p.default);
+        let mut rules = Vec::new();
+        while c < conditional.len() && conditional[c].0 == i {
+            // A conditional rule with the fallback's own action changes nothing.
+            if conditional[c].1 != fallback {
+                rules.push((conditional[c].1, conditional[c].2));
+            }
+            c += 1;
+        }
         if u64::from(nr) > next {
             push(&mut out, next as u32, Range::Ret(p.default));
         }
-        let r = if leaf.conditional.is_empty() {
-            Range::Ret(leaf.unconditional.unwrap_or(p.default))
+        let r = if rules.is_empty() {
+            Range::Ret(fallback)
         } else {
-            Range::Rules(leaf)
+            Range::Rules(Leaf {
+                conditional: rules,
+                unconditional: unconditional[i],
+            })
         };
         push(&mut out, nr, r);
         next = u64::from(nr) + 1;
@@ -195,7 +194,7 @@ fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range)> {
 }
 
 /// A balanced search over `ranges` (A holds the syscall number).
-fn tree(a: &mut Asm, ranges: &[(u32, Range)], default: Action) {
+fn tree(a: &mut Asm, ranges: &[(u32, Range<'_>)], default: Action) {
     if ranges.len() == 1 {
         match &ranges[0].1 {
             Range::Ret(act) => a.ret(act.ret()),
@@ -211,10 +210,10 @@ fn tree(a: &mut Asm, ranges: &[(u32, Range)], default: Action) {
     tree(a, &ranges[mid..], default);
 }
 
-fn rules(a: &mut Asm, leaf: &Leaf, default: Action) {
+fn rules(a: &mut Asm, leaf: &Leaf<'_>, default: Action) {
     for (act, conds) in &leaf.conditional {
         let fail = a.label();
-        for c in conds {
+        for c in conds.iter() {
             compare(a, c, fail);
         }
         a.ret(act.ret());
