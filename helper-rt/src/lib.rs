@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod fail;
+pub mod seccomp;
 pub mod sync;
 pub mod sys;
 

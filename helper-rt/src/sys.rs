@@ -138,3 +138,31 @@ pub fn mount(
     }
     Ok(())
 }
+
+/// `struct sock_fprog`, whose `filter` pointer need not be aligned: the kernel copies
+/// the instructions with copy_from_user.
+#[repr(C)]
+struct SockFprog {
+    len: u16,
+    filter: *const u8,
+}
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): rustix has no seccomp call.
+/// `program` is a whole number of 8-byte `struct sock_filter`s, at most 4096 of them
+/// (the wire crate checked it).
+pub fn seccomp_set_mode_filter(program: &[u8], flags: u32) -> Result<(), Errno> {
+    let len = u16::try_from(program.len() / 8).map_err(|_| Errno::INVAL)?;
+    let prog = SockFprog {
+        len,
+        filter: program.as_ptr(),
+    };
+    let nr = linux_raw_sys::general::__NR_seccomp as c_long;
+    let op = linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as c_long;
+    // SAFETY: `prog` lives across the call and points at `len * 8` readable bytes; the
+    // kernel only reads them.
+    let r = unsafe { syscall(nr, op, flags as c_long, &prog as *const SockFprog) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}

@@ -28,7 +28,7 @@ use rustix::process::{
     chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
-use wire::{Bootstrap, FrameKind, HookWhen, WireError};
+use wire::{Bootstrap, FrameKind, HookWhen, Seccomp, WireError};
 
 use crate::mounts::Placement;
 use crate::resolve::{resolve, Create};
@@ -116,10 +116,19 @@ impl From<Failure> for End {
 
 /// The whole start; returns only with how it ended.
 fn run(chan: &Channel) -> Result<Infallible, End> {
-    let (bs, exe, argv, envp) = setup(chan)?;
+    let (bs, exe, argv, envp, late_filter) = setup(chan)?;
     wait_for_start().map_err(End::setup)?;
     hooks::run_all(&bs, HookWhen::StartContainer).map_err(End::hook(true))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
+    // With no_new_privs, the filter goes on last: as few syscalls after it as possible.
+    if let Some(f) = late_filter {
+        helper_rt::seccomp::install(&f).map_err(|f| End {
+            failure: f,
+            kind: FrameKind::Error,
+            code: 1,
+            after_start: true,
+        })?;
+    }
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
     // lives (unchanged) for the rest of the process.
     let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
@@ -131,11 +140,15 @@ fn run(chan: &Channel) -> Result<Infallible, End> {
     })
 }
 
+/// What `setup` hands on to the exec: the frame, the executable, argv, envp, and the
+/// seccomp filter still to install (with no_new_privs it waits until just before
+/// execve).
 type Setup = (
     Bootstrap<'static>,
     path::PathBuf,
     &'static Argv,
     &'static Envp,
+    Option<Seccomp<'static>>,
 );
 
 /// Steps 1–11 of docs/init.md: everything up to `Ready`.
@@ -185,6 +198,16 @@ fn setup(chan: &Channel) -> Result<Setup, End> {
     if bs.rootfs_readonly {
         rootfs::make_root_readonly()?;
     }
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user
+    // switch drops capabilities (runc's order). With it, just before execve.
+    let mut late_filter = None;
+    if let Some(f) = p.seccomp {
+        if p.no_new_privs {
+            late_filter = Some(f);
+        } else {
+            helper_rt::seccomp::install(&f)?;
+        }
+    }
     process::switch_user(p)?;
     chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
     let exe = process::find_executable(p)?;
@@ -196,7 +219,7 @@ fn setup(chan: &Channel) -> Result<Setup, End> {
     // `runlet delete` remove the container.
     set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
     chan.send_empty(FrameKind::Ready)?;
-    Ok((bs, exe, argv, envp))
+    Ok((bs, exe, argv, envp, late_filter))
 }
 
 /// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.

@@ -16,6 +16,7 @@ mod log;
 mod net;
 mod proc;
 mod run;
+mod seccomp;
 mod signals;
 mod spawn;
 mod state;

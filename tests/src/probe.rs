@@ -24,6 +24,8 @@
 //! - `fork-n N`, `alloc MIB`, `mknod-open PATH b|c MAJ MIN`: see `probe/cgroups.rs`.
 //! - `net`, `listen PORT [COUNT]`, `connect ADDR PORT TEXT`: see `probe/net.rs`.
 //! - `hook NAME FILE ...`, `hook-fail CODE TEXT`: act as an OCI hook (`probe/hook.rs`).
+//! - `mkdir PATH`, `personality N`, `getppid-loop N`: one raw syscall each, for the
+//!   seccomp tests and benchmark (probe/seccomp.rs).
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -40,6 +42,8 @@ mod net;
 mod questions;
 #[path = "probe/report.rs"]
 mod report;
+#[path = "probe/seccomp.rs"]
+mod seccomp;
 
 use std::ffi::{c_int, c_ulong};
 use std::io::{self, Write};
@@ -95,10 +99,12 @@ fn main() {
             eprintln!("{}", rest.join(" "));
             0
         }
-        m => cgroups::main(m, rest).unwrap_or_else(|| {
-            eprintln!("probe: unknown mode {mode:?}");
-            2
-        }),
+        m => cgroups::main(m, rest)
+            .or_else(|| seccomp::run(m, rest))
+            .unwrap_or_else(|| {
+                eprintln!("probe: unknown mode {mode:?}");
+                2
+            }),
     };
     let _ = io::stdout().flush();
     std::process::exit(code);

@@ -129,13 +129,13 @@ fn refuses_terminal() {
 }
 
 #[test]
-fn refuses_seccomp() {
+fn refuses_seccomp_notify() {
     let mut fx = fixture!("seccomp");
     fx.spec.extra_linux.push((
         "seccomp".into(),
-        r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#.into(),
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/l.sock"}"#.into(),
     ));
-    expect_error(&fx, &["linux.seccomp"]);
+    expect_error(&fx, &["linux.seccomp.listenerPath", "not supported yet"]);
 }
 
 #[test]

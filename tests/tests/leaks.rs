@@ -112,9 +112,9 @@ fn scenarios() {
     let mut fx = fixture("lk-seccomp");
     fx.spec.extra_linux.push((
         "seccomp".into(),
-        r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#.into(),
+        r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#.into(),
     ));
-    fx.run().assert_error(&["linux.seccomp"]);
+    fx.run().assert_error(&["linux.seccomp.defaultAction"]);
 
     let fx = fixture("lk-dup");
     fs::create_dir_all(fx.state_dir()).unwrap();

@@ -31,9 +31,11 @@ pub use frame::{parse_header, FrameKind, HEADER_LEN};
 pub use hooks::{Hook, HookWhen};
 pub use messages::{ErrorReport, ExecPid};
 pub use net::{Ip, IpNet, Veth};
-pub use process::{Caps, Process, Rlimit};
+pub use process::{Caps, Process, Rlimit, Seccomp};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_hooks;
+#[cfg(test)]
+mod tests_seccomp;

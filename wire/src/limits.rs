@@ -23,6 +23,8 @@ pub const MAX_PATH_LIST: usize = 256;
 pub const MAX_SYSCTLS: usize = 256;
 /// v1 cgroup hierarchies the init enters itself.
 pub const MAX_CGROUP_TASKS: usize = 64;
+/// Instructions of a seccomp filter (the kernel's BPF_MAXINSNS).
+pub const MAX_SECCOMP_INSNS: usize = 4096;
 /// Entries of `process.rlimits` (the kernel has 16 resources).
 pub const MAX_RLIMITS: usize = 16;
 /// veth pairs (`run.runlet.net.vethN`) of one container.

@@ -5,7 +5,7 @@ use core::ffi::CStr;
 
 use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
-use crate::limits::{MAX_ARGS, MAX_ENV, MAX_GROUPS, MAX_RLIMITS};
+use crate::limits::{MAX_ARGS, MAX_ENV, MAX_GROUPS, MAX_RLIMITS, MAX_SECCOMP_INSNS};
 use crate::tag;
 
 /// Capability sets as bit masks (bit N = capability N).
@@ -69,6 +69,16 @@ impl Rlimit {
     }
 }
 
+/// A seccomp filter as the frame carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seccomp<'a> {
+    /// `struct sock_filter` array: a non-zero multiple of 8 bytes, at most
+    /// `MAX_SECCOMP_INSNS` instructions. Not aligned: pass it to the kernel as is.
+    pub program: &'a [u8],
+    /// `SECCOMP_FILTER_FLAG_*`.
+    pub flags: u32,
+}
+
 /// A decoded process. Repeated fields are read in place from the body.
 #[derive(Clone)]
 pub struct Process<'a> {
@@ -79,6 +89,9 @@ pub struct Process<'a> {
     pub no_new_privs: bool,
     pub caps: Option<Caps>,
     pub oom_score_adj: Option<&'a CStr>,
+    /// A seccomp filter to install before exec (`struct sock_filter` bytes) and its
+    /// `SECCOMP_FILTER_FLAG_*`.
+    pub seccomp: Option<Seccomp<'a>>,
     pub arg_count: usize,
     pub env_count: usize,
     pub group_count: usize,
@@ -94,6 +107,8 @@ pub(crate) struct ProcessDecoder<'a> {
     no_new_privs: bool,
     caps: Option<Caps>,
     oom: Option<&'a CStr>,
+    seccomp: Option<&'a [u8]>,
+    seccomp_flags: Option<u32>,
     args: usize,
     env: usize,
     groups: usize,
@@ -155,6 +170,18 @@ impl<'a> ProcessDecoder<'a> {
                 self.seen.once(kind, f.tag)?;
                 self.oom = Some(f.cstr()?);
             }
+            tag::SECCOMP => {
+                self.seen.once(kind, f.tag)?;
+                let n = f.bytes.len();
+                if n == 0 || n & 7 != 0 || n / 8 > MAX_SECCOMP_INSNS {
+                    return Err(WireError::BadValue { tag: f.tag });
+                }
+                self.seccomp = Some(f.bytes);
+            }
+            tag::SECCOMP_FLAGS => {
+                self.seen.once(kind, f.tag)?;
+                self.seccomp_flags = Some(f.u32()?);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -174,6 +201,12 @@ impl<'a> ProcessDecoder<'a> {
         for t in [tag::CWD, tag::UID, tag::GID] {
             self.seen.require(kind, t)?;
         }
+        if self.seccomp_flags.is_some() && self.seccomp.is_none() {
+            return Err(WireError::MissingField {
+                kind,
+                tag: tag::SECCOMP,
+            });
+        }
         Ok(Process {
             body,
             cwd: self.cwd.unwrap_or(c"/"),
@@ -182,6 +215,10 @@ impl<'a> ProcessDecoder<'a> {
             no_new_privs: self.no_new_privs,
             caps: self.caps,
             oom_score_adj: self.oom,
+            seccomp: self.seccomp.map(|program| Seccomp {
+                program,
+                flags: self.seccomp_flags.unwrap_or(0),
+            }),
             arg_count: self.args,
             env_count: self.env,
             group_count: self.groups,

@@ -84,6 +84,12 @@ pub const V_MAC: u16 = 95;
 pub const V_ADDRESS: u16 = 96;
 /// 4 or 16 bytes: a default route via this gateway. At most one per family.
 pub const V_GATEWAY: u16 = 97;
+// Process fields (seccomp), in `Bootstrap` and `Process`.
+/// The seccomp filter: `struct sock_filter` array (8 bytes each, native endian),
+/// 1..=4096 instructions, installed with SECCOMP_SET_MODE_FILTER before exec.
+pub const SECCOMP: u16 = 80;
+/// u32 `SECCOMP_FILTER_FLAG_*` for that install (only with `SECCOMP`).
+pub const SECCOMP_FLAGS: u16 = 81;
 
 // Small frames.
 pub const ERR_MESSAGE: u16 = 70;
@@ -173,6 +179,8 @@ pub fn name(tag: u16) -> &'static str {
         CREATE_STATE => "CREATE_STATE",
         START_STATE => "START_STATE",
         RESUME_WAIT => "RESUME_WAIT",
+        SECCOMP => "SECCOMP",
+        SECCOMP_FLAGS => "SECCOMP_FLAGS",
         _ => "unknown",
     }
 }

@@ -7,6 +7,7 @@ use miniserde::json::{self, Value};
 use crate::cmd::query::print_out;
 use crate::config::{supported, HookKind};
 use crate::error::Result;
+use crate::seccomp;
 
 /// The OCI versions runlet's config parser accepts.
 const OCI_MIN: &str = "1.0.0";
@@ -45,7 +46,17 @@ pub fn document() -> Value {
                 ("rdma", Value::Bool(false)),
             ]),
         ),
-        ("seccomp", enabled(false)),
+        (
+            "seccomp",
+            obj(vec![
+                ("enabled", Value::Bool(true)),
+                ("actions", list(seccomp::ACTIONS.iter().copied())),
+                ("operators", list(seccomp::OPERATORS.iter().copied())),
+                ("archs", list(seccomp::COMPILED_ARCHES.iter().copied())),
+                ("knownFlags", list(seccomp::FLAGS.iter().copied())),
+                ("supportedFlags", list(seccomp::FLAGS.iter().copied())),
+            ]),
+        ),
         ("apparmor", enabled(false)),
         ("selinux", enabled(false)),
         ("intelRdt", enabled(false)),

@@ -51,6 +51,10 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
         if let Some(n) = p.oom_score_adj {
             e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
         }
+        if let Some(f) = &b.seccomp {
+            e.bytes(tag::SECCOMP, &f.program)?;
+            e.u32(tag::SECCOMP_FLAGS, f.flags)?;
+        }
 
         e.str(tag::ROOTFS, c.rootfs.as_os_str().as_bytes())?;
         e.flag(tag::ROOTFS_READONLY, b.rootfs_readonly)?;

@@ -28,6 +28,8 @@ pub(crate) struct Boot {
     pub readonly_paths: Vec<String>,
     /// (path below /proc/sys, value).
     pub sysctls: Vec<(String, String)>,
+    /// `linux.seccomp` compiled (src/seccomp/).
+    pub seccomp: Option<crate::seccomp::Filter>,
 }
 
 /// Null, `[]`, `{}`, or an object of such: a section that asks for nothing.
@@ -98,6 +100,8 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         );
     }
 
+    let seccomp = crate::seccomp::load(linux.seccomp.as_ref())?;
+
     if let Some(p) = &linux.cgroups_path {
         no_nul("linux.cgroupsPath", p)?;
     }
@@ -115,6 +119,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         masked_paths,
         readonly_paths,
         sysctls,
+        seccomp,
     };
     let config = Config {
         oci_version,
@@ -146,9 +151,6 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
     if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
-    }
-    if !is_empty(linux.seccomp.as_ref()) {
-        bail!("linux.seccomp is not supported yet; the container would run without its syscall filter");
     }
     if !is_empty(linux.intel_rdt.as_ref()) {
         bail!("linux.intelRdt is not supported yet");

@@ -1,15 +1,15 @@
-//! `mkbundle DIR [--probe PATH] [-- ARGS...]`: write an OCI bundle to DIR:
+//! `mkbundle DIR [--probe PATH] [--seccomp FILE] [-- ARGS...]`: write an OCI bundle to DIR:
 //! `DIR/rootfs` (standard dirs and `/probe`) and `DIR/config.json` as `runc spec`
 //! writes it (terminal false, no linux.resources, hostname "runlet"), with
 //! `process.args` = ARGS (default `/probe report`). The probe defaults to the one
-//! next to this program.
+//! next to this program. `--seccomp FILE`: FILE's JSON text becomes `linux.seccomp`.
 
 use runlet_tests::{bundle, Spec};
 use std::path::PathBuf;
 use std::process::exit;
 
 fn usage() -> ! {
-    eprintln!("usage: mkbundle DIR [--probe PATH] [-- ARGS...]");
+    eprintln!("usage: mkbundle DIR [--probe PATH] [--seccomp FILE] [-- ARGS...]");
     exit(2)
 }
 
@@ -17,10 +17,12 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut dir = None;
     let mut probe = None;
+    let mut seccomp = None;
     let mut proc_args = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--probe" => probe = Some(PathBuf::from(args.next().unwrap_or_else(|| usage()))),
+            "--seccomp" => seccomp = Some(PathBuf::from(args.next().unwrap_or_else(|| usage()))),
             "--" => {
                 proc_args.extend(args.by_ref());
             }
@@ -38,6 +40,13 @@ fn main() {
         me.with_file_name("probe")
     });
     let mut spec = Spec::runc_default();
+    if let Some(f) = seccomp {
+        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| {
+            eprintln!("mkbundle: read {}: {e}", f.display());
+            exit(1)
+        });
+        spec.extra_linux.push(("seccomp".into(), text));
+    }
     if !proc_args.is_empty() {
         spec.args = proc_args;
     }

@@ -96,7 +96,7 @@ fn every_error_names_its_field() {
         ("linux.namespaces[1].type", Some(r#""pid""#), "linux.namespaces[1].type pid is listed twice"),
         ("linux.namespaces[1].type", Some(r#""netns""#), "linux.namespaces[1].type \"netns\" is not a namespace type (pid, network, mount, ipc, uts, cgroup)"),
         ("linux.uidMappings", Some(r#"[{"containerID": 0, "hostID": 1000, "size": 1}]"#), "linux.uidMappings/gidMappings: user namespaces are not supported yet"),
-        ("linux.seccomp", Some(r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#), "linux.seccomp is not supported yet; the container would run without its syscall filter"),
+        ("linux.seccomp", Some(r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#), "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet"),
         ("linux.intelRdt", Some(r#"{"closID": "x"}"#), "linux.intelRdt is not supported yet"),
         ("linux.mountLabel", Some(r#""system_u:object_r:container_file_t:s0""#), "linux.mountLabel is not supported yet; mounts would be unlabelled"),
         ("hooks", Some(r#"{"prestart": [], "poststop": [{"path": "bin/true"}]}"#), "hooks.poststop[0].path \"bin/true\" must be an absolute path"),

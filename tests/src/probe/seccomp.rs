@@ -1,0 +1,127 @@
+//! Probe modes for the seccomp tests and benchmark. Each makes one raw syscall (musl's
+//! `syscall()`, so the number and the full 64-bit arguments are exactly what the
+//! filter sees), prints `<name>=ok <ret>` or `<name>=errno <N>`, then `after=ok` (the
+//! process goes on after a denied call), and exits 0.
+//!
+//! - `mkdir PATH`: mkdir(PATH, 0755).
+//! - `personality N`: personality(N), N up to 64 bits (the kernel uses the low 32).
+//! - `raw NR ARG`: syscall number NR (e.g. an x32 one, with bit 30 set) with one
+//!   integer argument: prints `raw=ok <ret>` or `raw=errno <N>`.
+//! - `int80 NR ARG`: the i386 syscall NR through `int 0x80` (AUDIT_ARCH_I386 from a
+//!   64-bit process), one integer argument: `int80=ok <ret>` or `int80=errno <N>`.
+//! - `getppid-loop N`: N getppid calls; prints `ns_per_call=<F>`. Under a profile that
+//!   allows getppid unconditionally, the kernel's constant-action cache skips the filter.
+//! - `personality-loop N`: N personality(0xffffffff) calls (a query, changing nothing);
+//!   podman's profile allows it by an argument rule, so the filter runs every time.
+
+use std::ffi::{c_long, CString};
+use std::io;
+use std::time::Instant;
+
+extern "C" {
+    fn syscall(n: c_long, ...) -> c_long;
+}
+
+const SYS_MKDIR: c_long = 83;
+const SYS_GETPPID: c_long = 110;
+const SYS_PERSONALITY: c_long = 135;
+
+fn report(name: &str, r: c_long) {
+    if r < 0 {
+        let e = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        println!("{name}=errno {e}");
+    } else {
+        println!("{name}=ok {r}");
+    }
+    println!("after=ok");
+}
+
+/// Runs a seccomp mode; `None` when `mode` is not one.
+pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
+    let arg = rest.first().map(String::as_str).unwrap_or("");
+    match mode {
+        "mkdir" => {
+            let Ok(path) = CString::new(arg) else {
+                return Some(2);
+            };
+            // SAFETY: a valid C string; mkdir reads it only.
+            let r = unsafe { syscall(SYS_MKDIR, path.as_ptr(), 0o755 as c_long) };
+            report("mkdir", r);
+        }
+        "personality" => {
+            let Ok(n) = arg.parse::<u64>() else {
+                eprintln!("probe: personality needs a number");
+                return Some(2);
+            };
+            // SAFETY: personality takes one integer and touches no memory.
+            let r = unsafe { syscall(SYS_PERSONALITY, n as c_long) };
+            report("personality", r);
+        }
+        "raw" | "int80" => {
+            let num = |i: usize| rest.get(i).and_then(|s| s.parse::<u64>().ok());
+            let (Some(nr), Some(a)) = (num(0), num(1)) else {
+                eprintln!("probe: {mode} needs NR ARG");
+                return Some(2);
+            };
+            let r = if mode == "raw" {
+                // SAFETY: the tests pass syscalls taking one integer argument.
+                unsafe { syscall(nr as c_long, a as c_long) }
+            } else {
+                int80(nr as u32, a as u32)
+            };
+            report(mode, r);
+        }
+        "getppid-loop" | "personality-loop" => {
+            let n: u64 = arg.parse().unwrap_or(1_000_000);
+            let t = Instant::now();
+            if mode == "getppid-loop" {
+                for _ in 0..n {
+                    // SAFETY: getppid takes no arguments.
+                    unsafe { syscall(SYS_GETPPID) };
+                }
+            } else {
+                for _ in 0..n {
+                    // SAFETY: personality takes one integer; 0xffffffff only queries.
+                    unsafe { syscall(SYS_PERSONALITY, 0xffff_ffff as c_long) };
+                }
+            }
+            let ns = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
+            println!("ns_per_call={ns:.1}");
+        }
+        _ => return None,
+    }
+    Some(0)
+}
+
+/// An i386 syscall from this 64-bit process: -1 with errno set on failure, as
+/// `syscall()` reports.
+fn int80(nr: u32, arg: u32) -> c_long {
+    let mut ret: i64 = nr as i64;
+    // SAFETY: `int 0x80` with eax = nr and ebx = arg (an integer, no memory). rbx is
+    // LLVM's, so it is saved in a scratch register around the call; the ia32 entry
+    // may clobber r8-r11, declared.
+    unsafe {
+        std::arch::asm!(
+            "xchg {a}, rbx",
+            "int 0x80",
+            "xchg {a}, rbx",
+            a = inout(reg) arg as u64 => _,
+            inout("rax") ret,
+            out("r8") _, out("r9") _, out("r10") _, out("r11") _,
+        );
+    }
+    let r = ret as i32;
+    if r < 0 && r > -4096 {
+        set_errno(-r);
+        return -1;
+    }
+    r as c_long
+}
+
+fn set_errno(e: i32) {
+    extern "C" {
+        fn __errno_location() -> *mut std::ffi::c_int;
+    }
+    // SAFETY: musl's errno location is valid for this thread.
+    unsafe { *__errno_location() = e };
+}
