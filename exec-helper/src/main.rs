@@ -1,11 +1,49 @@
-//! `runlet-exec`: the child side of `runlet exec`. Until the exec issue lands it only
-//! reports that it is not implemented, through the same sync protocol.
+//! `runlet-exec`: the child side of `runlet exec`. Started by `runlet` in the host's
+//! namespaces with the sync socket on fd 3 and the container init's `/proc/<pid>`
+//! directory on fd 4, it reads one `Process` frame, joins the init's namespaces and
+//! root, forks (PID and time namespaces apply to children), reports the child's host
+//! pid and exits. The child waits until runlet has put it into the container's
+//! cgroups (`Resume`), applies the process settings and execs. No heap: the frame
+//! lives in a static buffer and is read in place. docs/exec.md gives the order and
+//! the reasons.
 #![no_std]
 #![no_main]
+// No heap: a Failure (a 512-byte message) travels by value on the error path only.
+#![allow(clippy::result_large_err)]
 
-use core::ffi::{c_char, c_int};
+mod join;
 
-use helper_rt::{fail, sys, Channel};
+use core::convert::Infallible;
+use core::ffi::{c_char, c_int, CStr};
+
+use helper_rt::process::{find_executable, set_rlimits, switch_user};
+use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
+use rustix::fd::{BorrowedFd, RawFd};
+use rustix::fs::{open, Mode, OFlags};
+use rustix::process::{
+    chdir, set_dumpable_behavior, set_parent_process_death_signal, umask, DumpableBehavior,
+};
+use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
+use wire::{ExecPid, FrameKind, Process, Sink, SliceSink, WireError};
+
+/// The container init's `/proc/<pid>` directory.
+const PROC_DIR_FD: RawFd = 4;
+/// How long runlet may take to send the `Process` frame, and then `Resume`.
+const FRAME_TIMEOUT_MS: u64 = 60_000;
+/// Exit code when the final execve fails (as a shell reports "cannot execute").
+const EXEC_FAILED_EXIT: i32 = 127;
+/// The process's umask: runc's default, as the init uses (no config field for it yet).
+const PROCESS_UMASK: u32 = 0o022;
+
+/// The received `Process` frame; everything decoded borrows from it.
+static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
+
+type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
+type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
+
+/// The final execve's argv and envp, pointing into FRAME (statics: 64 KiB).
+static mut ARGV: Argv = Argv::new();
+static mut ENVP: Envp = Envp::new();
 
 /// Entry point called by musl's crt.
 ///
@@ -17,11 +55,114 @@ pub unsafe extern "C" fn main(
     _argv: *const *const c_char,
     _envp: *const *const c_char,
 ) -> c_int {
-    // SAFETY: runlet hands every helper the sync socket as fd 3.
+    // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
     let chan = unsafe { Channel::from_sync_fd() };
-    chan.report(&fail(
-        &[b"runlet-exec: joining a container is not implemented yet"],
-        None,
-    ));
-    sys::exit(1)
+    let Err((f, code)) = run(&chan);
+    chan.report(&f);
+    sys::exit(code)
+}
+
+/// The whole exec; returns only with a failure and the exit code that goes with it.
+fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
+    let (p, argv, envp) = join(chan).map_err(|f| (f, 1))?;
+    match sys::fork_process().ctx(&[b"fork"]).map_err(|f| (f, 1))? {
+        0 => {}
+        pid => {
+            // The helper's part ends here: runlet reaps it, and the child, orphaned,
+            // becomes runlet's (a child subreaper) or its caller's.
+            let mut buf = [0u8; 16];
+            let report = ExecPid { pid: pid as u32 };
+            let sent = match report.encode(SliceSink::new(&mut buf)) {
+                Ok(s) => {
+                    let n = s.written();
+                    chan.send(&buf[..n])
+                }
+                Err(_) => Err(fail(&[b"encode ExecPid"], None)),
+            };
+            match sent {
+                Ok(()) => sys::exit(0),
+                Err(f) => return Err((f, 1)),
+            }
+        }
+    }
+    let exe = prepare_child(chan, &p).map_err(|f| (f, 1))?;
+    umask(Mode::from_raw_mode(PROCESS_UMASK));
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
+    // lives (unchanged) for the rest of the process.
+    let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
+    Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
+}
+
+/// Everything before the fork: the frame, then the container's namespaces and root.
+#[allow(clippy::type_complexity)]
+fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Envp), Failure> {
+    set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
+    // fds 3 and 4 must not reach the container, nor anything a caller leaked.
+    sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
+
+    let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
+    // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
+    let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
+    let body: &'static [u8] = chan.expect(FrameKind::Process, buf, FRAME_TIMEOUT_MS)?;
+    let p = Process::decode(body).map_err(bad_frame)?;
+    let (argv, envp) = pointer_arrays(&p)?;
+    // Through the host's /proc, before the mount namespace changes what /proc is.
+    if let Some(v) = p.oom_score_adj {
+        write_file(c"/proc/self/oom_score_adj", v.to_bytes())
+            .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
+    }
+    // SAFETY: runlet hands the exec helper the init's /proc/<pid> as fd 4, open for
+    // the life of the process.
+    let proc_dir = unsafe { BorrowedFd::borrow_raw(PROC_DIR_FD) };
+    let target = join::open(proc_dir)?;
+    join::enter(&target)?;
+    Ok((p, argv, envp))
+}
+
+/// The forked child, inside the PID namespace: waits for its cgroups, then takes on
+/// the process's settings. Returns the program to exec.
+fn prepare_child(chan: &Channel, p: &Process<'_>) -> Result<helper_rt::path::PathBuf, Failure> {
+    // runlet says `Resume` once this process is in every cgroup of the container:
+    // nothing of the exec'd program runs outside the container's limits. EOF (runlet
+    // gone) or the deadline ends the child instead.
+    let mut resume = [0u8; 8];
+    chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;
+    set_rlimits(p)?;
+    switch_user(p)?;
+    // switch_user re-arms PR_SET_PDEATHSIG for the init; an exec'd process must
+    // outlive `runlet exec -d`, and the signal would survive the execve.
+    set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
+    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    find_executable(p)
+}
+
+/// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.
+fn pointer_arrays(p: &Process<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
+    let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
+    // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
+    // single-threaded.
+    let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
+    helper_rt::process::fill_pointers(argv, p.args())?;
+    helper_rt::process::fill_pointers(envp, p.env())?;
+    Ok((argv, envp))
+}
+
+fn write_file(path: &CStr, bytes: &[u8]) -> Result<(), rustix::io::Errno> {
+    let fd = open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::io::write(&fd, bytes)?;
+    Ok(())
+}
+
+/// A frame the wire crate refused: a version mismatch or a bug; say which field.
+fn bad_frame(e: WireError) -> Failure {
+    let mut msg = Msg::new();
+    msg.push(b"bad Process frame");
+    if let Some(t) = e.tag() {
+        msg.push(b": field ")
+            .push(wire::tag::name(t).as_bytes())
+            .push(b" (")
+            .push_u64(t.into())
+            .push(b")");
+    }
+    Failure { msg, errno: 0 }
 }

@@ -10,10 +10,10 @@
 
 mod devices;
 mod mounts;
-mod path;
-mod process;
 mod resolve;
 mod rootfs;
+
+use helper_rt::{path, process};
 
 use core::convert::Infallible;
 use core::ffi::{c_char, c_int, CStr};

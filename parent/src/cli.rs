@@ -7,6 +7,10 @@ use crate::error::{Error, Result};
 use crate::signals;
 use crate::state::DEFAULT_ROOT;
 
+#[path = "cli_exec.rs"]
+mod exec;
+pub use exec::ExecArgs;
+
 pub const USAGE: &str = "\
 usage: runlet [global options] COMMAND [options] [ID]
 
@@ -23,6 +27,10 @@ commands:
   list [-q] [--format|-f table|json]
                           the containers under --root
   ps [--format|-f table|json] ID
+  exec [-e K=V]... [--env-file F] [--cwd DIR] [-u UID[:GID]] [-g GID]... [--no-new-privs]
+       [-d|--detach] [--pid-file FILE] (--process|-p FILE.json ID | ID COMMAND [ARG...])
+                          run a process in a running container; without -d wait
+                          for it and pass on its status
                           the processes of a container
   spec [--bundle|-b DIR]  write a default config.json
   features                what runlet supports, as OCI features JSON
@@ -70,6 +78,7 @@ pub enum Command {
     Ps { id: String, json: bool },
     Spec { bundle: PathBuf },
     Features,
+    Exec(ExecArgs),
     Version,
     Help,
 }
@@ -374,7 +383,8 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
             }
             Command::Features
         }
-        "exec" | "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
+        "exec" => Command::Exec(exec::parse(a)?),
+        "pause" | "resume" | "events" | "update" | "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

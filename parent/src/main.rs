@@ -56,6 +56,7 @@ fn main() {
         Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
         Command::Spec { bundle } => cmd::spec::spec(&bundle),
         Command::Features => cmd::features::features(),
+        Command::Exec(a) => cmd::exec::exec(&global, &a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -16,7 +16,7 @@ mod diagnose;
 mod mounts;
 mod namespaces;
 mod paths;
-mod process;
+pub(crate) mod process;
 mod rlimits;
 mod spec;
 mod syntax;

@@ -1,7 +1,7 @@
 //! The container process's own settings: rlimits, user and groups, capabilities,
 //! no_new_privs, the executable's path.
 
-use helper_rt::{fail, Context, Failure, Msg};
+use crate::fail::{fail, Context, Failure, Msg};
 use rustix::fs::{access, stat, Access, FileType};
 use rustix::io::Errno;
 use rustix::process::{
@@ -154,6 +154,22 @@ fn apply_caps(c: Caps) -> Result<(), Failure> {
             configure_capability_in_ambient_set(cap(n), true)
                 .map_err(|e| failure_n(b"raise ambient capability ", n.into(), e))?;
         }
+    }
+    Ok(())
+}
+
+/// Fills `out` with pointers to `strings` and a final NULL: an argv or envp for
+/// execve, pointing into the received frame.
+pub fn fill_pointers<'a, const N: usize>(
+    out: &mut heapless::Vec<*const core::ffi::c_char, N>,
+    strings: impl Iterator<Item = &'a core::ffi::CStr>,
+) -> Result<(), Failure> {
+    for s in strings
+        .map(core::ffi::CStr::as_ptr)
+        .chain(core::iter::once(core::ptr::null()))
+    {
+        out.push(s)
+            .map_err(|_| fail(&[b"too many args or env entries"], None))?;
     }
     Ok(())
 }
