@@ -57,6 +57,12 @@ impl PathBuf {
     }
 }
 
+impl Default for PathBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `/proc/self/fd/<n>`: the path through which mount(2) and chmod(2) reach what an
 /// `O_PATH` fd refers to, without walking a path a container could change.
 pub struct FdPath {

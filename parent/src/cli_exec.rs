@@ -152,3 +152,65 @@ fn number(opt: &str, v: &str) -> Result<u32> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse as parse_cli, Command};
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<ExecArgs> {
+        let argv = ["runlet", "exec"].iter().chain(args).map(|s| s.to_string());
+        match parse_cli(argv.collect())?.1 {
+            Command::Exec(e) => Ok(e),
+            c => panic!("not exec: {c:?}"),
+        }
+    }
+
+    #[test]
+    fn options_then_id_then_the_command_as_it_is() {
+        let e = p(&[
+            "-e",
+            "A=1",
+            "--env=B=2",
+            "--cwd",
+            "/w",
+            "-u",
+            "1:2",
+            "-g",
+            "3",
+            "-d",
+            "--pid-file=/p",
+            "c1",
+            "ls",
+            "-l",
+            "--cwd",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(e.id, "c1");
+        assert_eq!(e.args, ["ls", "-l", "--cwd", "x"]);
+        assert_eq!(e.env, ["A=1", "B=2"]);
+        assert_eq!(e.cwd.as_deref(), Some("/w"));
+        assert_eq!(e.user, Some((1, Some(2))));
+        assert_eq!(e.additional_gids, [3]);
+        assert!(e.detach);
+        assert_eq!(e.pid_file, Some(PathBuf::from("/p")));
+        let e = p(&["--process", "/x.json", "-d", "c1"]).unwrap();
+        assert_eq!(e.process, Some(PathBuf::from("/x.json")));
+        assert!(e.args.is_empty());
+        assert_eq!(p(&["--", "c1", "true"]).unwrap().args, ["true"]);
+    }
+
+    #[test]
+    fn bad_command_lines_are_named() {
+        let err = |a: &[&str]| p(a).unwrap_err().to_string();
+        assert_eq!(err(&[]), "exec: missing container ID");
+        assert_eq!(err(&["c1"]), "exec: missing the command to run");
+        assert_eq!(err(&["--bogus", "c1", "x"]), "exec: unknown option --bogus");
+        assert!(err(&["-p", "/x", "c1", "ls"]).contains("exclude each other"));
+        assert!(err(&["-p", "/x", "-e", "A=1", "c1"]).contains("used as it is"));
+        assert!(err(&["-u", "root", "c1", "x"]).contains("expected a number"));
+        assert!(err(&["-t", "c1", "x"]).contains("terminals"));
+        assert!(err(&["--cap", "CAP_KILL", "c1", "x"]).contains("not supported yet"));
+    }
+}
