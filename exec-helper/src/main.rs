@@ -1,11 +1,11 @@
 //! `runlet-exec`: the child side of `runlet exec`. Started by `runlet` in the host's
 //! namespaces with the sync socket on fd 3 and the container init's `/proc/<pid>`
-//! directory on fd 4, it reads one `Process` frame, joins the init's namespaces and
-//! root, forks (PID and time namespaces apply to children), reports the child's host
-//! pid and exits. The child waits until runlet has put it into the container's
-//! cgroups (`Resume`), applies the process settings and execs. No heap: the frame
-//! lives in a static buffer and is read in place. docs/exec.md gives the order and
-//! the reasons.
+//! directory on fd 4, it reads one `Process` frame, enters the container's v1
+//! cgroups (it was born in the cgroup2 one), joins the init's namespaces and root,
+//! forks (PID and time namespaces apply to children), reports the child's host pid
+//! and exits. The child waits for runlet's `Resume`, applies the process settings
+//! and execs. No heap: the frame lives in a static buffer and is read in place.
+//! docs/exec.md gives the order and the reasons.
 #![no_std]
 #![no_main]
 // No heap: a Failure (a 512-byte message) travels by value on the error path only.
@@ -24,7 +24,7 @@ use rustix::process::{
     chdir, set_dumpable_behavior, set_parent_process_death_signal, umask, DumpableBehavior,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
-use wire::{ExecPid, FrameKind, Process, Sink, SliceSink, WireError};
+use wire::{ExecPid, ExecProcess, FrameKind, Process, Sink, SliceSink, WireError};
 
 /// The container init's `/proc/<pid>` directory.
 const PROC_DIR_FD: RawFd = 4;
@@ -104,7 +104,13 @@ fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Env
     // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
     let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
     let body: &'static [u8] = chan.expect(FrameKind::Process, buf, FRAME_TIMEOUT_MS)?;
-    let p = Process::decode(body).map_err(bad_frame)?;
+    let x = ExecProcess::decode(body).map_err(bad_frame)?;
+    // The v1 cgroups first, while the host's paths are in reach: the child inherits
+    // them, so nothing of the exec runs outside the container's limits.
+    for tasks in x.cgroup_tasks() {
+        write_file(tasks, b"0").ctx(&[b"enter cgroup: write 0 to ", tasks.to_bytes()])?;
+    }
+    let p = x.process;
     let (argv, envp) = pointer_arrays(&p)?;
     // Through the host's /proc, before the mount namespace changes what /proc is.
     if let Some(v) = p.oom_score_adj {
@@ -122,8 +128,9 @@ fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Env
 /// The forked child, inside the PID namespace: waits for its cgroups, then takes on
 /// the process's settings. Returns the program to exec.
 fn prepare_child(chan: &Channel, p: &Process<'_>) -> Result<helper_rt::path::PathBuf, Failure> {
-    // runlet says `Resume` once this process is in every cgroup of the container:
-    // nothing of the exec'd program runs outside the container's limits. EOF (runlet
+    // runlet says `Resume` once it has reaped the helper (this process is an orphan
+    // then, so the parent-death signal below refers to runlet) and, when the helper
+    // was not born in the container's cgroup2 directory, placed it there. EOF (runlet
     // gone) or the deadline ends the child instead.
     let mut resume = [0u8; 8];
     chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;

@@ -229,17 +229,6 @@ impl CgroupManager {
         Ok(())
     }
 
-    /// Places `pid` in every hierarchy (a process of `runlet exec`), skipping the
-    /// cgroup2 one when it was born there.
-    pub fn place_all(&self, pid: i32, in_v2: bool) -> Result<()> {
-        for (h, dir) in &self.dirs {
-            if !(h.v2 && in_v2) {
-                write_file(&dir.join("cgroup.procs"), &pid.to_string())?;
-            }
-        }
-        Ok(())
-    }
-
     /// The container's directory in every hierarchy.
     pub fn paths(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|(_, d)| d.clone()).collect()

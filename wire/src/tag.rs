@@ -70,6 +70,12 @@ pub const ERR_MESSAGE: u16 = 70;
 pub const ERR_ERRNO: u16 = 71;
 pub const PID: u16 = 72;
 
+// `runlet exec`'s own fields in its `Process` frame (120–129).
+/// A v1 `tasks` file (host path) runlet-exec writes "0" into, entering that cgroup
+/// itself (a thread moving itself skips the kernel's threadgroup lock), before it
+/// joins the container and forks. Repeated.
+pub const EXEC_CGROUP_TASKS: u16 = 120;
+
 /// A name for messages.
 pub fn name(tag: u16) -> &'static str {
     match tag {
@@ -115,6 +121,7 @@ pub fn name(tag: u16) -> &'static str {
         ERR_MESSAGE => "ERR_MESSAGE",
         ERR_ERRNO => "ERR_ERRNO",
         PID => "PID",
+        EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
         _ => "unknown",
     }
 }

@@ -7,15 +7,17 @@
 //!    helper joins exactly that process or nothing;
 //! 3. spawn runlet-exec (sync socket on fd 3, /proc/<pid> on fd 4; born into the
 //!    cgroup2 directory by CLONE_INTO_CGROUP), send `Process`;
-//! 4. the helper joins, forks, reports the child's host pid (`ExecPid`) and exits;
-//!    runlet holds the child by a pidfd, reaps the helper, writes the child's pid
-//!    into every cgroup of the container, then says `Resume`;
+//! 4. the helper enters the v1 cgroups itself, joins, forks, reports the child's
+//!    host pid (`ExecPid`) and exits; runlet holds the child by a pidfd, reaps the
+//!    helper, places the child in the cgroup2 directory when the helper was not
+//!    born there, then says `Resume`;
 //! 5. EOF means the program was exec'd; an `Error` frame that it was not.
 //!
 //! Without `-d`, runlet (a child subreaper, so the orphaned child is its own) waits
 //! for the process, passing on the signals it gets, and exits with its status.
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -24,9 +26,10 @@ use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 use rustix::process::{pidfd_open, Pid, PidfdFlags};
 use wire::{empty_frame, ExecPid, FrameKind};
 
+use crate::cgroup::{CgroupManager, Layout};
 use crate::channel::{helper_error, Channel, Incoming};
 use crate::cli::{ExecArgs, Global};
-use crate::cmd::{cgroups, exec_process, find};
+use crate::cmd::{exec_process, find};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::helpers::{self, Helper};
@@ -46,9 +49,17 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     if found.live.status == Status::Stopped {
         return Err(stopped(&found.saved));
     }
-    let frame = exec_process::frame(&found.saved.config, a)?;
+    let layout = Layout::detect()?;
+    let cgroups = CgroupManager::reopen(&layout, Path::new(&found.saved.cgroup_path), Vec::new());
+    // The helper enters the v1 hierarchies itself (see EXEC_CGROUP_TASKS).
+    let tasks: Vec<PathBuf> = cgroups
+        .mounts(&layout)
+        .into_iter()
+        .filter(|m| m.fstype == "cgroup")
+        .map(|m| m.host_path.join("tasks"))
+        .collect();
+    let frame = exec_process::frame(&found.saved.config, a, &tasks)?;
     let proc_dir = open_init(&found.saved)?;
-    let cgroups = cgroups(&found.saved)?;
     if !a.detach {
         // The exec'd process is orphaned when the helper exits: it comes to us.
         rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
@@ -108,8 +119,10 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     let mut child = Init::adopt(pid, pidfd);
     debug!("process {pid} forked inside the container");
     reap_helper(&mut helper)?;
-    cgroups.place_all(pid, helper.in_v2_cgroup)?;
-    debug!("process {pid} placed in the container's cgroups");
+    if !helper.in_v2_cgroup {
+        cgroups.place_v2(pid)?;
+        debug!("process {pid} placed in the container's cgroup2 directory");
+    }
     if let Err(e) = chan.send(&empty_frame(FrameKind::Resume)) {
         return Err(chan.last_word().unwrap_or(e));
     }

@@ -2,9 +2,10 @@
 //! the config saved at create) with the command line and options laid over them,
 //! as runc does, or an OCI `process` object given with `--process`.
 
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
-use wire::limits::{MAX_ARGS, MAX_ENV, MAX_GROUPS};
+use wire::limits::{MAX_ARGS, MAX_CGROUP_TASKS, MAX_ENV, MAX_GROUPS};
 use wire::{tag, Encoder, FrameKind, WireError};
 
 use crate::bail;
@@ -12,10 +13,17 @@ use crate::cli::ExecArgs;
 use crate::config::process::{for_exec, Proc};
 use crate::error::{Error, Result};
 
-/// The encoded frame (header included).
-pub fn frame(saved_config: &str, a: &ExecArgs) -> Result<Vec<u8>> {
+/// The encoded frame (header included). `tasks`: the container's v1 `tasks` files,
+/// which the helper enters itself.
+pub fn frame(saved_config: &str, a: &ExecArgs, tasks: &[PathBuf]) -> Result<Vec<u8>> {
+    if tasks.len() > MAX_CGROUP_TASKS {
+        bail!(
+            "the host has {} cgroup v1 hierarchies; runlet-exec enters at most {MAX_CGROUP_TASKS}",
+            tasks.len()
+        );
+    }
     let p = process(saved_config, a)?;
-    encode(&p)
+    encode(&p, tasks)
 }
 
 pub(crate) fn process(saved_config: &str, a: &ExecArgs) -> Result<Proc> {
@@ -108,7 +116,7 @@ fn read_text(file: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::msg(format!("{}: not UTF-8 text", file.display())))
 }
 
-fn encode(p: &Proc) -> Result<Vec<u8>> {
+fn encode(p: &Proc, tasks: &[PathBuf]) -> Result<Vec<u8>> {
     let frame = (|| -> Result<Vec<u8>, WireError> {
         let mut e = Encoder::new(Vec::new(), FrameKind::Process)?;
         for a in &p.args {
@@ -132,6 +140,9 @@ fn encode(p: &Proc) -> Result<Vec<u8>> {
         }
         if let Some(n) = p.oom_score_adj {
             e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
+        }
+        for t in tasks {
+            e.str(tag::EXEC_CGROUP_TASKS, t.as_os_str().as_bytes())?;
         }
         e.finish()
     })();
@@ -176,13 +187,14 @@ mod tests {
         assert_eq!((p.cwd.as_str(), p.uid, p.gid), ("/tmp", 7, 6));
         assert_eq!(p.groups, [9]);
         assert!(p.no_new_privs);
-        let f = frame(&base, &a).unwrap();
+        let f = frame(&base, &a, &[PathBuf::from("/sys/fs/cgroup/cpu/c/tasks")]).unwrap();
         let (kind, len) = wire::parse_header(&f[..wire::HEADER_LEN]).unwrap();
         assert_eq!(kind, FrameKind::Process);
         let body = &f[wire::HEADER_LEN..wire::HEADER_LEN + len];
-        let d = wire::Process::decode(body).unwrap();
-        assert_eq!(d.args().count(), 2);
-        assert_eq!(d.uid, 7);
+        let d = wire::ExecProcess::decode(body).unwrap();
+        assert_eq!(d.process.args().count(), 2);
+        assert_eq!(d.process.uid, 7);
+        assert_eq!(d.cgroup_tasks().count(), 1);
     }
 
     #[test]
@@ -210,7 +222,7 @@ mod tests {
             "the container's saved config: process.env has 4097 entries; runlet-exec holds at most 4096"
         );
         let huge = "x".repeat(600_000);
-        let e2 = frame(&base, &args(&["x", &huge, &huge])).unwrap_err();
+        let e2 = frame(&base, &args(&["x", &huge, &huge]), &[]).unwrap_err();
         assert!(e2.to_string().contains("runlet-exec holds at most"), "{e2}");
     }
 }
