@@ -59,7 +59,7 @@ pub fn open(proc_dir: BorrowedFd<'_>) -> Result<Target, Failure> {
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .map_err(gone(b"open /proc/<pid>/root of the container's init"))?,
+        .ctx(&[b"open /proc/<pid>/root of the container's init"])?,
     };
     for (slot, (rel, own, _)) in t.ns.iter_mut().zip(ORDER) {
         let fd = match openat(
@@ -69,8 +69,9 @@ pub fn open(proc_dir: BorrowedFd<'_>) -> Result<Target, Failure> {
             Mode::empty(),
         ) {
             Ok(fd) => fd,
-            // A kernel without this kind of namespace (time before 5.6).
-            Err(Errno::NOENT) if kernel_lacks(own) => continue,
+            // The init's root was opened above, so it exists: a missing file is a kind
+            // of namespace this kernel does not have (time before 5.6).
+            Err(Errno::NOENT) => continue,
             Err(e) => return Err(fail(&[b"open /proc/<pid>/", rel.to_bytes()], Some(e))),
         };
         let theirs = fstat(&fd).ctx(&[b"fstat /proc/<pid>/", rel.to_bytes()])?;
@@ -93,20 +94,4 @@ pub fn enter(t: &Target) -> Result<(), Failure> {
     fchdir(&t.root).ctx(&[b"fchdir to the container's root"])?;
     chroot(c".").ctx(&[b"chroot to the container's root"])?;
     Ok(())
-}
-
-/// The helper's own namespace file is missing too: the kernel has no such kind.
-fn kernel_lacks(own: &CStr) -> bool {
-    matches!(stat(own), Err(Errno::NOENT))
-}
-
-/// ESRCH/ENOENT under /proc/<pid>: the init exited after runlet looked.
-fn gone(what: &'static [u8]) -> impl Fn(Errno) -> Failure {
-    move |e| match e {
-        Errno::SRCH | Errno::NOENT => fail(
-            &[what, b" (the container's init exited meanwhile)"],
-            Some(e),
-        ),
-        e => fail(&[what], Some(e)),
-    }
 }

@@ -3,8 +3,8 @@
 //! directory on fd 4, it reads one `Process` frame, enters the container's v1
 //! cgroups (it was born in the cgroup2 one), joins the init's namespaces and root,
 //! forks (PID and time namespaces apply to children), reports the child's host pid
-//! and exits. The child waits for runlet's `Resume`, applies the process settings
-//! and execs. No heap: the frame lives in a static buffer and is read in place.
+//! and exits. The child goes on once the helper is gone (and after runlet's `Resume`
+//! when runlet still has to place it), applies the process settings and execs. No heap: the frame lives in a static buffer and is read in place.
 //! docs/exec.md gives the order and the reasons.
 #![no_std]
 #![no_main]
@@ -16,12 +16,15 @@ mod join;
 use core::convert::Infallible;
 use core::ffi::{c_char, c_int, CStr};
 
-use helper_rt::process::{find_executable, set_rlimits, switch_user};
+use helper_rt::process::{find_executable, set_rlimits, switch_user_orphan};
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
-use rustix::fd::{BorrowedFd, RawFd};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::fd::{BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::{open, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::pipe::{pipe_with, PipeFlags};
 use rustix::process::{
-    chdir, set_dumpable_behavior, set_parent_process_death_signal, umask, DumpableBehavior,
+    chdir, kill_process, set_dumpable_behavior, umask, DumpableBehavior, Pid, Signal,
 };
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
 use wire::{ExecPid, ExecProcess, FrameKind, Process, Sink, SliceSink, WireError};
@@ -64,28 +67,27 @@ pub unsafe extern "C" fn main(
 
 /// The whole exec; returns only with a failure and the exit code that goes with it.
 fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
-    let (p, argv, envp) = join(chan).map_err(|f| (f, 1))?;
+    let (x, argv, envp) = join(chan).map_err(|f| (f, 1))?;
+    // The child starts once the helper has exited (EOF on this pipe): after ExecPid,
+    // so its own frames come behind it, and as an orphan.
+    let (gate, gate_w) = pipe_with(PipeFlags::CLOEXEC)
+        .ctx(&[b"pipe"])
+        .map_err(|f| (f, 1))?;
     match sys::fork_process().ctx(&[b"fork"]).map_err(|f| (f, 1))? {
-        0 => {}
+        0 => drop(gate_w),
         pid => {
+            drop(gate);
             // The helper's part ends here: runlet reaps it, and the child, orphaned,
             // becomes runlet's (a child subreaper) or its caller's.
-            let mut buf = [0u8; 16];
-            let report = ExecPid { pid: pid as u32 };
-            let sent = match report.encode(SliceSink::new(&mut buf)) {
-                Ok(s) => {
-                    let n = s.written();
-                    chan.send(&buf[..n])
-                }
-                Err(_) => Err(fail(&[b"encode ExecPid"], None)),
-            };
-            match sent {
-                Ok(()) => sys::exit(0),
-                Err(f) => return Err((f, 1)),
+            if let Err(f) = report_pid(chan, pid) {
+                // Nobody would learn of the child: it must not run.
+                let _ = kill_process(Pid::from_raw(pid).unwrap_or(Pid::INIT), Signal::KILL);
+                return Err((f, 1));
             }
+            sys::exit(0)
         }
     }
-    let exe = prepare_child(chan, &p).map_err(|f| (f, 1))?;
+    let exe = prepare_child(chan, &gate, &x).map_err(|f| (f, 1))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
     // lives (unchanged) for the rest of the process.
@@ -93,9 +95,19 @@ fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
     Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
 }
 
-/// Everything before the fork: the frame, then the container's namespaces and root.
-#[allow(clippy::type_complexity)]
-fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Envp), Failure> {
+fn report_pid(chan: &Channel, pid: i32) -> Result<(), Failure> {
+    let mut buf = [0u8; 16];
+    let report = ExecPid { pid: pid as u32 };
+    let n = report
+        .encode(SliceSink::new(&mut buf))
+        .map_err(|_| fail(&[b"encode ExecPid"], None))?
+        .written();
+    chan.send(&buf[..n])
+}
+
+/// Everything before the fork: the frame, the v1 cgroups, then the container's
+/// namespaces and root.
+fn join(chan: &Channel) -> Result<(ExecProcess<'static>, &'static Argv, &'static Envp), Failure> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // fds 3 and 4 must not reach the container, nor anything a caller leaked.
     sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
@@ -110,10 +122,9 @@ fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Env
     for tasks in x.cgroup_tasks() {
         write_file(tasks, b"0").ctx(&[b"enter cgroup: write 0 to ", tasks.to_bytes()])?;
     }
-    let p = x.process;
-    let (argv, envp) = pointer_arrays(&p)?;
+    let (argv, envp) = pointer_arrays(&x.process)?;
     // Through the host's /proc, before the mount namespace changes what /proc is.
-    if let Some(v) = p.oom_score_adj {
+    if let Some(v) = x.process.oom_score_adj {
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
             .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
     }
@@ -122,25 +133,50 @@ fn join(chan: &Channel) -> Result<(Process<'static>, &'static Argv, &'static Env
     let proc_dir = unsafe { BorrowedFd::borrow_raw(PROC_DIR_FD) };
     let target = join::open(proc_dir)?;
     join::enter(&target)?;
-    Ok((p, argv, envp))
+    Ok((x, argv, envp))
 }
 
-/// The forked child, inside the PID namespace: waits for its cgroups, then takes on
-/// the process's settings. Returns the program to exec.
-fn prepare_child(chan: &Channel, p: &Process<'_>) -> Result<helper_rt::path::PathBuf, Failure> {
-    // runlet says `Resume` once it has reaped the helper (this process is an orphan
-    // then, so the parent-death signal below refers to runlet) and, when the helper
-    // was not born in the container's cgroup2 directory, placed it there. EOF (runlet
-    // gone) or the deadline ends the child instead.
-    let mut resume = [0u8; 8];
-    chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;
+/// The forked child, inside the PID namespace: waits for the helper to exit (and
+/// for `Resume` when runlet still places it), then takes on the process's settings.
+/// Returns the program to exec.
+fn prepare_child(
+    chan: &Channel,
+    gate: &OwnedFd,
+    x: &ExecProcess<'_>,
+) -> Result<helper_rt::path::PathBuf, Failure> {
+    wait_eof(gate, FRAME_TIMEOUT_MS)?;
+    if x.wait_resume {
+        // EOF (runlet gone) or the deadline ends the child instead.
+        let mut resume = [0u8; 8];
+        chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;
+    }
+    let p = &x.process;
     set_rlimits(p)?;
-    switch_user(p)?;
-    // switch_user re-arms PR_SET_PDEATHSIG for the init; an exec'd process must
-    // outlive `runlet exec -d`, and the signal would survive the execve.
-    set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
+    switch_user_orphan(p)?;
     chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
     find_executable(p)
+}
+
+/// Waits until every writer of `pipe` has closed it.
+fn wait_eof(pipe: &OwnedFd, timeout_ms: u64) -> Result<(), Failure> {
+    let ts = Timespec {
+        tv_sec: (timeout_ms / 1000) as i64,
+        tv_nsec: 0,
+    };
+    loop {
+        let mut fds = [PollFd::new(pipe, PollFlags::IN)];
+        match poll(&mut fds, Some(&ts)) {
+            Ok(0) => return Err(fail(&[b"runlet-exec did not exit after fork"], None)),
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(fail(&[b"poll gate pipe"], Some(e))),
+        }
+        let mut b = [0u8; 1];
+        match rustix::io::read(pipe, &mut b) {
+            Ok(0) => return Ok(()),
+            Ok(_) | Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(e) => return Err(fail(&[b"read gate pipe"], Some(e))),
+        }
+    }
 }
 
 /// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.

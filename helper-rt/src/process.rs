@@ -79,6 +79,17 @@ pub fn set_rlimits(p: &Process<'_>) -> Result<(), Failure> {
 /// cut first (that needs CAP_SETPCAP, which a non-root uid loses), PR_SET_KEEPCAPS
 /// keeps the permitted set across setresuid, then the sets are set exactly.
 pub fn switch_user(p: &Process<'_>) -> Result<(), Failure> {
+    change_user(p, true)
+}
+
+/// `switch_user` for a process that must outlive its parent (the child of
+/// runlet-exec, orphaned on purpose): the parent-death signal a changed uid clears
+/// stays off, since it would survive the execve too.
+pub fn switch_user_orphan(p: &Process<'_>) -> Result<(), Failure> {
+    change_user(p, false)
+}
+
+fn change_user(p: &Process<'_>, rearm_pdeathsig: bool) -> Result<(), Failure> {
     if p.uid == u32::MAX || p.gid == u32::MAX {
         return Err(fail(&[b"uid or gid 4294967295 (-1) is not a user"], None));
     }
@@ -102,7 +113,9 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), Failure> {
         apply_caps(c)?;
     }
     // A changed uid/gid resets both: the init still holds host resources until exec.
-    set_parent_process_death_signal(Some(Signal::KILL)).ctx(&[b"set PR_SET_PDEATHSIG"])?;
+    if rearm_pdeathsig {
+        set_parent_process_death_signal(Some(Signal::KILL)).ctx(&[b"set PR_SET_PDEATHSIG"])?;
+    }
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     if p.no_new_privs {
         set_no_new_privs(true).ctx(&[b"set no_new_privs"])?;

@@ -4,7 +4,7 @@
 use core::ffi::CStr;
 
 use crate::error::WireError;
-use crate::fields::{count, Fields};
+use crate::fields::{count, Fields, Seen};
 use crate::limits::MAX_CGROUP_TASKS;
 use crate::process::{strings, Process, ProcessDecoder};
 use crate::tag;
@@ -16,6 +16,8 @@ const KIND: &str = "Process";
 pub struct ExecProcess<'a> {
     body: &'a [u8],
     pub process: Process<'a>,
+    /// The child waits for `Resume` (runlet places it in the cgroup2 hierarchy).
+    pub wait_resume: bool,
 }
 
 impl<'a> ExecProcess<'a> {
@@ -23,6 +25,8 @@ impl<'a> ExecProcess<'a> {
     pub fn decode(body: &'a [u8]) -> Result<Self, WireError> {
         let mut d = ProcessDecoder::default();
         let mut tasks = 0;
+        let mut seen = Seen::default();
+        let mut wait_resume = false;
         for f in Fields::new(body) {
             let f = f?;
             if d.accept(KIND, &f)? {
@@ -35,12 +39,17 @@ impl<'a> ExecProcess<'a> {
                         return Err(WireError::BadValue { tag: f.tag });
                     }
                 }
+                tag::EXEC_WAIT_RESUME => {
+                    seen.once(KIND, f.tag)?;
+                    wait_resume = f.flag()?;
+                }
                 t => return Err(WireError::UnknownTag { kind: KIND, tag: t }),
             }
         }
         Ok(ExecProcess {
             body,
             process: d.finish(KIND, body)?,
+            wait_resume,
         })
     }
 
@@ -77,6 +86,7 @@ mod tests {
         let f = e.finish().unwrap();
         let x = ExecProcess::decode(&f[HEADER_LEN..]).unwrap();
         assert_eq!(x.process.args().count(), 1);
+        assert!(!x.wait_resume);
         let t: Vec<&CStr> = x.cgroup_tasks().collect();
         assert_eq!(
             t,
@@ -86,9 +96,12 @@ mod tests {
             ]
         );
         // Plain `Process` frames decode too, with no files.
-        let f = base().finish().unwrap();
+        let mut e = base();
+        e.flag(tag::EXEC_WAIT_RESUME, true).unwrap();
+        let f = e.finish().unwrap();
         let x = ExecProcess::decode(&f[HEADER_LEN..]).unwrap();
         assert_eq!(x.cgroup_tasks().count(), 0);
+        assert!(x.wait_resume);
     }
 
     #[test]
@@ -110,6 +123,14 @@ mod tests {
         assert!(matches!(
             ExecProcess::decode(&f[HEADER_LEN..]),
             Err(WireError::OverCapacity { .. })
+        ));
+        let mut e = base();
+        e.flag(tag::EXEC_WAIT_RESUME, true).unwrap();
+        e.flag(tag::EXEC_WAIT_RESUME, true).unwrap();
+        let f = e.finish().unwrap();
+        assert!(matches!(
+            ExecProcess::decode(&f[HEADER_LEN..]),
+            Err(WireError::DuplicateField { .. })
         ));
         let mut e = base();
         e.str(tag::ROOTFS, b"/r").unwrap();

@@ -75,6 +75,9 @@ pub const PID: u16 = 72;
 /// itself (a thread moving itself skips the kernel's threadgroup lock), before it
 /// joins the container and forks. Repeated.
 pub const EXEC_CGROUP_TASKS: u16 = 120;
+/// u8, 1 = the child waits for `Resume` before it goes on: runlet still has to place
+/// it in the cgroup2 hierarchy (the kernel refused CLONE_INTO_CGROUP for the helper).
+pub const EXEC_WAIT_RESUME: u16 = 121;
 
 /// A name for messages.
 pub fn name(tag: u16) -> &'static str {
@@ -122,6 +125,7 @@ pub fn name(tag: u16) -> &'static str {
         ERR_ERRNO => "ERR_ERRNO",
         PID => "PID",
         EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
+        EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",
         _ => "unknown",
     }
 }

@@ -8,9 +8,10 @@
 //! 3. spawn runlet-exec (sync socket on fd 3, /proc/<pid> on fd 4; born into the
 //!    cgroup2 directory by CLONE_INTO_CGROUP), send `Process`;
 //! 4. the helper enters the v1 cgroups itself, joins, forks, reports the child's
-//!    host pid (`ExecPid`) and exits; runlet holds the child by a pidfd, reaps the
-//!    helper, places the child in the cgroup2 directory when the helper was not
-//!    born there, then says `Resume`;
+//!    host pid (`ExecPid`) and exits; the child goes on once the helper is gone.
+//!    runlet holds the child by a pidfd and reaps the helper; only when the helper
+//!    was not born in the cgroup2 directory does the child wait for runlet to place
+//!    it there and say `Resume`;
 //! 5. EOF means the program was exec'd; an `Error` frame that it was not.
 //!
 //! Without `-d`, runlet (a child subreaper, so the orphaned child is its own) waits
@@ -58,7 +59,9 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         .filter(|m| m.fstype == "cgroup")
         .map(|m| m.host_path.join("tasks"))
         .collect();
-    let frame = exec_process::frame(&found.saved.config, a, &tasks)?;
+    let process = exec_process::process(&found.saved.config, a)?;
+    // Encoded now so that a frame too large fails before anything starts.
+    let mut frame = exec_process::frame(&process, &tasks, false)?;
     let proc_dir = open_init(&found.saved)?;
     if !a.detach {
         // The exec'd process is orphaned when the helper exits: it comes to us.
@@ -80,12 +83,14 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         None,
     )
     .map_err(|e| Error::sys("socketpair", e))?;
+    let v2_dir = cgroups.v2_dir_fd()?;
+    let has_v2 = v2_dir.is_some();
     let mut helper = spawn_helper(
         InitSpawn {
             ns_flags: 0,
             join: Vec::new(),
             join_pid: None,
-            cgroup: cgroups.v2_dir_fd()?,
+            cgroup: v2_dir,
             helper: helpers::memfd(Helper::Exec)?,
             sync: theirs,
             fifo: proc_dir,
@@ -94,6 +99,12 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         c"runlet-exec",
     )?;
     debug!("runlet-exec {} spawned", helper.pid);
+    // The kernel refused CLONE_INTO_CGROUP: runlet places the child by pid, and the
+    // child waits for `Resume` until it has.
+    let wait_resume = has_v2 && !helper.in_v2_cgroup;
+    if wait_resume {
+        frame = exec_process::frame(&process, &tasks, true)?;
+    }
     let mut chan = Channel::new(ours, "runlet-exec");
     if let Err(e) = chan.send(&frame) {
         return Err(chan.last_word().unwrap_or(e));
@@ -108,8 +119,10 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         Incoming::Frame(k, _) => return Err(chan.unexpected("ExecPid", k)),
         Incoming::Eof => return Err(ended_early(&mut helper)),
     };
-    // Held before its parent exits, while nobody but the helper could reap it; killed
-    // on drop until it has exec'd.
+    // Held by a pidfd at once. Without -d it is ours (or the helper's) until we reap
+    // it; with -d it could in principle have exec'd, exited and been reaped by the
+    // subreaper above us already, but its pid is not handed out again that soon
+    // (sequential pid allocation). Killed on drop until it has exec'd.
     let pidfd = Pid::from_raw(pid)
         .ok_or_else(|| Error::msg(format!("runlet-exec reported pid {pid}")))
         .and_then(|p| {
@@ -118,14 +131,16 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         })?;
     let mut child = Init::adopt(pid, pidfd);
     debug!("process {pid} forked inside the container");
-    reap_helper(&mut helper)?;
-    if !helper.in_v2_cgroup {
+    if wait_resume {
         cgroups.place_v2(pid)?;
         debug!("process {pid} placed in the container's cgroup2 directory");
+        if let Err(e) = chan.send(&empty_frame(FrameKind::Resume)) {
+            return Err(chan.last_word().unwrap_or(e));
+        }
     }
-    if let Err(e) = chan.send(&empty_frame(FrameKind::Resume)) {
-        return Err(chan.last_word().unwrap_or(e));
-    }
+    // The child goes on as soon as the helper is gone; reaping it makes the child
+    // ours (without -d) for the wait below.
+    reap_helper(&mut helper)?;
     match chan.recv(STEP)? {
         Incoming::Eof => {}
         Incoming::Frame(FrameKind::Error, body) => return Err(helper_error(&body)),

@@ -14,19 +14,20 @@ use crate::config::process::{for_exec, Proc};
 use crate::error::{Error, Result};
 
 /// The encoded frame (header included). `tasks`: the container's v1 `tasks` files,
-/// which the helper enters itself.
-pub fn frame(saved_config: &str, a: &ExecArgs, tasks: &[PathBuf]) -> Result<Vec<u8>> {
+/// which the helper enters itself; `wait_resume`: the child waits for `Resume`.
+pub fn frame(p: &Proc, tasks: &[PathBuf], wait_resume: bool) -> Result<Vec<u8>> {
     if tasks.len() > MAX_CGROUP_TASKS {
         bail!(
             "the host has {} cgroup v1 hierarchies; runlet-exec enters at most {MAX_CGROUP_TASKS}",
             tasks.len()
         );
     }
-    let p = process(saved_config, a)?;
-    encode(&p, tasks)
+    encode(p, tasks, wait_resume)
 }
 
-pub(crate) fn process(saved_config: &str, a: &ExecArgs) -> Result<Proc> {
+/// The process to start, checked: from `--process`, or the container's own with the
+/// command line and options over it.
+pub fn process(saved_config: &str, a: &ExecArgs) -> Result<Proc> {
     let mut warnings = Vec::new();
     let p = match &a.process {
         Some(file) => {
@@ -116,7 +117,7 @@ fn read_text(file: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::msg(format!("{}: not UTF-8 text", file.display())))
 }
 
-fn encode(p: &Proc, tasks: &[PathBuf]) -> Result<Vec<u8>> {
+fn encode(p: &Proc, tasks: &[PathBuf], wait_resume: bool) -> Result<Vec<u8>> {
     let frame = (|| -> Result<Vec<u8>, WireError> {
         let mut e = Encoder::new(Vec::new(), FrameKind::Process)?;
         for a in &p.args {
@@ -143,6 +144,9 @@ fn encode(p: &Proc, tasks: &[PathBuf]) -> Result<Vec<u8>> {
         }
         for t in tasks {
             e.str(tag::EXEC_CGROUP_TASKS, t.as_os_str().as_bytes())?;
+        }
+        if wait_resume {
+            e.flag(tag::EXEC_WAIT_RESUME, true)?;
         }
         e.finish()
     })();
@@ -187,7 +191,12 @@ mod tests {
         assert_eq!((p.cwd.as_str(), p.uid, p.gid), ("/tmp", 7, 6));
         assert_eq!(p.groups, [9]);
         assert!(p.no_new_privs);
-        let f = frame(&base, &a, &[PathBuf::from("/sys/fs/cgroup/cpu/c/tasks")]).unwrap();
+        let f = frame(
+            &process(&base, &a).unwrap(),
+            &[PathBuf::from("/sys/fs/cgroup/cpu/c/tasks")],
+            true,
+        )
+        .unwrap();
         let (kind, len) = wire::parse_header(&f[..wire::HEADER_LEN]).unwrap();
         assert_eq!(kind, FrameKind::Process);
         let body = &f[wire::HEADER_LEN..wire::HEADER_LEN + len];
@@ -195,6 +204,7 @@ mod tests {
         assert_eq!(d.process.args().count(), 2);
         assert_eq!(d.process.uid, 7);
         assert_eq!(d.cgroup_tasks().count(), 1);
+        assert!(d.wait_resume);
     }
 
     #[test]
@@ -222,7 +232,8 @@ mod tests {
             "the container's saved config: process.env has 4097 entries; runlet-exec holds at most 4096"
         );
         let huge = "x".repeat(600_000);
-        let e2 = frame(&base, &args(&["x", &huge, &huge]), &[]).unwrap_err();
+        let p = process(&base, &args(&["x", &huge, &huge])).unwrap();
+        let e2 = frame(&p, &[], false).unwrap_err();
         assert!(e2.to_string().contains("runlet-exec holds at most"), "{e2}");
     }
 }
