@@ -81,7 +81,9 @@ fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
             // becomes runlet's (a child subreaper) or its caller's.
             if let Err(f) = report_pid(chan, pid) {
                 // Nobody would learn of the child: it must not run.
-                let _ = kill_process(Pid::from_raw(pid).unwrap_or(Pid::INIT), Signal::KILL);
+                if let Some(child) = Pid::from_raw(pid) {
+                    let _ = kill_process(child, Signal::KILL);
+                }
                 return Err((f, 1));
             }
             sys::exit(0)
