@@ -394,3 +394,31 @@ fn two_hundred_execs_leave_nothing_behind() {
     );
     finish(&fx, init);
 }
+
+/// A container in the host's PID namespace, and one that is only created: exec works
+/// in both (runc allows exec before start too).
+#[test]
+fn host_pid_namespace_and_a_created_container() {
+    let mut fx = fixture!("ex-hostpid");
+    let _serial = subreaper();
+    fx.spec.remove_namespace("pid");
+    fx.spec.probe(&["sleep", "300"]);
+    let pid_file = fx.dir.join("init.pid");
+    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
+        .assert_exit(0);
+    let init = fx.read_pid_file(&pid_file);
+    // Created: the init waits for start; its namespaces are all there.
+    let r = exec(&fx, &[], &["/probe", "report"]).report();
+    assert_eq!(r.ns("mnt").as_deref(), Some(ns_of(init, "mnt").as_str()));
+    // The host's PID namespace: the probe sees host pids, and its parent is runlet
+    // (its subreaper once runlet-exec exited), not 0 as from inside a PID namespace.
+    assert_eq!(r.ns("pid").as_deref(), Some(ns_of(init, "pid").as_str()));
+    assert!(r.num("pid") > 1 && r.num("ppid") > 1, "{}", r.dump());
+    assert_eq!(
+        fx.container_out(),
+        "",
+        "the init's program ran before start"
+    );
+    exec(&fx, &[], &["/probe", "exit", "5"]).assert_exit(5);
+    finish(&fx, init);
+}
