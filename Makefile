@@ -53,6 +53,7 @@ fmt:
 bench: build
 	scripts/bench.sh
 	scripts/bench-seccomp.sh
+	scripts/bench-exec.sh
 
 install: build
 	install -D -m 0755 $(REL)/runlet $(DESTDIR)$(PREFIX)/bin/runlet

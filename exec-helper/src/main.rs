@@ -1,11 +1,52 @@
-//! `runlet-exec`: the child side of `runlet exec`. Until the exec issue lands it only
-//! reports that it is not implemented, through the same sync protocol.
+//! `runlet-exec`: the child side of `runlet exec`. Started by `runlet` in the host's
+//! namespaces with the sync socket on fd 3 and the container init's `/proc/<pid>`
+//! directory on fd 4, it reads one `Process` frame, enters the container's v1
+//! cgroups (it was born in the cgroup2 one), joins the init's namespaces and root,
+//! forks (PID and time namespaces apply to children), reports the child's host pid
+//! and exits. The child goes on once the helper is gone (and after runlet's `Resume`
+//! when runlet still has to place it), applies the process settings and execs. No heap: the frame lives in a static buffer and is read in place.
+//! docs/exec.md gives the order and the reasons.
 #![no_std]
 #![no_main]
+// No heap: a Failure (a 512-byte message) travels by value on the error path only.
+#![allow(clippy::result_large_err)]
 
-use core::ffi::{c_char, c_int};
+mod join;
 
-use helper_rt::{fail, sys, Channel};
+use core::convert::Infallible;
+use core::ffi::{c_char, c_int, CStr};
+
+use helper_rt::process::{find_executable, set_rlimits, switch_user_orphan};
+use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::fd::{BorrowedFd, OwnedFd, RawFd};
+use rustix::fs::{open, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::pipe::{pipe_with, PipeFlags};
+use rustix::process::{
+    chdir, kill_process, set_dumpable_behavior, umask, DumpableBehavior, Pid, Signal,
+};
+use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
+use wire::{ExecPid, ExecProcess, FrameKind, Process, Seccomp, Sink, SliceSink, WireError};
+
+/// The container init's `/proc/<pid>` directory.
+const PROC_DIR_FD: RawFd = 4;
+/// How long runlet may take to send the `Process` frame, and then `Resume`.
+const FRAME_TIMEOUT_MS: u64 = 60_000;
+/// Exit code when the final execve fails (as a shell reports "cannot execute").
+const EXEC_FAILED_EXIT: i32 = 127;
+/// The process's umask: runc's default, as the init uses (no config field for it yet).
+const PROCESS_UMASK: u32 = 0o022;
+
+/// The received `Process` frame; everything decoded borrows from it.
+static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
+
+type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
+type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
+
+/// The final execve's argv and envp, pointing into FRAME (statics: 64 KiB).
+static mut ARGV: Argv = Argv::new();
+static mut ENVP: Envp = Envp::new();
 
 /// Entry point called by musl's crt.
 ///
@@ -17,11 +58,167 @@ pub unsafe extern "C" fn main(
     _argv: *const *const c_char,
     _envp: *const *const c_char,
 ) -> c_int {
-    // SAFETY: runlet hands every helper the sync socket as fd 3.
+    // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
     let chan = unsafe { Channel::from_sync_fd() };
-    chan.report(&fail(
-        &[b"runlet-exec: joining a container is not implemented yet"],
-        None,
-    ));
-    sys::exit(1)
+    let Err((f, code)) = run(&chan);
+    chan.report(&f);
+    sys::exit(code)
+}
+
+/// The whole exec; returns only with a failure and the exit code that goes with it.
+fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
+    let (x, argv, envp) = join(chan).map_err(|f| (f, 1))?;
+    // The child starts once the helper has exited (EOF on this pipe): after ExecPid,
+    // so its own frames come behind it, and as an orphan.
+    let (gate, gate_w) = pipe_with(PipeFlags::CLOEXEC)
+        .ctx(&[b"pipe"])
+        .map_err(|f| (f, 1))?;
+    match sys::fork_process().ctx(&[b"fork"]).map_err(|f| (f, 1))? {
+        0 => drop(gate_w),
+        pid => {
+            drop(gate);
+            // The helper's part ends here: runlet reaps it, and the child, orphaned,
+            // becomes runlet's (a child subreaper) or its caller's.
+            if let Err(f) = report_pid(chan, pid) {
+                // Nobody would learn of the child: it must not run.
+                if let Some(child) = Pid::from_raw(pid) {
+                    let _ = kill_process(child, Signal::KILL);
+                }
+                return Err((f, 1));
+            }
+            sys::exit(0)
+        }
+    }
+    let (exe, late_filter) = prepare_child(chan, &gate, &x).map_err(|f| (f, 1))?;
+    umask(Mode::from_raw_mode(PROCESS_UMASK));
+    // With no_new_privs, the filter goes on last, as in runlet-init.
+    if let Some(f) = late_filter {
+        helper_rt::seccomp::install(&f).map_err(|f| (f, 1))?;
+    }
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
+    // lives (unchanged) for the rest of the process.
+    let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
+    Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
+}
+
+fn report_pid(chan: &Channel, pid: i32) -> Result<(), Failure> {
+    let mut buf = [0u8; 16];
+    let report = ExecPid { pid: pid as u32 };
+    let n = report
+        .encode(SliceSink::new(&mut buf))
+        .map_err(|_| fail(&[b"encode ExecPid"], None))?
+        .written();
+    chan.send(&buf[..n])
+}
+
+/// Everything before the fork: the frame, the v1 cgroups, then the container's
+/// namespaces and root.
+fn join(chan: &Channel) -> Result<(ExecProcess<'static>, &'static Argv, &'static Envp), Failure> {
+    set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
+    // fds 3 and 4 must not reach the container, nor anything a caller leaked.
+    sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
+
+    let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
+    // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
+    let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
+    let body: &'static [u8] = chan.expect(FrameKind::Process, buf, FRAME_TIMEOUT_MS)?;
+    let x = ExecProcess::decode(body).map_err(bad_frame)?;
+    // The v1 cgroups first, while the host's paths are in reach: the child inherits
+    // them, so nothing of the exec runs outside the container's limits.
+    for tasks in x.cgroup_tasks() {
+        write_file(tasks, b"0").ctx(&[b"enter cgroup: write 0 to ", tasks.to_bytes()])?;
+    }
+    let (argv, envp) = pointer_arrays(&x.process)?;
+    // Through the host's /proc, before the mount namespace changes what /proc is.
+    if let Some(v) = x.process.oom_score_adj {
+        write_file(c"/proc/self/oom_score_adj", v.to_bytes())
+            .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
+    }
+    // SAFETY: runlet hands the exec helper the init's /proc/<pid> as fd 4, open for
+    // the life of the process.
+    let proc_dir = unsafe { BorrowedFd::borrow_raw(PROC_DIR_FD) };
+    let target = join::open(proc_dir)?;
+    join::enter(&target)?;
+    Ok((x, argv, envp))
+}
+
+/// The forked child, inside the PID namespace: waits for the helper to exit (and
+/// for `Resume` when runlet still places it), then takes on the process's settings.
+/// Returns the program to exec.
+fn prepare_child<'a>(
+    chan: &Channel,
+    gate: &OwnedFd,
+    x: &ExecProcess<'a>,
+) -> Result<(helper_rt::path::PathBuf, Option<Seccomp<'a>>), Failure> {
+    wait_eof(gate, FRAME_TIMEOUT_MS)?;
+    if x.wait_resume {
+        // EOF (runlet gone) or the deadline ends the child instead.
+        let mut resume = [0u8; 8];
+        chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;
+    }
+    let p = &x.process;
+    set_rlimits(p)?;
+    // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN: before the user
+    // switch (runc's order, as in runlet-init). With it, just before execve.
+    let mut late_filter = None;
+    if let Some(f) = p.seccomp {
+        if p.no_new_privs {
+            late_filter = Some(f);
+        } else {
+            helper_rt::seccomp::install(&f)?;
+        }
+    }
+    switch_user_orphan(p)?;
+    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    Ok((find_executable(p)?, late_filter))
+}
+
+/// Waits until every writer of `pipe` has closed it.
+fn wait_eof(pipe: &OwnedFd, timeout_ms: u64) -> Result<(), Failure> {
+    let ts = Timespec {
+        tv_sec: (timeout_ms / 1000) as i64,
+        tv_nsec: 0,
+    };
+    loop {
+        let mut fds = [PollFd::new(pipe, PollFlags::IN)];
+        match poll(&mut fds, Some(&ts)) {
+            Ok(0) => return Err(fail(&[b"runlet-exec did not exit after fork"], None)),
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(fail(&[b"poll gate pipe"], Some(e))),
+        }
+        let mut b = [0u8; 1];
+        match rustix::io::read(pipe, &mut b) {
+            Ok(0) => return Ok(()),
+            Ok(_) | Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(e) => return Err(fail(&[b"read gate pipe"], Some(e))),
+        }
+    }
+}
+
+/// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.
+fn pointer_arrays(p: &Process<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
+    let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
+    // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
+    // single-threaded.
+    let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
+    helper_rt::process::fill_pointers(argv, p.args())?;
+    helper_rt::process::fill_pointers(envp, p.env())?;
+    Ok((argv, envp))
+}
+
+fn write_file(path: &CStr, bytes: &[u8]) -> Result<(), rustix::io::Errno> {
+    let fd = open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::io::write(&fd, bytes)?;
+    Ok(())
+}
+
+/// A frame the wire crate refused: a version mismatch or a bug; say which field (by
+/// number: the table of names would cost runlet-exec a kilobyte; wire/src/tag.rs).
+fn bad_frame(e: WireError) -> Failure {
+    let mut msg = Msg::new();
+    msg.push(b"bad Process frame");
+    if let Some(t) = e.tag() {
+        msg.push(b": field ").push_u64(t.into());
+    }
+    Failure { msg, errno: 0 }
 }

@@ -1,10 +1,13 @@
 //! What both no_std helpers share: the C runtime glue (musl's crt calls their `main`),
-//! the panic handler, raw syscalls rustix lacks, failure reports, and the sync socket.
+//! the panic handler, raw syscalls rustix lacks, failure reports, the sync socket, and
+//! the process settings both apply before their final exec (`process`, `path`).
 #![no_std]
 // No heap: a Failure (a 512-byte message) travels by value on the error path only.
 #![allow(clippy::result_large_err)]
 
 pub mod fail;
+pub mod path;
+pub mod process;
 pub mod seccomp;
 pub mod sync;
 pub mod sys;

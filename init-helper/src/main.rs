@@ -12,10 +12,10 @@ mod devices;
 mod hooks;
 mod mounts;
 mod netlink;
-mod path;
-mod process;
 mod resolve;
 mod rootfs;
+
+use helper_rt::{path, process};
 
 use core::convert::Infallible;
 use core::ffi::{c_char, c_int, CStr};

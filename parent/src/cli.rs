@@ -7,6 +7,10 @@ use crate::error::{Error, Result};
 use crate::signals;
 use crate::state::DEFAULT_ROOT;
 
+#[path = "cli_exec.rs"]
+mod exec;
+pub use exec::ExecArgs;
+
 pub const USAGE: &str = "\
 usage: runlet [global options] COMMAND [options] [ID]
 
@@ -23,6 +27,10 @@ commands:
   list [-q] [--format|-f table|json]
                           the containers under --root
   ps [--format|-f table|json] ID
+  exec [-e K=V]... [--env-file F] [--cwd DIR] [-u UID[:GID]] [-g GID]... [--no-new-privs]
+       [-d|--detach] [--pid-file FILE] (--process|-p FILE.json ID | ID COMMAND [ARG...])
+                          run a process in a running container; without -d wait
+                          for it and pass on its status
                           the processes of a container
   spec [--bundle|-b DIR]  write a default config.json
   features                what runlet supports, as OCI features JSON
@@ -98,6 +106,7 @@ pub enum Command {
     Features,
     /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
     Cgroup(String, Vec<String>),
+    Exec(ExecArgs),
     Version,
     Help,
 }
@@ -403,7 +412,8 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
             Command::Features
         }
         "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
-        "exec" | "pause" | "resume" | "checkpoint" | "restore" => {
+        "exec" => Command::Exec(exec::parse(a)?),
+        "pause" | "resume" | "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

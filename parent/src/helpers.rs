@@ -11,16 +11,12 @@ use rustix::fs::{fcntl_add_seals, memfd_create, MemfdFlags, SealFlags};
 use crate::error::{Error, Result};
 
 static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-init"));
-// `#[used]`: kept in the file until `runlet exec` (its user) lands, so the one file
-// that ships is already the complete one.
-#[used]
 static EXEC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-exec"));
 
 /// Which helper.
 #[derive(Clone, Copy)]
 pub enum Helper {
     Init,
-    #[allow(dead_code)]
     Exec,
 }
 

@@ -60,6 +60,7 @@ fn main() {
         Command::Spec { bundle } => cmd::spec::spec(&bundle),
         Command::Features => cmd::features::features(),
         Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
+        Command::Exec(a) => cmd::exec::exec(&global, &a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -18,6 +18,16 @@ pub fn stat(pid: i32) -> Result<Stat> {
     parse_stat(&text).ok_or_else(|| Error::msg(format!("{p}: unexpected format")))
 }
 
+/// `stat` of the process whose /proc/<pid> directory `dir` is (fails once it is gone).
+pub fn stat_at(dir: std::os::fd::BorrowedFd<'_>) -> Result<Stat> {
+    use rustix::fs::{openat, Mode, OFlags};
+    let fd = openat(dir, "stat", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::sys("open /proc/<pid>/stat", e))?;
+    let text = std::io::read_to_string(std::fs::File::from(fd))
+        .map_err(|e| Error::sys("read /proc/<pid>/stat", e))?;
+    parse_stat(&text).ok_or_else(|| Error::msg("/proc/<pid>/stat: unexpected format"))
+}
+
 pub fn start_time(pid: i32) -> Result<u64> {
     stat(pid).map(|s| s.start_time)
 }

@@ -14,7 +14,7 @@ use crate::sys;
 
 /// Signals `runlet run` passes on to the container's init, as runc does for the
 /// ones a terminal or a supervisor sends.
-const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT USR1 USR2 TERM
+pub(crate) const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT USR1 USR2 TERM
 
 pub fn run(g: &Global, o: &CreateArgs) -> Result<i32> {
     // Orphans of a container that shares our PID namespace come to us, to be reaped.
@@ -41,7 +41,7 @@ pub fn run(g: &Global, o: &CreateArgs) -> Result<i32> {
 }
 
 /// Waits for the init to exit, passing on the signals runlet receives.
-fn wait_forwarding(init: &mut Init, sigfd: &OwnedFd) -> Result<Exit> {
+pub(crate) fn wait_forwarding(init: &mut Init, sigfd: &OwnedFd) -> Result<Exit> {
     loop {
         let mut fds = [
             PollFd::new(&init.pidfd, PollFlags::IN),
@@ -69,7 +69,7 @@ fn wait_forwarding(init: &mut Init, sigfd: &OwnedFd) -> Result<Exit> {
 }
 
 /// Reaps children left to us as subreaper (orphans of a container in our PID namespace).
-fn reap_orphans() {
+pub(crate) fn reap_orphans() {
     use rustix::process::{waitpid, WaitOptions};
     while let Ok(Some(_)) = waitpid(None, WaitOptions::NOHANG) {}
 }

@@ -62,6 +62,17 @@ impl Exit {
 }
 
 impl Init {
+    /// A process that became our child by other means (the exec'd process, orphaned
+    /// to runlet as subreaper), held by a pidfd opened while it could not be reaped.
+    pub fn adopt(pid: i32, pidfd: OwnedFd) -> Init {
+        Init {
+            pid,
+            pidfd,
+            in_v2_cgroup: false,
+            reaped: false,
+        }
+    }
+
     pub fn signal(&self, sig: i32) -> Result<()> {
         sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
             .map_err(|e| Error::sys(&format!("signal init {}", self.pid), e))
@@ -115,6 +126,12 @@ fn dup_high(fd: &OwnedFd) -> Result<OwnedFd> {
 }
 
 pub fn spawn_init(req: InitSpawn) -> Result<Init> {
+    spawn_helper(req, c"runlet-init")
+}
+
+/// `spawn_init` for any helper: `name` is its argv[0] and names it in errors. The
+/// exec helper gets no namespaces to make and the init's /proc/<pid> as `fifo` (fd 4).
+pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Init> {
     let sync = dup_high(&req.sync)?;
     let fifo = dup_high(&req.fifo)?;
     let helper = dup_high(&req.helper)?;
@@ -145,7 +162,7 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
         helper: &helper,
         join: &join,
     };
-    let result = clone_child(req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
+    let result = clone_child(name, req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
 
     if let Some(own) = own_pid_ns {
         move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))
@@ -163,13 +180,15 @@ struct ChildFds<'a> {
 }
 
 fn clone_child(
+    name: &'static std::ffi::CStr,
     ns_flags: u64,
     cgroup: Option<&OwnedFd>,
     sigmask: &SigSet,
     fds: &ChildFds<'_>,
 ) -> Result<Init> {
-    let argv: [*const c_char; 2] = [c"runlet-init".as_ptr(), std::ptr::null()];
+    let argv: [*const c_char; 2] = [name.as_ptr(), std::ptr::null()];
     let envp: [*const c_char; 1] = [std::ptr::null()];
+    let exec_what = format!("exec {}", name.to_string_lossy());
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {
         flags: ns_flags | CLONE_PIDFD,
@@ -198,7 +217,7 @@ fn clone_child(
         r = unsafe { sys::clone3(&mut args) };
     }
     match r {
-        Ok(0) => child(sigmask, fds, &argv, &envp),
+        Ok(0) => child(sigmask, fds, &argv, &envp, &exec_what),
         Ok(pid) => {
             // SAFETY: clone3 wrote a new pidfd that nothing else owns.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -222,6 +241,7 @@ fn child(
     fds: &ChildFds<'_>,
     argv: &[*const c_char; 2],
     envp: &[*const c_char; 1],
+    exec_what: &str,
 ) -> ! {
     let ChildFds {
         sync,
@@ -262,5 +282,5 @@ fn child(
     }
     // SAFETY: argv/envp are NULL-terminated arrays of static C strings.
     let e = unsafe { sys::execveat_fd(helper.as_raw_fd(), argv.as_ptr(), envp.as_ptr()) };
-    fail("exec runlet-init", e.raw_os_error().unwrap_or(0))
+    fail(exec_what, e.raw_os_error().unwrap_or(0))
 }

@@ -64,6 +64,23 @@ pub enum WireError {
     },
 }
 
+impl WireError {
+    /// The field the error is about, when it is about one.
+    pub fn tag(&self) -> Option<u16> {
+        match *self {
+            WireError::UnknownTag { tag, .. }
+            | WireError::MissingField { tag, .. }
+            | WireError::DuplicateField { tag, .. }
+            | WireError::BadFieldLength { tag, .. }
+            | WireError::BadString { tag }
+            | WireError::BadUtf8 { tag }
+            | WireError::BadValue { tag }
+            | WireError::OverCapacity { tag, .. } => Some(tag),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

@@ -116,6 +116,14 @@ pub const START_STATE: u16 = 137;
 /// u32 seconds the init waits for `Resume` beyond its own 10 min (the parent's
 /// prestart and createRuntime hooks run meanwhile).
 pub const RESUME_WAIT: u16 = 138;
+// `runlet exec`'s own fields in its `Process` frame (120–129).
+/// A v1 `tasks` file (host path) runlet-exec writes "0" into, entering that cgroup
+/// itself (a thread moving itself skips the kernel's threadgroup lock), before it
+/// joins the container and forks. Repeated.
+pub const EXEC_CGROUP_TASKS: u16 = 120;
+/// u8, 1 = the child waits for `Resume` before it goes on: runlet still has to place
+/// it in the cgroup2 hierarchy (the kernel refused CLONE_INTO_CGROUP for the helper).
+pub const EXEC_WAIT_RESUME: u16 = 121;
 
 /// A name for messages.
 pub fn name(tag: u16) -> &'static str {
@@ -181,6 +189,8 @@ pub fn name(tag: u16) -> &'static str {
         RESUME_WAIT => "RESUME_WAIT",
         SECCOMP => "SECCOMP",
         SECCOMP_FLAGS => "SECCOMP_FLAGS",
+        EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
+        EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",
         _ => "unknown",
     }
 }

@@ -1,6 +1,8 @@
 //! The commands that act on containers by ID, one file per concern. Each takes
 //! the global options and its own, and returns the exit status.
 
+pub mod exec;
+mod exec_process;
 pub mod features;
 pub mod kill;
 pub mod lifecycle;

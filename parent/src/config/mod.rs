@@ -17,7 +17,7 @@ mod hooks;
 mod mounts;
 mod namespaces;
 mod paths;
-mod process;
+pub(crate) mod process;
 pub mod resources;
 mod rlimits;
 mod spec;

@@ -107,6 +107,47 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
     })
 }
 
+/// The process a `runlet exec` starts from: the `process` of the container's saved
+/// config.json (`from_config`), or an OCI `process` object of its own (`--process`,
+/// `from_object`). Checked as the container's own, with runlet-exec's capacities.
+pub(crate) fn for_exec(json: &str, object: bool, warnings: &mut Vec<String>) -> Result<Proc> {
+    let parsed: Option<spec::Process> = if object {
+        miniserde::json::from_str(json).ok()
+    } else {
+        miniserde::json::from_str::<spec::Spec>(json)
+            .ok()
+            .map(|s| s.process.unwrap_or_default())
+    };
+    let Some(p) = parsed else {
+        // Explained as a config.json holding it, so the message names the field.
+        let text = if object {
+            format!("{{\"process\":{json}}}")
+        } else {
+            json.to_string()
+        };
+        bail!("{}", super::diagnose::explain(&text));
+    };
+    let exec_capacity = |field: &str, n: usize, max: usize| -> Result<()> {
+        if n > max {
+            bail!("{field} has {n} entries; runlet-exec holds at most {max}");
+        }
+        Ok(())
+    };
+    exec_capacity(
+        "process.args",
+        p.args.as_ref().map_or(0, Vec::len),
+        MAX_ARGS,
+    )?;
+    exec_capacity("process.env", p.env.as_ref().map_or(0, Vec::len), MAX_ENV)?;
+    let groups = p.user.as_ref().and_then(|u| u.additional_gids.as_ref());
+    exec_capacity(
+        "process.user.additionalGids",
+        groups.map_or(0, Vec::len),
+        MAX_GROUPS,
+    )?;
+    parse(Some(&p), warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

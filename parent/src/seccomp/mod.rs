@@ -145,6 +145,22 @@ pub struct Filter {
 const WHERE: &str = "linux.seccomp";
 
 /// `linux.seccomp` to a filter; `None` when absent or null.
+/// The filter of a container's saved config.json (for `runlet exec`: an exec'd
+/// process gets the container's filter, as with runc).
+pub fn from_config_text(text: &str) -> Result<Option<Filter>> {
+    #[derive(miniserde::Deserialize)]
+    struct Linux {
+        seccomp: Option<Value>,
+    }
+    #[derive(miniserde::Deserialize)]
+    struct Only {
+        linux: Option<Linux>,
+    }
+    let only: Only = miniserde::json::from_str(text)
+        .map_err(|_| Error::msg("the saved config.json has a malformed linux.seccomp"))?;
+    load(only.linux.and_then(|l| l.seccomp).as_ref())
+}
+
 pub(crate) fn load(v: Option<&Value>) -> Result<Option<Filter>> {
     match v {
         None | Some(Value::Null) => Ok(None),

@@ -3,7 +3,7 @@
 
 use core::ffi::CStr;
 
-use helper_rt::{fail, Failure};
+use crate::fail::{fail, Failure};
 use rustix::fd::{AsFd, AsRawFd};
 use wire::limits::MAX_PATH;
 
@@ -57,6 +57,12 @@ impl PathBuf {
     }
 }
 
+impl Default for PathBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `/proc/self/fd/<n>`: the path through which mount(2) and chmod(2) reach what an
 /// `O_PATH` fd refers to, without walking a path a container could change.
 pub struct FdPath {
@@ -69,7 +75,7 @@ impl FdPath {
         let mut buf = [0u8; 32];
         buf[..PREFIX.len()].copy_from_slice(PREFIX);
         let mut scratch = [0; 20];
-        let digits = helper_rt::decimal(fd.as_fd().as_raw_fd() as u64, &mut scratch);
+        let digits = crate::fail::decimal(fd.as_fd().as_raw_fd() as u64, &mut scratch);
         buf[PREFIX.len()..PREFIX.len() + digits.len()].copy_from_slice(digits);
         FdPath { buf }
     }

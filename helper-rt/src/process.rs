@@ -1,7 +1,7 @@
 //! The container process's own settings: rlimits, user and groups, capabilities,
 //! no_new_privs, the executable's path.
 
-use helper_rt::{fail, Context, Failure, Msg};
+use crate::fail::{fail, Context, Failure, Msg};
 use rustix::fs::{access, stat, Access, FileType};
 use rustix::io::Errno;
 use rustix::process::{
@@ -79,6 +79,17 @@ pub fn set_rlimits(p: &Process<'_>) -> Result<(), Failure> {
 /// cut first (that needs CAP_SETPCAP, which a non-root uid loses), PR_SET_KEEPCAPS
 /// keeps the permitted set across setresuid, then the sets are set exactly.
 pub fn switch_user(p: &Process<'_>) -> Result<(), Failure> {
+    change_user(p, true)
+}
+
+/// `switch_user` for a process that must outlive its parent (the child of
+/// runlet-exec, orphaned on purpose): the parent-death signal a changed uid clears
+/// stays off, since it would survive the execve too.
+pub fn switch_user_orphan(p: &Process<'_>) -> Result<(), Failure> {
+    change_user(p, false)
+}
+
+fn change_user(p: &Process<'_>, rearm_pdeathsig: bool) -> Result<(), Failure> {
     if p.uid == u32::MAX || p.gid == u32::MAX {
         return Err(fail(&[b"uid or gid 4294967295 (-1) is not a user"], None));
     }
@@ -102,7 +113,9 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), Failure> {
         apply_caps(c)?;
     }
     // A changed uid/gid resets both: the init still holds host resources until exec.
-    set_parent_process_death_signal(Some(Signal::KILL)).ctx(&[b"set PR_SET_PDEATHSIG"])?;
+    if rearm_pdeathsig {
+        set_parent_process_death_signal(Some(Signal::KILL)).ctx(&[b"set PR_SET_PDEATHSIG"])?;
+    }
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     if p.no_new_privs {
         set_no_new_privs(true).ctx(&[b"set no_new_privs"])?;
@@ -154,6 +167,22 @@ fn apply_caps(c: Caps) -> Result<(), Failure> {
             configure_capability_in_ambient_set(cap(n), true)
                 .map_err(|e| failure_n(b"raise ambient capability ", n.into(), e))?;
         }
+    }
+    Ok(())
+}
+
+/// Fills `out` with pointers to `strings` and a final NULL: an argv or envp for
+/// execve, pointing into the received frame.
+pub fn fill_pointers<'a, const N: usize>(
+    out: &mut heapless::Vec<*const core::ffi::c_char, N>,
+    strings: impl Iterator<Item = &'a core::ffi::CStr>,
+) -> Result<(), Failure> {
+    for s in strings
+        .map(core::ffi::CStr::as_ptr)
+        .chain(core::iter::once(core::ptr::null()))
+    {
+        out.push(s)
+            .map_err(|_| fail(&[b"too many args or env entries"], None))?;
     }
     Ok(())
 }
