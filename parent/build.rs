@@ -14,6 +14,18 @@ fn main() {
         let bytes = std::fs::read(&src).unwrap_or_default();
         std::fs::write(out.join(name), bytes).unwrap();
     }
+    // Code, read-only data and data share pages rather than each segment starting on
+    // a page of its own: about 12 KiB of padding (docs/decisions.md).
+    println!("cargo:rustc-link-arg-bin=runlet=-Wl,-z,noseparate-code");
+    // No unwind tables in a release build: built with panic = "abort", runlet never
+    // unwinds; std's panic message still prints (a backtrace with RUST_BACKTRACE set
+    // would not). Not in debug builds: the test harness of this binary unwinds.
+    let script = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap())
+        .join("../helper-rt/no-unwind-tables.ld");
+    println!("cargo:rerun-if-changed={}", script.display());
+    if std::env::var("PROFILE").as_deref() == Ok("release") {
+        println!("cargo:rustc-link-arg-bin=runlet=-Wl,-T,{}", script.display());
+    }
     println!("cargo:rerun-if-env-changed=RUNLET_HELPERS_DIR");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 }

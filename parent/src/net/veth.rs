@@ -66,9 +66,6 @@ pub struct Veths {
     ends: Vec<(String, i32)>,
 }
 
-// `host_names`, `keep` and `remove_host_ends` are for `runlet create`/`delete`
-// (issue 3), which record the names in state.json; `run` needs neither.
-#[allow(dead_code)]
 impl Veths {
     /// The host ends' names (to record in state.json for `runlet delete`).
     pub fn host_names(&self) -> Vec<String> {
@@ -96,7 +93,7 @@ impl Veths {
                 m.attr_str(nl::IFLA_IFNAME as u16, &name);
             }
             match nl.try_request(m) {
-                Ok(Ok(())) | Ok(Err(ENODEV)) => {}
+                Ok(Ok(())) | Ok(Err(ENODEV)) => wait_gone(&mut nl, &name)?,
                 Ok(Err(e)) => {
                     first_err.get_or_insert(Error::sys(
                         &format!("RTM_DELLINK {name}"),
@@ -240,7 +237,6 @@ fn libc_af(v6: bool) -> u8 {
     }
 }
 
-#[allow(dead_code)]
 /// For `runlet delete` in a later process: deletes the host ends recorded for a
 /// container, by name. Only a veth is deleted (a name reused by something else is left
 /// alone); one already gone is fine.
@@ -258,7 +254,7 @@ pub fn remove_host_ends(names: &[String]) -> Result<()> {
         }
         let m = Msg::new(RTM_DELLINK, flags(0), &ifinfomsg(link.index, 0, 0));
         match nl.try_request(m)? {
-            Ok(()) | Err(ENODEV) => {}
+            Ok(()) | Err(ENODEV) => wait_gone(&mut nl, name)?,
             Err(e) => {
                 return Err(Error::sys(
                     &format!("RTM_DELLINK {name}"),
@@ -266,6 +262,23 @@ pub fn remove_host_ends(names: &[String]) -> Result<()> {
                 ))
             }
         }
+    }
+    Ok(())
+}
+
+/// Waits (up to 2 s) until the link `name` is gone. The kernel finishes removing a
+/// veth whose peer's namespace is being torn down in the background; a caller that
+/// makes the same name again right after (the next run of the container) must not
+/// find it taken.
+fn wait_gone(nl: &mut Netlink, name: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while nl.get_link(name)?.is_some() {
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::msg(format!(
+                "RTM_DELLINK {name}: still there 2 s after it was deleted"
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     Ok(())
 }
