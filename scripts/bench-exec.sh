@@ -10,13 +10,7 @@
 # CARGO_TARGET_DIR.
 set -euo pipefail
 
-TARGET=x86_64-unknown-linux-musl
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-REL=$(readlink -f "${REL:-$TARGET_DIR/$TARGET/release}")
-RUNLET=$(readlink -f "${RUNLET_BIN:-$REL/runlet}")
-PROBE=$(readlink -f "${PROBE_BIN:-$REL/probe}")
-MKBUNDLE=$REL/mkbundle
-BENCHTIME=$REL/benchtime
+. "$(dirname "$(readlink -f "$0")")/bench-lib.sh"
 ROUNDS=${ROUNDS:-50}
 IDLE_MS=${IDLE_MS:-300}
 

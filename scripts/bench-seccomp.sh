@@ -14,12 +14,7 @@
 # Knobs: ROUNDS (7), CALLS (2000000), NO_INSTALL=1 (never apt-get), CARGO_TARGET_DIR.
 set -euo pipefail
 
-TARGET=x86_64-unknown-linux-musl
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-REL=$(readlink -f "${REL:-$TARGET_DIR/$TARGET/release}")
-RUNLET=$(readlink -f "${RUNLET_BIN:-$REL/runlet}")
-PROBE=$(readlink -f "${PROBE_BIN:-$REL/probe}")
-MKBUNDLE=$REL/mkbundle
+. "$(dirname "$(readlink -f "$0")")/bench-lib.sh"
 ROUNDS=${ROUNDS:-7}
 CALLS=${CALLS:-2000000}
 PROFILE_SRC=/usr/share/containers/seccomp.json

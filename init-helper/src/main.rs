@@ -266,17 +266,7 @@ fn wait_for_start() -> Result<(), Failure> {
 fn bad_frame(e: WireError) -> Failure {
     let mut msg = Msg::new();
     msg.push(b"bad Bootstrap frame");
-    let tag = match e {
-        WireError::UnknownTag { tag, .. }
-        | WireError::MissingField { tag, .. }
-        | WireError::DuplicateField { tag, .. }
-        | WireError::BadFieldLength { tag, .. }
-        | WireError::BadString { tag }
-        | WireError::BadUtf8 { tag }
-        | WireError::BadValue { tag }
-        | WireError::OverCapacity { tag, .. } => Some(tag),
-        _ => None,
-    };
+    let tag = e.tag();
     if let Some(t) = tag {
         msg.push(b": field ")
             .push(wire::tag::name(t).as_bytes())

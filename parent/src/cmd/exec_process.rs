@@ -10,6 +10,7 @@ use wire::{tag, Encoder, FrameKind, WireError};
 
 use crate::bail;
 use crate::cli::ExecArgs;
+use crate::config::encode_process;
 use crate::config::process::{for_exec, Proc};
 use crate::error::{Error, Result};
 use crate::seccomp::Filter;
@@ -131,32 +132,7 @@ fn encode(
 ) -> Result<Vec<u8>> {
     let frame = (|| -> Result<Vec<u8>, WireError> {
         let mut e = Encoder::new(Vec::new(), FrameKind::Process)?;
-        for a in &p.args {
-            e.str(tag::ARG, a.as_bytes())?;
-        }
-        for v in &p.env {
-            e.str(tag::ENV, v.as_bytes())?;
-        }
-        e.str(tag::CWD, p.cwd.as_bytes())?;
-        e.u32(tag::UID, p.uid)?;
-        e.u32(tag::GID, p.gid)?;
-        for g in &p.groups {
-            e.u32(tag::ADDITIONAL_GID, *g)?;
-        }
-        for r in &p.rlimits {
-            e.bytes(tag::RLIMIT, &r.to_bytes())?;
-        }
-        e.flag(tag::NO_NEW_PRIVS, p.no_new_privs)?;
-        if let Some(caps) = p.caps {
-            e.u64s(tag::CAPS, &caps.to_array())?;
-        }
-        if let Some(n) = p.oom_score_adj {
-            e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
-        }
-        if let Some(f) = filter {
-            e.bytes(tag::SECCOMP, &f.program)?;
-            e.u32(tag::SECCOMP_FLAGS, f.flags)?;
-        }
+        encode_process(&mut e, p, filter)?;
         for t in tasks {
             e.str(tag::EXEC_CGROUP_TASKS, t.as_os_str().as_bytes())?;
         }

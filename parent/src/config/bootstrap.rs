@@ -6,9 +6,46 @@ use wire::limits::{MAX_CGROUP_TASKS, MAX_MOUNTS};
 use wire::{tag, Encoder, FrameKind, WireError};
 
 use super::mounts::{self, Op};
+use super::process::Proc;
 use super::{CgroupMount, Config, NsKind};
 use crate::bail;
 use crate::error::{Error, Result};
+use crate::seccomp::Filter;
+
+/// The process fields, shared by `Bootstrap` and the `Process` frame of `runlet exec`.
+pub(crate) fn encode_process(
+    e: &mut Encoder<Vec<u8>>,
+    p: &Proc,
+    seccomp: Option<&Filter>,
+) -> Result<(), WireError> {
+    for a in &p.args {
+        e.str(tag::ARG, a.as_bytes())?;
+    }
+    for v in &p.env {
+        e.str(tag::ENV, v.as_bytes())?;
+    }
+    e.str(tag::CWD, p.cwd.as_bytes())?;
+    e.u32(tag::UID, p.uid)?;
+    e.u32(tag::GID, p.gid)?;
+    for g in &p.groups {
+        e.u32(tag::ADDITIONAL_GID, *g)?;
+    }
+    for r in &p.rlimits {
+        e.bytes(tag::RLIMIT, &r.to_bytes())?;
+    }
+    e.flag(tag::NO_NEW_PRIVS, p.no_new_privs)?;
+    if let Some(caps) = p.caps {
+        e.u64s(tag::CAPS, &caps.to_array())?;
+    }
+    if let Some(n) = p.oom_score_adj {
+        e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
+    }
+    if let Some(f) = seccomp {
+        e.bytes(tag::SECCOMP, &f.program)?;
+        e.u32(tag::SECCOMP_FLAGS, f.flags)?;
+    }
+    Ok(())
+}
 
 pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8>> {
     let b = &c.boot;
@@ -28,33 +65,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
     }
     let frame = (|| -> Result<Vec<u8>, WireError> {
         let mut e = Encoder::new(Vec::new(), FrameKind::Bootstrap)?;
-        let p = &b.process;
-        for a in &p.args {
-            e.str(tag::ARG, a.as_bytes())?;
-        }
-        for v in &p.env {
-            e.str(tag::ENV, v.as_bytes())?;
-        }
-        e.str(tag::CWD, p.cwd.as_bytes())?;
-        e.u32(tag::UID, p.uid)?;
-        e.u32(tag::GID, p.gid)?;
-        for g in &p.groups {
-            e.u32(tag::ADDITIONAL_GID, *g)?;
-        }
-        for r in &p.rlimits {
-            e.bytes(tag::RLIMIT, &r.to_bytes())?;
-        }
-        e.flag(tag::NO_NEW_PRIVS, p.no_new_privs)?;
-        if let Some(caps) = p.caps {
-            e.u64s(tag::CAPS, &caps.to_array())?;
-        }
-        if let Some(n) = p.oom_score_adj {
-            e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
-        }
-        if let Some(f) = &b.seccomp {
-            e.bytes(tag::SECCOMP, &f.program)?;
-            e.u32(tag::SECCOMP_FLAGS, f.flags)?;
-        }
+        encode_process(&mut e, &b.process, b.seccomp.as_ref())?;
 
         e.str(tag::ROOTFS, c.rootfs.as_os_str().as_bytes())?;
         e.flag(tag::ROOTFS_READONLY, b.rootfs_readonly)?;

@@ -34,6 +34,8 @@ use crate::error::{Error, Result};
 
 pub use hooks::{Hook, HookKind, Hooks};
 
+pub(crate) use bootstrap::encode_process;
+
 /// What runlet supports, for `runlet features`.
 pub mod supported {
     pub use super::caps::names as capabilities;
