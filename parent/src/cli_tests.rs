@@ -37,6 +37,7 @@ fn run_with_globals() {
         bundle: "/b".into(),
         pid_file: Some("/p".into()),
         no_new_keyring: false,
+        no_pivot: false,
     };
     assert_eq!(
         c,
@@ -120,7 +121,8 @@ fn containerd_shim_calls() {
                 id: "x".into(),
                 bundle: ".".into(),
                 pid_file: None,
-                no_new_keyring: false
+                no_new_keyring: false,
+                no_pivot: false
             },
             detach: false
         }
