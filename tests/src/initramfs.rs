@@ -262,11 +262,11 @@ pub struct Boot {
 /// What /init prints first: the guest is up.
 pub const ALIVE: &str = "@@ initramfs init up";
 /// How long a KVM boot may take to reach /init before it counts as not working.
-const KVM_ALIVE: Duration = Duration::from_secs(20);
+const KVM_ALIVE: Duration = Duration::from_secs(10);
 
 /// Boots `kernel` with `initrd` on a serial console (no network, no display, 256 MiB,
 /// one CPU), killed at `timeout`. With `echo`, the console is copied to stdout live.
-/// KVM when /dev/kvm opens and the guest reaches /init within 20 s under it (some
+/// KVM when /dev/kvm opens and the guest reaches /init within 10 s under it (some
 /// nested hosts hang there), software emulation (TCG) otherwise;
 /// `RUNLET_QEMU_ACCEL=kvm|tcg` forces one.
 pub fn boot(kernel: &Path, initrd: &Path, timeout: Duration, echo: bool) -> io::Result<Boot> {
