@@ -143,3 +143,14 @@ fn errors_name_the_problem() {
     assert!(err(&["create", "--console-socket", "/s", "x"]).contains("console socket"));
     assert!(err(&["create", "--detach", "x"]).contains("--detach"));
 }
+
+#[test]
+fn no_pivot_is_taken_by_create_and_run() {
+    for c in ["create", "run"] {
+        let got = match cmd(&[c, "--no-pivot", "x"]) {
+            Command::Create(a) | Command::Run { c: a, .. } => a,
+            other => panic!("{other:?}"),
+        };
+        assert!(got.no_pivot, "{c}");
+    }
+}

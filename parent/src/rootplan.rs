@@ -60,7 +60,8 @@ pub fn top_level(mounts: &[MountLine]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Decides the switch for a container whose rootfs is `rootfs`.
+/// Decides the switch from this process's mount table (runlet-init's mount namespace
+/// starts as a copy of it).
 pub fn plan(no_pivot: bool) -> Result<RootPlan> {
     let text = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| Error::msg(format!("read /proc/self/mountinfo: {e}")))?;
