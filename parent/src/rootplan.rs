@@ -1,7 +1,8 @@
 //! How runlet-init leaves the host's root (docs/initramfs.md): `pivot_root`, or, with
 //! `--no-pivot` or when the host's root cannot be pivoted away from (an initramfs:
-//! `/` is the namespace's root mount, `rootfs`; or `/` is not a mount point at all),
-//! the rootfs moved over `/` and chrooted into, with every other host mount detached.
+//! `/` is the namespace's root mount, `rootfs`), the rootfs moved over `/` and
+//! chrooted into, with every other host mount detached. A root that is not a mount
+//! point is refused with advice (its propagation cannot be set).
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,15 @@ pub fn plan(no_pivot: bool) -> Result<RootPlan> {
         .map_err(|e| Error::msg(format!("read /proc/self/mountinfo: {e}")))?;
     let mounts = parse_mountinfo(&text)?;
     let why = unpivotable(&mounts);
+    if mounts.iter().all(|m| m.mount_point != Path::new("/")) {
+        // The mount holding `/` is outside this root: its propagation cannot be made
+        // slave or private, so every mount the init made in it could reach the host.
+        return Err(Error::msg(
+            "/ is not a mount point (runlet runs chrooted into a plain directory): \
+             runlet cannot keep a container's mounts from propagating to the host; \
+             make the directory a mount point first (mount --bind DIR DIR, then chroot DIR)",
+        ));
+    }
     if !no_pivot && why.is_none() {
         return Ok(RootPlan::default());
     }

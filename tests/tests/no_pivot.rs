@@ -109,3 +109,40 @@ fn exec_joins_a_no_pivot_container() {
     let leaks = fx.leaks();
     assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
 }
+
+#[test]
+fn a_root_that_is_no_mount_point_is_refused_with_advice() {
+    let fx = fixture!("nopivot-chroot");
+    // runlet chrooted into a plain directory, in a mount namespace of its own.
+    let x = fx.dir.join("chroot");
+    for d in ["proc", "sys", "dev", "run"] {
+        fs::create_dir_all(x.join(d)).unwrap();
+    }
+    fs::copy(runlet_tests::harness::runlet_bin(), x.join("runlet")).unwrap();
+    runlet_tests::bundle::write_bundle(&x.join("bundle"), fx.probe_path(), &fx.spec).unwrap();
+    let x = x.to_str().unwrap();
+    let script = format!(
+        "mount --make-rslave / && for d in proc sys dev; do mount --rbind /$d {x}/$d; done \
+         && mount -t tmpfs tmpfs {x}/run && chroot {x} /runlet run --bundle /bundle {id}; \
+         echo rc=$?; ls -A {x}/run",
+        id = fx.id
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux)");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        stdout.trim(),
+        "rc=1",
+        "nothing made under the state root\n{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("/ is not a mount point") && stderr.contains("mount --bind DIR DIR"),
+        "{stderr}"
+    );
+}
