@@ -9,7 +9,7 @@ DEMO_ID    ?= runlet-demo
 export RUNLET_BIN := $(abspath $(REL)/runlet)
 export PROBE_BIN  := $(abspath $(REL)/probe)
 
-.PHONY: all build toolchain helpers sizes demo test unit integration lint fmt bench install clean
+.PHONY: all build toolchain helpers sizes demo initramfs-demo test unit integration lint fmt bench install clean
 
 all: build
 
@@ -37,6 +37,15 @@ demo: build
 	@if [ "$$(id -u)" != 0 ]; then echo "make demo: starting a container needs root (try: sudo make demo)"; exit 1; fi
 	$(REL)/mkbundle $(TARGET_DIR)/demo-bundle --probe $(REL)/probe
 	$(REL)/runlet run --bundle $(TARGET_DIR)/demo-bundle $(DEMO_ID)
+
+# runlet inside an initramfs, booted with qemu and the Debian kernel (docs/initramfs.md).
+# Installs qemu-system-x86 and linux-image-amd64 when missing (as root).
+INITRAMFS_PKGS := qemu-system-x86 linux-image-amd64
+initramfs-demo: build
+	@if ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make initramfs-demo: needs $(INITRAMFS_PKGS) (install them, or run as root)"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(INITRAMFS_PKGS); fi
+	$(REL)/initramfs-demo $(TARGET_DIR)/initramfs-demo
 
 # Every test, unit and integration. Integration tests start real containers as root.
 test: build

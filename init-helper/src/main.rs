@@ -14,6 +14,7 @@ mod mounts;
 mod netlink;
 mod resolve;
 mod rootfs;
+mod rootmove;
 
 use helper_rt::{path, process};
 
@@ -192,7 +193,7 @@ fn setup(chan: &Channel) -> Result<Setup, End> {
     resolve(root.as_fd(), p.cwd, Create::Dir)?;
     // In the container's namespaces, with its mounts, before pivot_root.
     hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
-    rootfs::pivot(root)?;
+    rootfs::enter(root, &bs)?;
     rootfs::finish(&bs)?;
     process::set_rlimits(p)?;
     if bs.rootfs_readonly {

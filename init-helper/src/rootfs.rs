@@ -18,8 +18,17 @@ use wire::Bootstrap;
 
 use crate::path::PathBuf;
 
+/// Makes the rootfs `/`: pivot_root, or (`ROOT_MOVE`) the move of docs/initramfs.md.
+pub fn enter(root: OwnedFd, bs: &Bootstrap<'_>) -> Result<(), Failure> {
+    if bs.root_move {
+        crate::rootmove::move_root(root, bs)
+    } else {
+        pivot(root)
+    }
+}
+
 /// Makes the rootfs `/` and detaches the host's root from this mount namespace.
-pub fn pivot(root: OwnedFd) -> Result<(), Failure> {
+fn pivot(root: OwnedFd) -> Result<(), Failure> {
     let old = open(
         c"/",
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -29,7 +38,8 @@ pub fn pivot(root: OwnedFd) -> Result<(), Failure> {
     fchdir(&root).ctx(&[b"chdir to rootfs"])?;
     // With new and old root the same directory, the old root ends up stacked on top of
     // the new one; no directory for it has to exist in the rootfs.
-    pivot_root(c".", c".").ctx(&[b"pivot_root"])?;
+    // EINVAL here with a root runlet did not see as unpivotable: --no-pivot moves instead.
+    pivot_root(c".", c".").ctx(&[b"pivot_root (--no-pivot avoids it)"])?;
     // The kernel does not promise where the cwd is afterwards: go to the old root.
     fchdir(&old).ctx(&[b"chdir to old root"])?;
     // Keep the unmount from propagating to the host's mounts.

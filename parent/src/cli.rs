@@ -15,10 +15,10 @@ pub const USAGE: &str = "\
 usage: runlet [global options] COMMAND [options] [ID]
 
 commands:
-  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] ID
+  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] [--no-pivot] ID
                           set a container up; its process waits for `start`
   start ID                start the process of a created container
-  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] ID
+  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] [--no-pivot] ID
                           create and start; without -d wait, remove, pass on its status
   state ID                the OCI state of a container, as JSON
   kill [--all|-a] ID [SIGNAL]
@@ -68,6 +68,7 @@ pub struct CreateArgs {
     pub bundle: PathBuf,
     pub pid_file: Option<PathBuf>,
     pub no_new_keyring: bool,
+    pub no_pivot: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -288,9 +289,6 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
             "cannot use console socket if runlet will not detach or allocate tty",
         ));
     }
-    if p.has("--no-pivot") {
-        return Err(Error::msg(format!("{cmd} --no-pivot is not supported yet")));
-    }
     if p.get("--preserve-fds").is_some_and(|n| n != "0") {
         return Err(Error::msg(format!(
             "{cmd} --preserve-fds is not supported yet"
@@ -304,6 +302,7 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
         bundle: PathBuf::from(p.get("--bundle").unwrap_or(".")),
         pid_file: p.get("--pid-file").map(PathBuf::from),
         no_new_keyring: p.has("--no-new-keyring"),
+        no_pivot: p.has("--no-pivot"),
     })
 }
 

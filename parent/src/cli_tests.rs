@@ -37,6 +37,7 @@ fn run_with_globals() {
         bundle: "/b".into(),
         pid_file: Some("/p".into()),
         no_new_keyring: false,
+        no_pivot: false,
     };
     assert_eq!(
         c,
@@ -120,7 +121,8 @@ fn containerd_shim_calls() {
                 id: "x".into(),
                 bundle: ".".into(),
                 pid_file: None,
-                no_new_keyring: false
+                no_new_keyring: false,
+                no_pivot: false
             },
             detach: false
         }
@@ -140,4 +142,15 @@ fn errors_name_the_problem() {
     assert!(err(&["spec", "--rootless"]).contains("user namespaces"));
     assert!(err(&["create", "--console-socket", "/s", "x"]).contains("console socket"));
     assert!(err(&["create", "--detach", "x"]).contains("--detach"));
+}
+
+#[test]
+fn no_pivot_is_taken_by_create_and_run() {
+    for c in ["create", "run"] {
+        let got = match cmd(&[c, "--no-pivot", "x"]) {
+            Command::Create(a) | Command::Run { c: a, .. } => a,
+            other => panic!("{other:?}"),
+        };
+        assert!(got.no_pivot, "{c}");
+    }
 }

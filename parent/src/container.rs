@@ -41,6 +41,8 @@ pub struct CreateOptions<'a> {
     pub pid_file: Option<&'a Path>,
     /// Join a new session keyring (false: `--no-new-keyring`).
     pub new_keyring: bool,
+    /// `--no-pivot`: move the rootfs over `/` and chroot instead of pivot_root.
+    pub no_pivot: bool,
     /// The signal mask the container's process starts with (runlet's own, before
     /// it blocked the signals it forwards).
     pub sigmask: SigSet,
@@ -66,6 +68,7 @@ pub struct Container {
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
+    cfg.root = crate::rootplan::plan(o.no_pivot)?;
     net::check_host(&cfg.net)?;
     debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;

@@ -15,6 +15,7 @@ mod hooks;
 mod log;
 mod net;
 mod proc;
+mod rootplan;
 mod run;
 mod seccomp;
 mod signals;

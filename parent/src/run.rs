@@ -30,6 +30,7 @@ pub fn run(g: &Global, o: &CreateArgs) -> Result<i32> {
         id: &o.id,
         pid_file: o.pid_file.as_deref(),
         new_keyring: !o.no_new_keyring,
+        no_pivot: o.no_pivot,
         sigmask,
     })?;
     c.start()?;

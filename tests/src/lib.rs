@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod harness;
 pub mod hooks;
+pub mod initramfs;
 pub mod report;
 pub mod spec;
 pub mod sys;

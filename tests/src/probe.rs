@@ -27,6 +27,8 @@
 //! - `mkdir PATH`, `personality N`, `getppid-loop N`: one raw syscall each, for the
 //!   seccomp tests and benchmark (probe/seccomp.rs).
 //!
+//! - `root-escape NAME`: try the chroot escape (probe/rootescape.rs).
+//!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
@@ -42,6 +44,8 @@ mod net;
 mod questions;
 #[path = "probe/report.rs"]
 mod report;
+#[path = "probe/rootescape.rs"]
+mod rootescape;
 #[path = "probe/seccomp.rs"]
 mod seccomp;
 
@@ -95,6 +99,7 @@ fn main() {
         "connect" => net::connect(rest),
         "hook" => hook::hook(rest),
         "hook-fail" => hook::hook_fail(rest),
+        "root-escape" => rootescape::root_escape(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0

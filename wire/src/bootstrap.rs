@@ -6,7 +6,8 @@ use crate::error::WireError;
 use crate::fields::{count, Field, Fields, Seen};
 use crate::hooks::{decode_hook, Hook};
 use crate::limits::{
-    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_HOOKS, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS, MAX_VETHS,
+    MAX_CGROUP_TASKS, MAX_DEVICES, MAX_HOOKS, MAX_MOUNTS, MAX_PATH_LIST, MAX_ROOT_DETACH,
+    MAX_SYSCTLS, MAX_VETHS,
 };
 use crate::net::{decode_veth, Veth};
 use crate::process::{strings, Process, ProcessDecoder};
@@ -70,6 +71,8 @@ pub struct Bootstrap<'a> {
     pub hostname: Option<&'a CStr>,
     pub new_cgroupns: bool,
     pub new_keyring: bool,
+    /// Move the rootfs over `/` and chroot instead of pivot_root (`ROOT_MOVE`).
+    pub root_move: bool,
     /// Bring `lo` up (a network namespace of the container's own).
     pub net_loopback: bool,
     /// State JSON for createContainer hooks' stdin (absent: none to run).
@@ -99,6 +102,7 @@ impl<'a> Bootstrap<'a> {
         let (mut mounts, mut devices, mut masked, mut ro, mut sysctls) = (0, 0, 0, 0, 0);
         let mut tasks = 0;
         let mut keyring = false;
+        let (mut root_move, mut detach) = (false, 0);
         let (mut lo, mut veths) = (false, 0);
         let (mut hooks, mut create_state, mut start_state, mut resume_wait) = (0, None, None, 0);
         for f in Fields::new(body) {
@@ -131,6 +135,14 @@ impl<'a> Bootstrap<'a> {
                 tag::NEW_KEYRING => {
                     seen.once(KIND, f.tag)?;
                     keyring = f.flag()?;
+                }
+                tag::ROOT_MOVE => {
+                    seen.once(KIND, f.tag)?;
+                    root_move = f.flag()?;
+                }
+                tag::ROOT_DETACH => {
+                    count(&mut detach, f.tag, MAX_ROOT_DETACH)?;
+                    abs_path(&f)?;
                 }
                 tag::MOUNT => {
                     count(&mut mounts, f.tag, MAX_MOUNTS)?;
@@ -195,6 +207,7 @@ impl<'a> Bootstrap<'a> {
             hostname,
             new_cgroupns: cgns,
             new_keyring: keyring,
+            root_move,
             net_loopback: lo,
             create_state,
             start_state,
@@ -225,6 +238,11 @@ impl<'a> Bootstrap<'a> {
 
     pub fn masked_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {
         strings(self.body, tag::MASKED_PATH)
+    }
+
+    /// Host mount points to detach once the rootfs is over `/` (`ROOT_DETACH`).
+    pub fn root_detach(&self) -> impl Iterator<Item = &'a CStr> + 'a {
+        strings(self.body, tag::ROOT_DETACH)
     }
 
     pub fn readonly_paths(&self) -> impl Iterator<Item = &'a CStr> + 'a {

@@ -19,6 +19,8 @@ pub const MAX_MOUNTS: usize = 512;
 pub const MAX_DEVICES: usize = 256;
 /// Entries of `linux.maskedPaths` and of `linux.readonlyPaths`, each.
 pub const MAX_PATH_LIST: usize = 256;
+/// Host mount points the init detaches when it moves the rootfs over `/`.
+pub const MAX_ROOT_DETACH: usize = 1024;
 /// Entries of `linux.sysctl`.
 pub const MAX_SYSCTLS: usize = 256;
 /// v1 cgroup hierarchies the init enters itself.

@@ -116,6 +116,13 @@ pub const START_STATE: u16 = 137;
 /// u32 seconds the init waits for `Resume` beyond its own 10 min (the parent's
 /// prestart and createRuntime hooks run meanwhile).
 pub const RESUME_WAIT: u16 = 138;
+// The root switch (docs/initramfs.md), 140–149.
+/// u8, 1 = no pivot_root: move the rootfs over `/` and chroot into it (`--no-pivot`,
+/// or a host root pivot_root cannot leave, such as an initramfs).
+pub const ROOT_MOVE: u16 = 140;
+/// A host mount point (below the host's root mount) the init detaches after moving
+/// the rootfs over `/`. Repeated; only with `ROOT_MOVE`.
+pub const ROOT_DETACH: u16 = 141;
 // `runlet exec`'s own fields in its `Process` frame (120–129).
 /// A v1 `tasks` file (host path) runlet-exec writes "0" into, entering that cgroup
 /// itself (a thread moving itself skips the kernel's threadgroup lock), before it
@@ -189,6 +196,8 @@ pub fn name(tag: u16) -> &'static str {
         RESUME_WAIT => "RESUME_WAIT",
         SECCOMP => "SECCOMP",
         SECCOMP_FLAGS => "SECCOMP_FLAGS",
+        ROOT_MOVE => "ROOT_MOVE",
+        ROOT_DETACH => "ROOT_DETACH",
         EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
         EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",
         _ => "unknown",

@@ -35,6 +35,7 @@ fn options<'a>(g: &'a Global, c: &'a CreateArgs) -> Result<CreateOptions<'a>> {
         id: &c.id,
         pid_file: c.pid_file.as_deref(),
         new_keyring: !c.no_new_keyring,
+        no_pivot: c.no_pivot,
         // The container's process starts with runlet's own signal mask.
         sigmask: sys::block_signals(&[]).map_err(|e| Error::sys("sigprocmask", e))?,
     })

@@ -75,6 +75,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
         }
         e.flag(tag::NEW_CGROUPNS, new_cgroupns)?;
         e.flag(tag::NEW_KEYRING, c.new_keyring)?;
+        c.root.encode(&mut e)?;
         // The init enters its v1 cgroups itself (see CgroupManager::place_v2).
         for h in cgroup_mounts.iter().filter(|h| h.fstype == "cgroup") {
             e.str(

@@ -116,6 +116,8 @@ pub struct Config {
     pub resources: resources::Resources,
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
+    /// pivot_root, or move the rootfs over `/` and chroot (docs/initramfs.md).
+    pub root: crate::rootplan::RootPlan,
     /// `hooks`, checked.
     pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).

@@ -406,3 +406,22 @@ fn ns_kinds() {
         assert!(Path::new("/proc/self/ns").join(k.proc_name()).exists());
     }
 }
+
+#[test]
+fn the_root_switch_reaches_the_frame() {
+    let b = Bundle::new(RUNC_SPEC);
+    let mut c = b.load().unwrap();
+    let f = c.bootstrap(&v2_host()).unwrap();
+    let bs = decode(&f);
+    assert!(!bs.root_move);
+    assert_eq!(bs.root_detach().count(), 0);
+    c.root = crate::rootplan::RootPlan {
+        move_root: true,
+        detach: vec!["/proc".into(), "/run dir".into()],
+    };
+    let f = c.bootstrap(&v2_host()).unwrap();
+    let bs = decode(&f);
+    assert!(bs.root_move);
+    let d: Vec<_> = bs.root_detach().map(|p| p.to_bytes().to_vec()).collect();
+    assert_eq!(d, [b"/proc".to_vec(), b"/run dir".to_vec()]);
+}

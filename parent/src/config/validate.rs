@@ -131,6 +131,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
         new_keyring: true,
+        root: Default::default(),
         hooks,
         source: String::new(),
         boot,
