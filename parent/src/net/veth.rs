@@ -272,7 +272,10 @@ pub fn remove_host_ends(names: &[String]) -> Result<()> {
 /// find it taken.
 fn wait_gone(nl: &mut Netlink, name: &str) -> Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while nl.get_link(name)?.is_some() {
+    // netlink stops listing a link before the kernel has finished with it; its sysfs
+    // entry goes last (when sysfs shows this netns: the host's).
+    let sysfs = std::path::Path::new("/sys/class/net").join(name);
+    while nl.get_link(name)?.is_some() || sysfs.exists() {
         if std::time::Instant::now() >= deadline {
             return Err(Error::msg(format!(
                 "RTM_DELLINK {name}: still there 2 s after it was deleted"
