@@ -15,20 +15,24 @@ pub const USAGE: &str = "\
 usage: runlet [global options] COMMAND [options] [ID]
 
 commands:
-  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] ID
+  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] [--console-socket S]
+         [--preserve-fds N] ID
                           set a container up; its process waits for `start`
   start ID                start the process of a created container
-  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] ID
+  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] [--console-socket S]
+      [--preserve-fds N] ID
                           create and start; without -d wait, remove, pass on its status
   state ID                the OCI state of a container, as JSON
   kill [--all|-a] ID [SIGNAL]
                           send SIGNAL (name or number, default TERM) to the container
   delete [--force|-f] ID  remove a stopped (with --force: any) container
+  pause ID / resume ID    freeze / thaw every process of the container
   list [-q] [--format|-f table|json]
                           the containers under --root
   ps [--format|-f table|json] ID
   exec [-e K=V]... [--env-file F] [--cwd DIR] [-u UID[:GID]] [-g GID]... [--no-new-privs]
-       [-d|--detach] [--pid-file FILE] (--process|-p FILE.json ID | ID COMMAND [ARG...])
+       [-d|--detach] [--pid-file FILE] [-t|--tty] [--console-socket S] [--preserve-fds N]
+       (--process|-p FILE.json ID | ID COMMAND [ARG...])
                           run a process in a running container; without -d wait
                           for it and pass on its status
                           the processes of a container
@@ -68,6 +72,10 @@ pub struct CreateArgs {
     pub bundle: PathBuf,
     pub pid_file: Option<PathBuf>,
     pub no_new_keyring: bool,
+    /// `--console-socket PATH`: where the pty's master goes (process.terminal).
+    pub console_socket: Option<PathBuf>,
+    /// `--preserve-fds N`: the caller's fds 3..3+N pass into the container.
+    pub preserve_fds: u32,
 }
 
 #[derive(Debug, PartialEq)]
@@ -107,6 +115,11 @@ pub enum Command {
     /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
     Cgroup(String, Vec<String>),
     Exec(ExecArgs),
+    /// `pause` (freeze: true) / `resume`.
+    Freeze {
+        id: String,
+        freeze: bool,
+    },
     Version,
     Help,
 }
@@ -281,20 +294,8 @@ const CREATE_OPTS: &OptSpec = &[
 ];
 
 fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
-    if p.get("--console-socket").is_some() {
-        // runc's rule: a console socket only carries a terminal, and runlet does not
-        // make terminals yet (process.terminal true is refused in config.json).
-        return Err(Error::msg(
-            "cannot use console socket if runlet will not detach or allocate tty",
-        ));
-    }
     if p.has("--no-pivot") {
         return Err(Error::msg(format!("{cmd} --no-pivot is not supported yet")));
-    }
-    if p.get("--preserve-fds").is_some_and(|n| n != "0") {
-        return Err(Error::msg(format!(
-            "{cmd} --preserve-fds is not supported yet"
-        )));
     }
     if p.has("--keep") {
         return Err(Error::msg(format!("{cmd} --keep is not supported yet")));
@@ -304,7 +305,20 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
         bundle: PathBuf::from(p.get("--bundle").unwrap_or(".")),
         pid_file: p.get("--pid-file").map(PathBuf::from),
         no_new_keyring: p.has("--no-new-keyring"),
+        console_socket: p.get("--console-socket").map(PathBuf::from),
+        preserve_fds: preserve_fds(cmd, p.get("--preserve-fds").unwrap_or("0"))?,
     })
+}
+
+/// `--preserve-fds N`: a count of fds after stdio (runc's limit is the fd table).
+fn preserve_fds(cmd: &str, v: &str) -> Result<u32> {
+    match v.parse::<u32>() {
+        Ok(n) if n <= crate::fds::MAX_EXTRA_FDS => Ok(n),
+        _ => Err(Error::msg(format!(
+            "{cmd} --preserve-fds {v:?}: expected a number of fds (at most {})",
+            crate::fds::MAX_EXTRA_FDS
+        ))),
+    }
 }
 
 fn format_json(cmd: &str, p: &Parsed) -> Result<bool> {
@@ -413,7 +427,14 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
         }
         "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
         "exec" => Command::Exec(exec::parse(a)?),
-        "pause" | "resume" | "checkpoint" | "restore" => {
+        "pause" | "resume" => {
+            let id = positional(cmd, &parse_opts(cmd, a, id_only)?, 1)?;
+            Command::Freeze {
+                id,
+                freeze: cmd == "pause",
+            }
+        }
+        "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

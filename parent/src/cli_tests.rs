@@ -37,6 +37,8 @@ fn run_with_globals() {
         bundle: "/b".into(),
         pid_file: Some("/p".into()),
         no_new_keyring: false,
+        console_socket: None,
+        preserve_fds: 0,
     };
     assert_eq!(
         c,
@@ -120,7 +122,9 @@ fn containerd_shim_calls() {
                 id: "x".into(),
                 bundle: ".".into(),
                 pid_file: None,
-                no_new_keyring: false
+                no_new_keyring: false,
+                console_socket: None,
+                preserve_fds: 0,
             },
             detach: false
         }
@@ -138,6 +142,6 @@ fn errors_name_the_problem() {
     assert!(err(&["list", "--format", "yaml"]).contains("expected table or json"));
     assert!(err(&["--systemd-cgroup", "list"]).contains("--systemd-cgroup"));
     assert!(err(&["spec", "--rootless"]).contains("user namespaces"));
-    assert!(err(&["create", "--console-socket", "/s", "x"]).contains("console socket"));
+    assert!(err(&["create", "--preserve-fds", "-1", "x"]).contains("--preserve-fds"));
     assert!(err(&["create", "--detach", "x"]).contains("--detach"));
 }

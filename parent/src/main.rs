@@ -9,6 +9,7 @@ mod cmd;
 mod config;
 mod container;
 mod error;
+mod fds;
 mod handle;
 mod helpers;
 mod hooks;
@@ -21,6 +22,8 @@ mod signals;
 mod spawn;
 mod state;
 mod sys;
+mod terminal;
+mod tty_relay;
 
 use std::io::Write;
 
@@ -61,6 +64,7 @@ fn main() {
         Command::Features => cmd::features::features(),
         Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
         Command::Exec(a) => cmd::exec::exec(&global, &a),
+        Command::Freeze { id, freeze } => cmd::pause::pause(&global, &id, freeze),
     };
     match result {
         Ok(code) => std::process::exit(code),

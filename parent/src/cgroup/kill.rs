@@ -82,6 +82,10 @@ impl CgroupManager {
                 let _ = kill_process(p, sig);
             }
         };
+        // A paused container stays paused (its signals wait for `resume`), except
+        // that SIGKILL thaws it: a frozen task dies only once thawed.
+        let paused = super::freezer::is_paused(&self.paths());
+        let thaw_after = !paused || sig == Signal::KILL;
         if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.has("freezer")) {
             let state = dir.join("freezer.state");
             write_file(&state, "FROZEN")?;
@@ -89,9 +93,16 @@ impl CgroupManager {
                 std::thread::sleep(Duration::from_millis(1));
             }
             send(self);
-            return write_file(&state, "THAWED");
+            return match thaw_after {
+                true => write_file(&state, "THAWED"),
+                false => Ok(()),
+            };
         }
         if let Some(d) = v2.filter(|d| d.join("cgroup.freeze").exists()) {
+            if !thaw_after {
+                send(self);
+                return Ok(());
+            }
             write_file(&d.join("cgroup.freeze"), "1")?;
             let events = d.join("cgroup.events");
             while !read_file(&events)?.lines().any(|l| l == "frozen 1") && Instant::now() < deadline

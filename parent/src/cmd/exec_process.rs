@@ -157,6 +157,7 @@ fn encode(
             e.bytes(tag::SECCOMP, &f.program)?;
             e.u32(tag::SECCOMP_FLAGS, f.flags)?;
         }
+        crate::terminal::encode(&mut e, p.terminal, p.console_size)?;
         for t in tasks {
             e.str(tag::EXEC_CGROUP_TASKS, t.as_os_str().as_bytes())?;
         }

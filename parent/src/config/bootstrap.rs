@@ -55,6 +55,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
             e.bytes(tag::SECCOMP, &f.program)?;
             e.u32(tag::SECCOMP_FLAGS, f.flags)?;
         }
+        crate::terminal::encode(&mut e, p.terminal, p.console_size)?;
 
         e.str(tag::ROOTFS, c.rootfs.as_os_str().as_bytes())?;
         e.flag(tag::ROOTFS_READONLY, b.rootfs_readonly)?;
