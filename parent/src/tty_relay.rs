@@ -97,6 +97,8 @@ pub fn relay(master: OwnedFd, process: &mut Init, sigfd: &OwnedFd) -> Result<Exi
         }
         let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
         drop(fds);
+        // Where stdin was in this poll (before master_open may change below).
+        let stdin_at = if master_open { 3 } else { 2 };
         if ready[1] {
             forward_signals(sigfd, process, &master);
         }
@@ -109,7 +111,6 @@ pub fn relay(master: OwnedFd, process: &mut Init, sigfd: &OwnedFd) -> Result<Exi
                 Err(e) => return Err(Error::sys("read pty master", e)),
             }
         }
-        let stdin_at = if master_open { 3 } else { 2 };
         if stdin_open && ready.get(stdin_at).copied().unwrap_or(false) {
             match read(stdin, &mut buf) {
                 Ok(0) => {

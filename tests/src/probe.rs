@@ -27,6 +27,8 @@
 //! - `mkdir PATH`, `personality N`, `getppid-loop N`: one raw syscall each, for the
 //!   seccomp tests and benchmark (probe/seccomp.rs).
 //!
+//! - `tty-shell`, `tick`, `read-fds N`: terminals, pause, passed fds (probe/tty.rs).
+//!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
 //!
@@ -44,6 +46,8 @@ mod questions;
 mod report;
 #[path = "probe/seccomp.rs"]
 mod seccomp;
+#[path = "probe/tty.rs"]
+mod tty;
 
 use std::ffi::{c_int, c_ulong};
 use std::io::{self, Write};
@@ -101,6 +105,7 @@ fn main() {
         }
         m => cgroups::main(m, rest)
             .or_else(|| seccomp::run(m, rest))
+            .or_else(|| tty::run(m, rest))
             .unwrap_or_else(|| {
                 eprintln!("probe: unknown mode {mode:?}");
                 2
