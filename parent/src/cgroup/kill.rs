@@ -18,6 +18,10 @@ pub(super) fn kill_all(m: &CgroupManager, deadline: Instant) -> Result<()> {
         if f.exists() {
             debug!("killing what is left through {}", f.display());
             write_file(&f, "1")?;
+            // A task frozen by the v1 freezer (a paused container) dies once thawed.
+            if super::freezer::is_paused(&m.paths()) {
+                m.set_frozen(false)?;
+            }
             return wait_empty(m, deadline);
         }
     }
@@ -72,9 +76,16 @@ impl CgroupManager {
     pub fn signal_all(&self, sig: Signal) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let v2 = self.dirs.iter().find(|(h, _)| h.v2).map(|(_, d)| d);
+        // A paused container stays paused (its signals wait for `resume`), except
+        // that SIGKILL thaws it: a frozen task dies only once thawed.
+        let paused = super::freezer::is_paused(&self.paths());
         if sig == Signal::KILL {
             if let Some(d) = v2.filter(|d| d.join("cgroup.kill").exists()) {
-                return write_file(&d.join("cgroup.kill"), "1");
+                write_file(&d.join("cgroup.kill"), "1")?;
+                return match paused {
+                    true => self.set_frozen(false),
+                    false => Ok(()),
+                };
             }
         }
         let send = |m: &CgroupManager| {
@@ -82,9 +93,6 @@ impl CgroupManager {
                 let _ = kill_process(p, sig);
             }
         };
-        // A paused container stays paused (its signals wait for `resume`), except
-        // that SIGKILL thaws it: a frozen task dies only once thawed.
-        let paused = super::freezer::is_paused(&self.paths());
         let thaw_after = !paused || sig == Signal::KILL;
         if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.has("freezer")) {
             let state = dir.join("freezer.state");
