@@ -35,10 +35,9 @@ pub fn setup(
         .ctx(&[b"open /dev/ptmx (the container's devpts)"])?;
     unlockpt(&master).ctx(&[b"unlock pty"])?;
     // SAFETY: TIOCGPTN writes one unsigned int, which the Getter provides.
-    let n: u32 = unsafe {
-        rustix::ioctl::ioctl(&master, rustix::ioctl::Getter::<TIOCGPTN, u32>::new())
-    }
-    .ctx(&[b"ioctl TIOCGPTN"])?;
+    let n: u32 =
+        unsafe { rustix::ioctl::ioctl(&master, rustix::ioctl::Getter::<TIOCGPTN, u32>::new()) }
+            .ctx(&[b"ioctl TIOCGPTN"])?;
     let mut slave_path = PathBuf::from_parts(&[b"/dev/pts/"])?;
     slave_path.push(crate::fail::decimal(n.into(), &mut [0; 20]))?;
     if let Some((rows, cols)) = size {
@@ -108,7 +107,12 @@ fn send_master(socket: BorrowedFd<'_>, master: &OwnedFd) -> Result<(), Failure> 
         match sendmsg(socket, &iov, &mut control, SendFlags::NOSIGNAL) {
             Ok(_) => return Ok(()),
             Err(Errno::INTR) => {}
-            Err(e) => return Err(fail(&[b"send the pty master over the console socket"], Some(e))),
+            Err(e) => {
+                return Err(fail(
+                    &[b"send the pty master over the console socket"],
+                    Some(e),
+                ))
+            }
         }
     }
 }

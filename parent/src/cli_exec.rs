@@ -213,7 +213,10 @@ mod tests {
         assert!(err(&["-p", "/x", "-e", "A=1", "c1"]).contains("used as it is"));
         assert!(err(&["-u", "root", "c1", "x"]).contains("expected a number"));
         assert_eq!(p(&["-t", "c1", "x"]).unwrap().tty, Some(true));
-        assert_eq!(p(&["--preserve-fds", "2", "c1", "x"]).unwrap().preserve_fds, 2);
+        assert_eq!(
+            p(&["--preserve-fds", "2", "c1", "x"]).unwrap().preserve_fds,
+            2
+        );
         assert!(err(&["--preserve-fds", "x", "c1", "x"]).contains("--preserve-fds"));
         assert!(err(&["--cap", "CAP_KILL", "c1", "x"]).contains("not supported yet"));
     }

@@ -194,7 +194,14 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
         false => [name.as_ptr(), count.as_ptr(), std::ptr::null()],
     };
-    let result = clone_child(name, &argv, req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
+    let result = clone_child(
+        name,
+        &argv,
+        req.ns_flags,
+        req.cgroup.as_ref(),
+        &req.sigmask,
+        &fds,
+    );
 
     if let Some(own) = own_pid_ns {
         move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))

@@ -80,7 +80,8 @@ pub fn prepare(terminal: bool, socket: Option<&Path>, detach: bool) -> Result<Co
 }
 
 fn connect_to(path: &Path) -> Result<OwnedFd> {
-    let addr = SocketAddrUnix::new(path).map_err(|e| Error::io("console socket", path, e.into()))?;
+    let addr =
+        SocketAddrUnix::new(path).map_err(|e| Error::io("console socket", path, e.into()))?;
     let fd = socket_with(
         AddressFamily::UNIX,
         SocketType::STREAM,

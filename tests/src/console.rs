@@ -91,7 +91,11 @@ impl ConsoleSocket {
         };
         // SAFETY: msg points at live buffers of the sizes it gives.
         let n = unsafe { recvmsg(conn.as_raw_fd(), &mut msg, 0) };
-        assert!(n > 0, "recvmsg console socket: {}", io::Error::last_os_error());
+        assert!(
+            n > 0,
+            "recvmsg console socket: {}",
+            io::Error::last_os_error()
+        );
         // struct cmsghdr: u32 len, pad, i32 level, i32 type, then the fd.
         let words: &[u8] = unsafe {
             // SAFETY: control is 64 initialised bytes.
@@ -99,11 +103,18 @@ impl ConsoleSocket {
         };
         let int = |at: usize| i32::from_ne_bytes(words[at..at + 4].try_into().unwrap());
         assert!(msg.controllen >= 20, "no control message with the master");
-        assert_eq!((int(8), int(12)), (SOL_SOCKET, SCM_RIGHTS), "not SCM_RIGHTS");
+        assert_eq!(
+            (int(8), int(12)),
+            (SOL_SOCKET, SCM_RIGHTS),
+            "not SCM_RIGHTS"
+        );
         let fd = int(16);
         // SAFETY: the fd just arrived and nothing else owns it.
         let file = unsafe { File::from_raw_fd(fd) };
-        (String::from_utf8_lossy(&name[..n as usize]).into_owned(), file)
+        (
+            String::from_utf8_lossy(&name[..n as usize]).into_owned(),
+            file,
+        )
     }
 }
 
@@ -136,7 +147,9 @@ impl PtyReader {
     }
 
     pub fn send(&mut self, text: &str) {
-        self.master.write_all(text.as_bytes()).expect("write pty master");
+        self.master
+            .write_all(text.as_bytes())
+            .expect("write pty master");
     }
 
     /// Waits for a line (CR LF stripped) starting with `prefix`, after those already
@@ -166,7 +179,10 @@ impl PtyReader {
                     );
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err(e) => panic!("read pty master: {e} (no line {prefix:?} in {:?})", self.seen),
+                Err(e) => panic!(
+                    "read pty master: {e} (no line {prefix:?} in {:?})",
+                    self.seen
+                ),
             }
         }
     }

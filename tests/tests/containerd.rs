@@ -95,12 +95,19 @@ fn containerd_shim_calls_with_a_terminal() {
     ps.assert_exit(0);
     let mut want = [init, execd];
     want.sort();
-    assert_eq!(ps.stdout, format!("[{},{}]\n", want[0], want[1]), "only the pids");
+    assert_eq!(
+        ps.stdout,
+        format!("[{},{}]\n", want[0], want[1]),
+        "only the pids"
+    );
     assert_eq!(ps.stderr, "", "nothing on stderr");
 
     call(&["pause", &fx.id]).assert_exit(0);
     let st = call(&["state", &fx.id]);
-    assert_eq!(get(&json::from_str(&st.stdout).unwrap(), "status"), "paused");
+    assert_eq!(
+        get(&json::from_str(&st.stdout).unwrap(), "status"),
+        "paused"
+    );
     call(&["resume", &fx.id]).assert_exit(0);
     pty2.send("echo thawed\n");
     pty2.line("thawed", T);
@@ -132,7 +139,11 @@ fn containerd_shim_calls_with_a_terminal() {
     );
     let time = get(&v, "time");
     assert!(time.len() >= 20 && time.ends_with('Z'), "{time}");
-    assert!(lines[0].starts_with(r#"{"level":"error","msg":"#), "keys sorted: {}", lines[0]);
+    assert!(
+        lines[0].starts_with(r#"{"level":"error","msg":"#),
+        "keys sorted: {}",
+        lines[0]
+    );
     assert_gone(&fx);
 }
 
@@ -174,7 +185,10 @@ fn with_fds(cmd: &mut Command, files: Vec<File>) {
         cmd.pre_exec(move || {
             let _keep = &files;
             const F_DUPFD_CLOEXEC: i32 = 1030;
-            let high: Vec<i32> = raw.iter().map(|&fd| fcntl(fd, F_DUPFD_CLOEXEC, 100)).collect();
+            let high: Vec<i32> = raw
+                .iter()
+                .map(|&fd| fcntl(fd, F_DUPFD_CLOEXEC, 100))
+                .collect();
             for (i, fd) in high.into_iter().enumerate() {
                 if fd < 0 || dup2(fd, 3 + i as i32) < 0 {
                     return Err(std::io::Error::last_os_error());
@@ -248,13 +262,29 @@ fn preserve_fds_and_listen_fds_reach_the_process() {
         .assert_exit(0);
     let init = fx.read_pid_file(&pid_file);
     fx.runlet(&["start", &fx.id]).assert_exit(0);
-    let mut exec = fx.command(&["exec", "--preserve-fds", "1", &fx.id, "/probe", "read-fds", "1"]);
+    let mut exec = fx.command(&[
+        "exec",
+        "--preserve-fds",
+        "1",
+        &fx.id,
+        "/probe",
+        "read-fds",
+        "1",
+    ]);
     with_fds(&mut exec, files(&fx, &["gamma"]));
     let out = output(exec);
     assert!(out.lines().any(|l| l == "fd3=gamma"), "{out}");
     assert!(out.lines().any(|l| l == "fdnext=closed"), "{out}");
     // An fd that is not open is named.
-    let out = fx.runlet(&["exec", "--preserve-fds", "40", &fx.id, "/probe", "read-fds", "1"]);
+    let out = fx.runlet(&[
+        "exec",
+        "--preserve-fds",
+        "40",
+        &fx.id,
+        "/probe",
+        "read-fds",
+        "1",
+    ]);
     out.assert_error(&["--preserve-fds 40: fd"]);
     fx.runlet(&["kill", &fx.id, "KILL"]).assert_exit(0);
     fx.reap(init);

@@ -100,7 +100,10 @@ fn pause_freezes_every_process_and_resume_thaws_them() {
     assert_eq!(kernel_frozen(&fx), Some(false));
     let end = Instant::now() + Duration::from_secs(10);
     while out_len(&fx) == before {
-        assert!(Instant::now() < end, "the counter did not go on after resume");
+        assert!(
+            Instant::now() < end,
+            "the counter did not go on after resume"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     fx.runlet(&["kill", &fx.id, "KILL"]).assert_exit(0);

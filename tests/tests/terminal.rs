@@ -31,16 +31,19 @@ fn assert_gone(fx: &Fixture) {
 fn tty_spec(fx: &mut Fixture) {
     fx.spec.probe(&["tty-shell"]);
     fx.spec.terminal = true;
-    fx.spec
-        .extra_process
-        .push(("consoleSize".into(), r#"{"height": 30, "width": 100}"#.into()));
+    fx.spec.extra_process.push((
+        "consoleSize".into(),
+        r#"{"height": 30, "width": 100}"#.into(),
+    ));
 }
 
 /// Runs `cmd` with `input` on a pipe kept open until it exits (within `T`), or
 /// closed after the input with `close`; its exit code and stdout. Orphans it leaves
 /// to the test (a subreaper) are reaped.
 fn run_with_input(mut cmd: Command, input: &str, close: bool) -> (i32, String) {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
     let mut stdin = child.stdin.take();
     stdin.as_mut().unwrap().write_all(input.as_bytes()).unwrap();
@@ -59,7 +62,10 @@ fn run_with_input(mut cmd: Command, input: &str, close: bool) -> (i32, String) {
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let err = String::from_utf8_lossy(&out.stderr);
-    let code = out.status.code().unwrap_or_else(|| panic!("killed: {text} {err}"));
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("killed: {text} {err}"));
     reap_orphans();
     (code, format!("{text}\n--- stderr ---\n{err}"))
 }
@@ -68,8 +74,12 @@ fn run_with_input(mut cmd: Command, input: &str, close: bool) -> (i32, String) {
 fn reap_orphans() {
     let me = std::process::id().to_string();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
-        let Some((_, rest)) = stat.rsplit_once(") ") else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
         let f: Vec<&str> = rest.split(' ').collect();
         if f.len() > 1 && f[0] == "Z" && f[1] == me {
             if let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() {
@@ -109,7 +119,11 @@ fn console_socket_gets_the_master_of_the_containers_pty() {
     assert_eq!(pty.line("size=", T), "size=40 120", "a window-size change");
     assert_eq!(pty.line("hi", T), "hi");
     let status = fx.reap(pid).expect("the init is the test's child");
-    assert_eq!(status >> 8 & 0xff, 7, "exit status 7 (wait status {status:#x})");
+    assert_eq!(
+        status >> 8 & 0xff,
+        7,
+        "exit status 7 (wait status {status:#x})"
+    );
     fx.runlet(&["delete", &fx.id]).assert_exit(0);
     assert_gone(&fx);
 }
@@ -147,8 +161,14 @@ fn exec_with_a_console_socket() {
     pty.send("tty\nctty\nexit 3\n");
     assert!(pty.line("tty=", T).starts_with("tty=/dev/pts/"));
     assert_eq!(pty.line("ctty=", T), "ctty=yes");
-    let status = fx.reap(pid).expect("the exec'd process is the test's child");
-    assert_eq!(status >> 8 & 0xff, 3, "exit status 3 (wait status {status:#x})");
+    let status = fx
+        .reap(pid)
+        .expect("the exec'd process is the test's child");
+    assert_eq!(
+        status >> 8 & 0xff,
+        3,
+        "exit status 3 (wait status {status:#x})"
+    );
     fx.runlet(&["kill", &fx.id, "KILL"]).assert_exit(0);
     fx.reap(init);
     fx.runlet(&["delete", &fx.id]).assert_exit(0);
@@ -175,7 +195,10 @@ fn foreground_run_under_script_relays_the_terminal() {
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"]);
     let (code, out) = run_with_input(cmd, "tty\necho hi\nexit 7\n", false);
-    assert_eq!(code, 7, "the container's status through runlet and script\n{out}");
+    assert_eq!(
+        code, 7,
+        "the container's status through runlet and script\n{out}"
+    );
     assert!(out.lines().any(|l| l.trim_end() == "hi"), "{out}");
     assert!(out.contains("tty=/dev/pts/"), "{out}");
     assert_gone(&fx);
@@ -218,8 +241,9 @@ fn runc_rules_for_terminals_and_console_sockets() {
     let mut fx = fixture!("tty-rules");
     let _serial = subreaper();
     tty_spec(&mut fx);
-    fx.create(&[])
-        .assert_error(&["cannot allocate tty if runlet will detach without setting console socket"]);
+    fx.create(&[]).assert_error(&[
+        "cannot allocate tty if runlet will detach without setting console socket",
+    ]);
     fx.spec.terminal = false;
     let s = fx.dir.join("unused.sock");
     fx.create(&["--console-socket", s.to_str().unwrap()])

@@ -229,8 +229,16 @@ impl<'a> ProcessDecoder<'a> {
         let console_size = match (self.height, self.width) {
             (None, None) => None,
             (Some(h), Some(w)) if self.terminal => Some((h, w)),
-            (Some(_), _) => return Err(WireError::BadValue { tag: tag::CONSOLE_HEIGHT }),
-            (None, Some(_)) => return Err(WireError::BadValue { tag: tag::CONSOLE_WIDTH }),
+            (Some(_), _) => {
+                return Err(WireError::BadValue {
+                    tag: tag::CONSOLE_HEIGHT,
+                })
+            }
+            (None, Some(_)) => {
+                return Err(WireError::BadValue {
+                    tag: tag::CONSOLE_WIDTH,
+                })
+            }
         };
         Ok(Process {
             body,

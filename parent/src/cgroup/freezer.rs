@@ -23,7 +23,10 @@ enum Freezer {
 
 /// The freezer among a container's cgroup directories (as saved in its state).
 fn find(dirs: &[PathBuf]) -> Option<Freezer> {
-    let v1 = dirs.iter().map(|d| d.join("freezer.state")).find(|f| f.exists());
+    let v1 = dirs
+        .iter()
+        .map(|d| d.join("freezer.state"))
+        .find(|f| f.exists());
     v1.map(Freezer::V1).or_else(|| {
         dirs.iter()
             .find(|d| d.join("cgroup.freeze").exists())

@@ -107,10 +107,13 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
         oom_score_adj,
         terminal: p.terminal.unwrap_or(false),
         // runc sets the size only when both are non-zero.
-        console_size: p.console_size.as_ref().and_then(|c| match (c.height, c.width) {
-            (Some(h), Some(w)) if h > 0 && w > 0 => Some((h, w)),
-            _ => None,
-        }),
+        console_size: p
+            .console_size
+            .as_ref()
+            .and_then(|c| match (c.height, c.width) {
+                (Some(h), Some(w)) if h > 0 && w > 0 => Some((h, w)),
+                _ => None,
+            }),
     })
 }
 

@@ -88,7 +88,9 @@ fn read_fds(n: i32) -> i32 {
         // SAFETY: the fd was passed on for this probe to read; it owns it from here.
         let mut f = unsafe { File::from_raw_fd(fd) };
         let mut s = String::new();
-        let got = f.read_to_string(&mut s).map(|_| s.lines().next().unwrap_or("").to_string());
+        let got = f
+            .read_to_string(&mut s)
+            .map(|_| s.lines().next().unwrap_or("").to_string());
         let _ = match got {
             Ok(l) => writeln!(out, "fd{fd}={l}"),
             Err(e) => writeln!(out, "fd{fd}=error {e}"),
