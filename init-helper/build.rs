@@ -13,8 +13,8 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=runlet-init={arg}");
     }
     // No unwind tables: panic = "abort" never unwinds (helper-rt/no-unwind-tables.ld).
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../helper-rt/no-unwind-tables.ld");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../helper-rt/no-unwind-tables.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!(
         "cargo:rustc-link-arg-bin=runlet-init=-Wl,-T,{}",

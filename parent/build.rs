@@ -24,7 +24,10 @@ fn main() {
         .join("../helper-rt/no-unwind-tables.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     if std::env::var("PROFILE").as_deref() == Ok("release") {
-        println!("cargo:rustc-link-arg-bin=runlet=-Wl,-T,{}", script.display());
+        println!(
+            "cargo:rustc-link-arg-bin=runlet=-Wl,-T,{}",
+            script.display()
+        );
     }
     println!("cargo:rerun-if-env-changed=RUNLET_HELPERS_DIR");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
