@@ -127,7 +127,10 @@ fn terminal_without_devpts() {
     let mut fx = fixture!("terminal");
     fx.spec.terminal = true;
     fx.spec.mounts.retain(|m| m.destination != "/dev/pts");
-    expect_error(&fx, &["open /dev/ptmx (the container's devpts)", "No such file"]);
+    expect_error(
+        &fx,
+        &["open /dev/ptmx (the container's devpts)", "No such file"],
+    );
 }
 
 #[test]
