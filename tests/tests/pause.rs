@@ -144,6 +144,17 @@ fn kill_all_and_delete_force_of_a_paused_container() {
     fx.reap(pid);
     assert_gone(&fx);
 
+    // A created container (its init waiting for start) paused, then deleted.
+    let pid_file = fx.dir.join("created.pid");
+    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
+        .assert_exit(0);
+    let created = fx.read_pid_file(&pid_file);
+    fx.runlet(&["pause", &fx.id]).assert_exit(0);
+    assert_eq!(kernel_frozen(&fx), Some(true));
+    fx.runlet(&["delete", "--force", &fx.id]).assert_exit(0);
+    fx.reap(created);
+    assert_gone(&fx);
+
     let pid = ticking(&mut fx);
     fx.runlet(&["pause", &fx.id]).assert_exit(0);
     fx.runlet(&["kill", "--all", &fx.id, "KILL"]).assert_exit(0);

@@ -215,9 +215,11 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     if f.live.status != Status::Stopped {
         if let Some(init) = InitHandle::open(f.saved.pid, f.saved.start_time)? {
             init.signal(SIGKILL)?;
-            // A frozen init dies only once thawed.
-            if f.live.status == Status::Paused {
-                cgroups(&f.saved)?.set_frozen(false)?;
+            // A frozen init dies only once thawed (a created container may have
+            // been paused too).
+            let cg = cgroups(&f.saved)?;
+            if crate::cgroup::freezer::is_paused(&cg.paths()) {
+                cg.set_frozen(false)?;
             }
             init.wait_exit(KILL_TIMEOUT)?;
         }
