@@ -202,6 +202,26 @@ fn foreground_run_under_script_relays_the_terminal() {
     assert!(out.lines().any(|l| l.trim_end() == "hi"), "{out}");
     assert!(out.contains("tty=/dev/pts/"), "{out}");
     assert_gone(&fx);
+
+    // The caller's window size reaches the pty (over consoleSize), and its terminal
+    // settings are as they were once runlet has exited (raw mode undone).
+    let shell =
+        format!("stty rows 33 cols 77; stty -g; {line}; echo status=$?; stty -g; stty size");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &shell, "/dev/null"]);
+    let (code, out) = run_with_input(cmd, "size\nexit 3\n", false);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("size=33 77"), "{out}");
+    assert!(out.lines().any(|l| l.trim_end() == "status=3"), "{out}");
+    let modes: Vec<&str> = out
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| l.split(':').count() > 30)
+        .collect();
+    assert_eq!(modes.len(), 2, "two `stty -g` lines\n{out}");
+    assert_eq!(modes[0], modes[1], "terminal settings restored\n{out}");
+    assert!(out.lines().any(|l| l.trim_end() == "33 77"), "{out}");
+    assert_gone(&fx);
 }
 
 #[test]
