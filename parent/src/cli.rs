@@ -164,6 +164,27 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
         items: argv,
         pos: 1,
     };
+    let (g, cmd) = parse_globals(&mut a)?;
+    let command = match cmd {
+        Ok(cmd) => command(&cmd, &mut a)?,
+        Err(early) => early,
+    };
+    Ok((g, command))
+}
+
+/// The global options alone, when the command line as a whole did not parse: an
+/// error in a command's options still goes to `--log` (a shim reads it there).
+pub fn globals(argv: Vec<String>) -> Option<Global> {
+    let mut a = Args {
+        items: argv,
+        pos: 1,
+    };
+    parse_globals(&mut a).ok().map(|(g, _)| g)
+}
+
+/// The global options, then the command's name (or a command that needs no more:
+/// help, version).
+fn parse_globals(a: &mut Args) -> Result<(Global, std::result::Result<String, Command>)> {
     let mut g = Global {
         root: PathBuf::from(DEFAULT_ROOT),
         log: None,
@@ -172,7 +193,7 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
     };
     let cmd = loop {
         let Some(arg) = a.next() else {
-            return Ok((g, Command::Help));
+            return Ok((g, Err(Command::Help)));
         };
         let (name, inline) = split(&arg);
         match name.as_str() {
@@ -197,16 +218,15 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
                     ));
                 }
             }
-            "--version" | "-v" | "version" => return Ok((g, Command::Version)),
-            "--help" | "-h" | "help" => return Ok((g, Command::Help)),
+            "--version" | "-v" | "version" => return Ok((g, Err(Command::Version))),
+            "--help" | "-h" | "help" => return Ok((g, Err(Command::Help))),
             s if s.starts_with('-') => {
                 return Err(Error::msg(format!("unknown global option {s}")))
             }
             _ => break arg,
         }
     };
-    let command = command(&cmd, &mut a)?;
-    Ok((g, command))
+    Ok((g, Ok(cmd)))
 }
 
 /// A boolean option: present is true; Go's `--flag=false` is false.

@@ -35,9 +35,10 @@ static ALLOC: arena::Arena = arena::Arena;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    let (global, command) = match cli::parse(argv) {
+    let (global, command) = match cli::parse(argv.clone()) {
         Ok(x) => x,
-        Err(e) => fail(None, &e),
+        // The globals may have parsed: the error then goes to --log too.
+        Err(e) => fail(cli::globals(argv).as_ref(), &e),
     };
     if global.debug {
         log::enable_debug();

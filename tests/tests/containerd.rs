@@ -169,6 +169,21 @@ fn delete_force_of_a_gone_id_needs_no_log_directory() {
     let out = fx.runlet(&["--log", log.to_str().unwrap(), "delete", &fx.id]);
     out.assert_error(&["does not exist"]);
     assert!(!missing.exists());
+    // A bad option of the command is logged too (the globals before it parsed).
+    let log = fx.dir.join("log.json");
+    let out = fx.runlet(&[
+        "--log",
+        log.to_str().unwrap(),
+        "--log-format",
+        "json",
+        "kill",
+        "--bogus",
+        &fx.id,
+    ]);
+    out.assert_error(&["kill: unknown option --bogus"]);
+    let logged = fs::read_to_string(&log).unwrap();
+    let v: Value = json::from_str(logged.trim_end()).expect("one JSON line");
+    assert_eq!(get(&v, "msg"), "kill: unknown option --bogus");
 }
 
 extern "C" {
