@@ -16,10 +16,11 @@ mod join;
 use core::convert::Infallible;
 use core::ffi::{c_char, c_int, CStr};
 
+use helper_rt::fds::HelperFds;
 use helper_rt::process::{find_executable, set_rlimits, switch_user_orphan};
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::fd::{BorrowedFd, OwnedFd, RawFd};
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
@@ -29,8 +30,6 @@ use rustix::process::{
 use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
 use wire::{ExecPid, ExecProcess, FrameKind, Process, Seccomp, Sink, SliceSink, WireError};
 
-/// The container init's `/proc/<pid>` directory.
-const PROC_DIR_FD: RawFd = 4;
 /// How long runlet may take to send the `Process` frame, and then `Resume`.
 const FRAME_TIMEOUT_MS: u64 = 60_000;
 /// Exit code when the final execve fails (as a shell reports "cannot execute").
@@ -54,20 +53,23 @@ static mut ENVP: Envp = Envp::new();
 /// Called once by the C runtime with valid argv/envp.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn main(
-    _argc: c_int,
-    _argv: *const *const c_char,
+    argc: c_int,
+    argv: *const *const c_char,
     _envp: *const *const c_char,
 ) -> c_int {
-    // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
-    let chan = unsafe { Channel::from_sync_fd() };
-    let Err((f, code)) = run(&chan);
+    // SAFETY: the C runtime's argv. Where the sync socket, the init's /proc/<pid> and
+    // the console socket are (helper_rt::fds).
+    let fds = unsafe { HelperFds::from_argv(argc, argv) };
+    // SAFETY: runlet hands the helper the sync socket there, open for its life.
+    let chan = unsafe { Channel::from_fd(fds.sync()) };
+    let Err((f, code)) = run(&chan, fds);
     chan.report(&f);
     sys::exit(code)
 }
 
 /// The whole exec; returns only with a failure and the exit code that goes with it.
-fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
-    let (x, argv, envp) = join(chan).map_err(|f| (f, 1))?;
+fn run(chan: &Channel, fds: HelperFds) -> Result<Infallible, (Failure, i32)> {
+    let (x, argv, envp) = join(chan, fds).map_err(|f| (f, 1))?;
     // The child starts once the helper has exited (EOF on this pipe): after ExecPid,
     // so its own frames come behind it, and as an orphan.
     let (gate, gate_w) = pipe_with(PipeFlags::CLOEXEC)
@@ -89,7 +91,7 @@ fn run(chan: &Channel) -> Result<Infallible, (Failure, i32)> {
             sys::exit(0)
         }
     }
-    let (exe, late_filter) = prepare_child(chan, &gate, &x).map_err(|f| (f, 1))?;
+    let (exe, late_filter) = prepare_child(chan, &gate, &x, fds).map_err(|f| (f, 1))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
     // With no_new_privs, the filter goes on last, as in runlet-init.
     if let Some(f) = late_filter {
@@ -113,10 +115,14 @@ fn report_pid(chan: &Channel, pid: i32) -> Result<(), Failure> {
 
 /// Everything before the fork: the frame, the v1 cgroups, then the container's
 /// namespaces and root.
-fn join(chan: &Channel) -> Result<(ExecProcess<'static>, &'static Argv, &'static Envp), Failure> {
+fn join(
+    chan: &Channel,
+    fds: HelperFds,
+) -> Result<(ExecProcess<'static>, &'static Argv, &'static Envp), Failure> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
-    // fds 3 and 4 must not reach the container, nor anything a caller leaked.
-    sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
+    // The helper's own fds must not reach the container, nor anything a caller
+    // leaked; only the fds passed on on purpose (below them) do.
+    sys::cloexec_from(fds.first_private()).ctx(&[b"mark fds close-on-exec"])?;
 
     let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
     // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
@@ -134,9 +140,9 @@ fn join(chan: &Channel) -> Result<(ExecProcess<'static>, &'static Argv, &'static
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
             .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
     }
-    // SAFETY: runlet hands the exec helper the init's /proc/<pid> as fd 4, open for
+    // SAFETY: runlet hands the exec helper the init's /proc/<pid> there, open for
     // the life of the process.
-    let proc_dir = unsafe { BorrowedFd::borrow_raw(PROC_DIR_FD) };
+    let proc_dir = unsafe { BorrowedFd::borrow_raw(fds.second()) };
     let target = join::open(proc_dir)?;
     join::enter(&target)?;
     Ok((x, argv, envp))
@@ -149,6 +155,7 @@ fn prepare_child<'a>(
     chan: &Channel,
     gate: &OwnedFd,
     x: &ExecProcess<'a>,
+    fds: HelperFds,
 ) -> Result<(helper_rt::path::PathBuf, Option<Seccomp<'a>>), Failure> {
     wait_eof(gate, FRAME_TIMEOUT_MS)?;
     if x.wait_resume {
@@ -157,6 +164,14 @@ fn prepare_child<'a>(
         chan.expect(FrameKind::Resume, &mut resume, FRAME_TIMEOUT_MS)?;
     }
     let p = &x.process;
+    if p.terminal {
+        // A session of its own, so the pty can become its controlling terminal;
+        // the container's /dev/ptmx (the child is in its root already).
+        rustix::process::setsid().ctx(&[b"setsid"])?;
+        // SAFETY: with TERMINAL, runlet passes the console socket there.
+        let socket = unsafe { BorrowedFd::borrow_raw(fds.console()) };
+        helper_rt::console::setup(socket, p.console_size, false)?;
+    }
     set_rlimits(p)?;
     // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN: before the user
     // switch (runc's order, as in runlet-init). With it, just before execve.

@@ -5,7 +5,9 @@
 // No heap: a Failure (a 512-byte message) travels by value on the error path only.
 #![allow(clippy::result_large_err)]
 
+pub mod console;
 pub mod fail;
+pub mod fds;
 pub mod path;
 pub mod process;
 pub mod seccomp;

@@ -33,6 +33,17 @@ impl Channel {
         }
     }
 
+    /// The channel on `fd` (3, or after the caller's fds: see `fds`).
+    ///
+    /// # Safety
+    /// `fd` must be the sync socket and stay open for the life of the process.
+    pub unsafe fn from_fd(fd: RawFd) -> Self {
+        // SAFETY: the caller guarantees fd is open for 'static.
+        Channel {
+            fd: unsafe { BorrowedFd::borrow_raw(fd) },
+        }
+    }
+
     pub fn fd(&self) -> BorrowedFd<'static> {
         self.fd
     }

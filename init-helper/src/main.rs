@@ -16,6 +16,7 @@ mod resolve;
 mod rootfs;
 mod rootmove;
 
+use helper_rt::fds::HelperFds;
 use helper_rt::{path, process};
 
 use core::convert::Infallible;
@@ -34,8 +35,6 @@ use wire::{Bootstrap, FrameKind, HookWhen, Seccomp, WireError};
 use crate::mounts::Placement;
 use crate::resolve::{resolve, Create};
 
-/// The exec FIFO: one byte written to it is `runlet start`.
-const EXEC_FIFO_FD: RawFd = 4;
 /// How long the parent may take to send the `Bootstrap` frame.
 const BOOTSTRAP_TIMEOUT_MS: u64 = 60_000;
 /// Exit code when the final execve fails (as a shell reports "cannot execute").
@@ -60,20 +59,23 @@ static mut ENVP: Envp = Envp::new();
 /// Called once by the C runtime with valid argv/envp.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn main(
-    _argc: c_int,
-    _argv: *const *const c_char,
+    argc: c_int,
+    argv: *const *const c_char,
     _envp: *const *const c_char,
 ) -> c_int {
-    // SAFETY: runlet hands every helper the sync socket as fd 3, open for its life.
-    let chan = unsafe { Channel::from_sync_fd() };
-    let Err(end) = run(&chan);
+    // SAFETY: the C runtime's argv. Where the sync socket, the exec FIFO (one byte
+    // written to it is `runlet start`) and the console socket are (helper_rt::fds).
+    let fds = unsafe { HelperFds::from_argv(argc, argv) };
+    // SAFETY: runlet hands the init the sync socket there, open for its life.
+    let chan = unsafe { Channel::from_fd(fds.sync()) };
+    let Err(end) = run(&chan, fds);
     // A failed startContainer hook or exec happens after `start`, which may be a
     // process of its own that learns of it from the exec FIFO rather than from the
     // sync socket.
-    // SAFETY: fd 4 is the exec FIFO, open for the life of the process.
+    // SAFETY: the exec FIFO, open for the life of the process.
     let fifo = end
         .after_start
-        .then(|| unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) });
+        .then(|| unsafe { BorrowedFd::borrow_raw(fds.second()) });
     chan.report_as(end.kind, &end.failure, fifo);
     sys::exit(end.code)
 }
@@ -116,9 +118,9 @@ impl From<Failure> for End {
 }
 
 /// The whole start; returns only with how it ended.
-fn run(chan: &Channel) -> Result<Infallible, End> {
-    let (bs, exe, argv, envp, late_filter) = setup(chan)?;
-    wait_for_start().map_err(End::setup)?;
+fn run(chan: &Channel, fds: HelperFds) -> Result<Infallible, End> {
+    let (bs, exe, argv, envp, late_filter) = setup(chan, fds)?;
+    wait_for_start(fds.second()).map_err(End::setup)?;
     hooks::run_all(&bs, HookWhen::StartContainer).map_err(End::hook(true))?;
     umask(Mode::from_raw_mode(PROCESS_UMASK));
     // With no_new_privs, the filter goes on last: as few syscalls after it as possible.
@@ -153,13 +155,14 @@ type Setup = (
 );
 
 /// Steps 1–11 of docs/init.md: everything up to `Ready`.
-fn setup(chan: &Channel) -> Result<Setup, End> {
+fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     set_dumpable_behavior(DumpableBehavior::NotDumpable).ctx(&[b"set PR_SET_DUMPABLE"])?;
     // A session of its own: no controlling terminal of the caller's, so the container
     // cannot push input into the host's shell (TIOCSTI). runc and crun do the same.
     setsid().ctx(&[b"setsid"])?;
-    // fds 3 and 4 must not reach the container, nor anything a caller leaked.
-    sys::cloexec_from(3).ctx(&[b"mark fds close-on-exec"])?;
+    // The sync socket and exec FIFO must not reach the container, nor anything a
+    // caller leaked; only the fds passed on on purpose (below them) do.
+    sys::cloexec_from(fds.first_private()).ctx(&[b"mark fds close-on-exec"])?;
     // Device nodes and created directories get exactly the modes asked for.
     umask(Mode::empty());
 
@@ -194,6 +197,13 @@ fn setup(chan: &Channel) -> Result<Setup, End> {
     // In the container's namespaces, with its mounts, before pivot_root.
     hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
     rootfs::enter(root, &bs)?;
+    // After the mounts and pivot_root, before the read-only and masked paths: the
+    // container's own /dev/ptmx (runc's moment).
+    if p.terminal {
+        // SAFETY: with TERMINAL, runlet passes the console socket there.
+        let socket = unsafe { BorrowedFd::borrow_raw(fds.console()) };
+        helper_rt::console::setup(socket, p.console_size, true)?;
+    }
     rootfs::finish(&bs)?;
     process::set_rlimits(p)?;
     if bs.rootfs_readonly {
@@ -248,9 +258,9 @@ fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(&'static Argv, &'static En
 }
 
 /// Blocks until `runlet start` writes one byte to the exec FIFO. Unbounded by design.
-fn wait_for_start() -> Result<(), Failure> {
-    // SAFETY: runlet hands the init the exec FIFO as fd 4, open for its life.
-    let fifo = unsafe { BorrowedFd::borrow_raw(EXEC_FIFO_FD) };
+fn wait_for_start(fifo: RawFd) -> Result<(), Failure> {
+    // SAFETY: runlet hands the init the exec FIFO there, open for its life.
+    let fifo = unsafe { BorrowedFd::borrow_raw(fifo) };
     let mut byte = [0u8; 1];
     loop {
         match read(fifo, &mut byte) {

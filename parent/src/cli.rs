@@ -15,20 +15,24 @@ pub const USAGE: &str = "\
 usage: runlet [global options] COMMAND [options] [ID]
 
 commands:
-  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] [--no-pivot] ID
+  create [--bundle|-b DIR] [--pid-file FILE] [--no-new-keyring] [--no-pivot]
+         [--console-socket S] [--preserve-fds N] ID
                           set a container up; its process waits for `start`
   start ID                start the process of a created container
-  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] [--no-pivot] ID
+  run [-b DIR] [--pid-file FILE] [-d|--detach] [--no-new-keyring] [--no-pivot]
+      [--console-socket S] [--preserve-fds N] ID
                           create and start; without -d wait, remove, pass on its status
   state ID                the OCI state of a container, as JSON
   kill [--all|-a] ID [SIGNAL]
                           send SIGNAL (name or number, default TERM) to the container
   delete [--force|-f] ID  remove a stopped (with --force: any) container
+  pause ID / resume ID    freeze / thaw every process of the container
   list [-q] [--format|-f table|json]
                           the containers under --root
   ps [--format|-f table|json] ID
   exec [-e K=V]... [--env-file F] [--cwd DIR] [-u UID[:GID]] [-g GID]... [--no-new-privs]
-       [-d|--detach] [--pid-file FILE] (--process|-p FILE.json ID | ID COMMAND [ARG...])
+       [-d|--detach] [--pid-file FILE] [-t|--tty] [--console-socket S] [--preserve-fds N]
+       (--process|-p FILE.json ID | ID COMMAND [ARG...])
                           run a process in a running container; without -d wait
                           for it and pass on its status
                           the processes of a container
@@ -69,6 +73,10 @@ pub struct CreateArgs {
     pub pid_file: Option<PathBuf>,
     pub no_new_keyring: bool,
     pub no_pivot: bool,
+    /// `--console-socket PATH`: where the pty's master goes (process.terminal).
+    pub console_socket: Option<PathBuf>,
+    /// `--preserve-fds N`: the caller's fds 3..3+N pass into the container.
+    pub preserve_fds: u32,
 }
 
 #[derive(Debug, PartialEq)]
@@ -108,6 +116,11 @@ pub enum Command {
     /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
     Cgroup(String, Vec<String>),
     Exec(ExecArgs),
+    /// `pause` (freeze: true) / `resume`.
+    Freeze {
+        id: String,
+        freeze: bool,
+    },
     Version,
     Help,
 }
@@ -152,6 +165,27 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
         items: argv,
         pos: 1,
     };
+    let (g, cmd) = parse_globals(&mut a)?;
+    let command = match cmd {
+        Ok(cmd) => command(&cmd, &mut a)?,
+        Err(early) => early,
+    };
+    Ok((g, command))
+}
+
+/// The global options alone, when the command line as a whole did not parse: an
+/// error in a command's options still goes to `--log` (a shim reads it there).
+pub fn globals(argv: Vec<String>) -> Option<Global> {
+    let mut a = Args {
+        items: argv,
+        pos: 1,
+    };
+    parse_globals(&mut a).ok().map(|(g, _)| g)
+}
+
+/// The global options, then the command's name (or a command that needs no more:
+/// help, version).
+fn parse_globals(a: &mut Args) -> Result<(Global, std::result::Result<String, Command>)> {
     let mut g = Global {
         root: PathBuf::from(DEFAULT_ROOT),
         log: None,
@@ -160,7 +194,7 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
     };
     let cmd = loop {
         let Some(arg) = a.next() else {
-            return Ok((g, Command::Help));
+            return Ok((g, Err(Command::Help)));
         };
         let (name, inline) = split(&arg);
         match name.as_str() {
@@ -185,16 +219,15 @@ pub fn parse(argv: Vec<String>) -> Result<(Global, Command)> {
                     ));
                 }
             }
-            "--version" | "-v" | "version" => return Ok((g, Command::Version)),
-            "--help" | "-h" | "help" => return Ok((g, Command::Help)),
+            "--version" | "-v" | "version" => return Ok((g, Err(Command::Version))),
+            "--help" | "-h" | "help" => return Ok((g, Err(Command::Help))),
             s if s.starts_with('-') => {
                 return Err(Error::msg(format!("unknown global option {s}")))
             }
             _ => break arg,
         }
     };
-    let command = command(&cmd, &mut a)?;
-    Ok((g, command))
+    Ok((g, Ok(cmd)))
 }
 
 /// A boolean option: present is true; Go's `--flag=false` is false.
@@ -282,18 +315,6 @@ const CREATE_OPTS: &OptSpec = &[
 ];
 
 fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
-    if p.get("--console-socket").is_some() {
-        // runc's rule: a console socket only carries a terminal, and runlet does not
-        // make terminals yet (process.terminal true is refused in config.json).
-        return Err(Error::msg(
-            "cannot use console socket if runlet will not detach or allocate tty",
-        ));
-    }
-    if p.get("--preserve-fds").is_some_and(|n| n != "0") {
-        return Err(Error::msg(format!(
-            "{cmd} --preserve-fds is not supported yet"
-        )));
-    }
     if p.has("--keep") {
         return Err(Error::msg(format!("{cmd} --keep is not supported yet")));
     }
@@ -303,7 +324,20 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
         pid_file: p.get("--pid-file").map(PathBuf::from),
         no_new_keyring: p.has("--no-new-keyring"),
         no_pivot: p.has("--no-pivot"),
+        console_socket: p.get("--console-socket").map(PathBuf::from),
+        preserve_fds: preserve_fds(cmd, p.get("--preserve-fds").unwrap_or("0"))?,
     })
+}
+
+/// `--preserve-fds N`: a count of fds after stdio (runc's limit is the fd table).
+fn preserve_fds(cmd: &str, v: &str) -> Result<u32> {
+    match v.parse::<u32>() {
+        Ok(n) if n <= crate::fds::MAX_EXTRA_FDS => Ok(n),
+        _ => Err(Error::msg(format!(
+            "{cmd} --preserve-fds {v:?}: expected a number of fds (at most {})",
+            crate::fds::MAX_EXTRA_FDS
+        ))),
+    }
 }
 
 fn format_json(cmd: &str, p: &Parsed) -> Result<bool> {
@@ -412,7 +446,14 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
         }
         "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
         "exec" => Command::Exec(exec::parse(a)?),
-        "pause" | "resume" | "checkpoint" | "restore" => {
+        "pause" | "resume" => {
+            let id = positional(cmd, &parse_opts(cmd, a, id_only)?, 1)?;
+            Command::Freeze {
+                id,
+                freeze: cmd == "pause",
+            }
+        }
+        "checkpoint" | "restore" => {
             return Err(Error::msg(format!(
                 "command {cmd:?} is not implemented yet"
             )))

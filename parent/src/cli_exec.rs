@@ -24,6 +24,14 @@ pub struct ExecArgs {
     pub no_new_privs: bool,
     pub detach: bool,
     pub pid_file: Option<PathBuf>,
+    /// `-t/--tty`: given, it sets `terminal` (without `--process`, absent means false).
+    pub tty: Option<bool>,
+    /// `--console-socket PATH`: where the pty's master goes.
+    pub console_socket: Option<PathBuf>,
+    /// `--preserve-fds N`: the caller's fds 3..3+N pass into the process.
+    pub preserve_fds: u32,
+    /// `--ignore-paused`: exec into a paused container (the process starts frozen).
+    pub ignore_paused: bool,
 }
 
 const EXEC_OPTS: &OptSpec = &[
@@ -108,16 +116,10 @@ fn option(e: &mut ExecArgs, long: &str, v: String) -> Result<()> {
         "--no-new-privs" => e.no_new_privs = on,
         "--detach" => e.detach = on,
         "--pid-file" => e.pid_file = Some(PathBuf::from(v)),
-        "--ignore-paused" => {}
-        "--tty" if on => return Err(Error::msg("exec --tty: terminals are not supported yet")),
-        "--console-socket" => {
-            return Err(Error::msg(
-                "exec --console-socket: terminals are not supported yet",
-            ))
-        }
-        "--preserve-fds" if v != "0" => {
-            return Err(Error::msg("exec --preserve-fds is not supported yet"))
-        }
+        "--ignore-paused" => e.ignore_paused = on,
+        "--tty" => e.tty = Some(on),
+        "--console-socket" => e.console_socket = Some(PathBuf::from(v)),
+        "--preserve-fds" => e.preserve_fds = super::preserve_fds("exec", &v)?,
         "--apparmor" | "--process-label" if !v.is_empty() => {
             return Err(Error::msg(format!(
                 "exec {long}: security labels are not supported yet"
@@ -210,7 +212,12 @@ mod tests {
         assert!(err(&["-p", "/x", "c1", "ls"]).contains("exclude each other"));
         assert!(err(&["-p", "/x", "-e", "A=1", "c1"]).contains("used as it is"));
         assert!(err(&["-u", "root", "c1", "x"]).contains("expected a number"));
-        assert!(err(&["-t", "c1", "x"]).contains("terminals"));
+        assert_eq!(p(&["-t", "c1", "x"]).unwrap().tty, Some(true));
+        assert_eq!(
+            p(&["--preserve-fds", "2", "c1", "x"]).unwrap().preserve_fds,
+            2
+        );
+        assert!(err(&["--preserve-fds", "x", "c1", "x"]).contains("--preserve-fds"));
         assert!(err(&["--cap", "CAP_KILL", "c1", "x"]).contains("not supported yet"));
     }
 }

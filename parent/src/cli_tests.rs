@@ -38,6 +38,8 @@ fn run_with_globals() {
         pid_file: Some("/p".into()),
         no_new_keyring: false,
         no_pivot: false,
+        console_socket: None,
+        preserve_fds: 0,
     };
     assert_eq!(
         c,
@@ -122,7 +124,9 @@ fn containerd_shim_calls() {
                 bundle: ".".into(),
                 pid_file: None,
                 no_new_keyring: false,
-                no_pivot: false
+                no_pivot: false,
+                console_socket: None,
+                preserve_fds: 0,
             },
             detach: false
         }
@@ -140,7 +144,7 @@ fn errors_name_the_problem() {
     assert!(err(&["list", "--format", "yaml"]).contains("expected table or json"));
     assert!(err(&["--systemd-cgroup", "list"]).contains("--systemd-cgroup"));
     assert!(err(&["spec", "--rootless"]).contains("user namespaces"));
-    assert!(err(&["create", "--console-socket", "/s", "x"]).contains("console socket"));
+    assert!(err(&["create", "--preserve-fds", "-1", "x"]).contains("--preserve-fds"));
     assert!(err(&["create", "--detach", "x"]).contains("--detach"));
 }
 

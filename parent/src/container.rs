@@ -46,6 +46,12 @@ pub struct CreateOptions<'a> {
     /// The signal mask the container's process starts with (runlet's own, before
     /// it blocked the signals it forwards).
     pub sigmask: SigSet,
+    /// The caller's fds passed on (`--preserve-fds`, socket activation: crate::fds).
+    pub passed: &'a crate::fds::Passed,
+    /// `--console-socket`.
+    pub console_socket: Option<&'a Path>,
+    /// The command returns while the container runs (`create`, `run -d`).
+    pub detach: bool,
 }
 
 /// A created container. Dropped without `destroy`, it is torn down all the same.
@@ -63,12 +69,16 @@ pub struct Container {
     hook_state: hooks::State,
     /// The init reported a failed createContainer or startContainer hook.
     hook_failed: bool,
+    /// A foreground run's end of the console socket: the pty master arrives on it.
+    pub console_relay: Option<OwnedFd>,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
     cfg.root = crate::rootplan::plan(o.no_pivot)?;
+    let console = crate::terminal::prepare(cfg.boot.process.terminal, o.console_socket, o.detach)?;
+    cfg.boot.process.env.extend(o.passed.env());
     net::check_host(&cfg.net)?;
     debug!("config {} loaded", o.bundle.join("config.json").display());
     let state = StateDir::create(o.root, o.id)?;
@@ -98,6 +108,13 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
             .try_clone()
             .map_err(|e| Error::sys("dup exec fifo", e))?,
         sigmask: o.sigmask,
+        extra: o
+            .passed
+            .fds
+            .iter()
+            .map(|fd| fd.try_clone().map_err(|e| Error::sys("dup passed fd", e)))
+            .collect::<Result<_>>()?,
+        console: console.for_helper,
     })?;
     debug!(
         "init {} cloned (namespace flags {:#x})",
@@ -124,6 +141,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         hooks: cfg.hooks.clone(),
         hook_state,
         hook_failed: false,
+        console_relay: console.relay,
     };
 
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters

@@ -9,6 +9,7 @@ mod cmd;
 mod config;
 mod container;
 mod error;
+mod fds;
 mod handle;
 mod helpers;
 mod hooks;
@@ -22,6 +23,8 @@ mod signals;
 mod spawn;
 mod state;
 mod sys;
+mod terminal;
+mod tty_relay;
 
 use std::io::Write;
 
@@ -33,9 +36,10 @@ static ALLOC: arena::Arena = arena::Arena;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    let (global, command) = match cli::parse(argv) {
+    let (global, command) = match cli::parse(argv.clone()) {
         Ok(x) => x,
-        Err(e) => fail(None, &e),
+        // The globals may have parsed: the error then goes to --log too.
+        Err(e) => fail(cli::globals(argv).as_ref(), &e),
     };
     if global.debug {
         log::enable_debug();
@@ -62,6 +66,7 @@ fn main() {
         Command::Features => cmd::features::features(),
         Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
         Command::Exec(a) => cmd::exec::exec(&global, &a),
+        Command::Freeze { id, freeze } => cmd::pause::pause(&global, &id, freeze),
     };
     match result {
         Ok(code) => std::process::exit(code),

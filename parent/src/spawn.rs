@@ -3,7 +3,9 @@
 //!
 //! Between clone3 and execveat the child runs only async-signal-safe syscalls, in this
 //! order: join namespaces given by path, arm PDEATHSIG, restore the signal mask, put
-//! the sync socket on fd 3 and the exec FIFO on fd 4, exec the sealed helper memfd.
+//! the passed-on fds on 3..3+E, the sync socket on 3+E, the exec FIFO on 4+E and a
+//! console socket on 5+E (E is 0 unless fds are passed on: helper_rt::fds), exec the
+//! sealed helper memfd.
 
 use std::ffi::c_char;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -32,6 +34,11 @@ pub struct InitSpawn {
     pub fifo: OwnedFd,
     /// The mask to restore in the child (the parent blocks signals it forwards).
     pub sigmask: SigSet,
+    /// The caller's fds passed on as they are (`--preserve-fds`, `LISTEN_FDS`): they
+    /// land on 3..3+E and the helper's own fds follow them (helper_rt::fds).
+    pub extra: Vec<OwnedFd>,
+    /// The console socket (with a terminal), after the sync fds.
+    pub console: Option<OwnedFd>,
 }
 
 /// The init process, owned through its pidfd. Killed and reaped on drop unless it
@@ -120,9 +127,9 @@ impl Drop for Init {
     }
 }
 
-/// A copy of `fd` at 10 or above, so the child's dup2 onto 3 and 4 cannot clobber it.
-fn dup_high(fd: &OwnedFd) -> Result<OwnedFd> {
-    fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
+/// A copy of `fd` at `min` or above, so the child's dup2 onto 3.. cannot clobber it.
+fn dup_high(fd: &OwnedFd, min: RawFd) -> Result<OwnedFd> {
+    fcntl_dupfd_cloexec(fd, min).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
 }
 
 pub fn spawn_init(req: InitSpawn) -> Result<Init> {
@@ -132,14 +139,35 @@ pub fn spawn_init(req: InitSpawn) -> Result<Init> {
 /// `spawn_init` for any helper: `name` is its argv[0] and names it in errors. The
 /// exec helper gets no namespaces to make and the init's /proc/<pid> as `fifo` (fd 4).
 pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Init> {
-    let sync = dup_high(&req.sync)?;
-    let fifo = dup_high(&req.fifo)?;
-    let helper = dup_high(&req.helper)?;
+    // Above every fd the child dup2s onto (3..3+E, then sync, fifo, console).
+    let min = req.extra.len() as RawFd + 10;
+    let sync = dup_high(&req.sync, min)?;
+    let fifo = dup_high(&req.fifo, min)?;
+    let helper = dup_high(&req.helper, min)?;
+    let extra: Vec<OwnedFd> = req
+        .extra
+        .iter()
+        .map(|fd| dup_high(fd, min))
+        .collect::<Result<_>>()?;
+    let console = req.console.as_ref().map(|c| dup_high(c, min)).transpose()?;
     let join: Vec<(OwnedFd, LinkNameSpaceType, String)> = req
         .join
         .iter()
-        .map(|(fd, t, p)| Ok((dup_high(fd)?, *t, format!("setns {}", p.display()))))
+        .map(|(fd, t, p)| Ok((dup_high(fd, min)?, *t, format!("setns {}", p.display()))))
         .collect::<Result<_>>()?;
+    // The child's dup2s, in order; none of the sources is a target.
+    let base = 3 + extra.len() as RawFd;
+    let mut moves: Vec<(RawFd, RawFd)> = (3..)
+        .zip(&extra)
+        .map(|(to, fd)| (fd.as_raw_fd(), to))
+        .collect();
+    moves.push((sync.as_raw_fd(), base));
+    moves.push((fifo.as_raw_fd(), base + 1));
+    if let Some(c) = &console {
+        moves.push((c.as_raw_fd(), base + 2));
+    }
+    // argv[1]: how many fds come before the helper's own (absent: none).
+    let count = std::ffi::CString::new(extra.len().to_string()).expect("digits");
     // Joining a PID namespace applies to children: set it for the clone, then go back.
     let own_pid_ns = match &req.join_pid {
         Some((target, path)) => {
@@ -158,11 +186,22 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
 
     let fds = ChildFds {
         sync: &sync,
-        fifo: &fifo,
+        moves: &moves,
         helper: &helper,
         join: &join,
     };
-    let result = clone_child(name, req.ns_flags, req.cgroup.as_ref(), &req.sigmask, &fds);
+    let argv: [*const c_char; 3] = match extra.is_empty() {
+        true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
+        false => [name.as_ptr(), count.as_ptr(), std::ptr::null()],
+    };
+    let result = clone_child(
+        name,
+        &argv,
+        req.ns_flags,
+        req.cgroup.as_ref(),
+        &req.sigmask,
+        &fds,
+    );
 
     if let Some(own) = own_pid_ns {
         move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))
@@ -171,22 +210,23 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
     result
 }
 
-/// The fds the child works with, all at 10 or above.
+/// The fds the child works with, all above the targets of its dup2s.
 struct ChildFds<'a> {
     sync: &'a OwnedFd,
-    fifo: &'a OwnedFd,
+    /// (from, to) for dup2, in order: passed-on fds, sync, fifo, console.
+    moves: &'a [(RawFd, RawFd)],
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
 }
 
 fn clone_child(
     name: &'static std::ffi::CStr,
+    argv: &[*const c_char; 3],
     ns_flags: u64,
     cgroup: Option<&OwnedFd>,
     sigmask: &SigSet,
     fds: &ChildFds<'_>,
 ) -> Result<Init> {
-    let argv: [*const c_char; 2] = [name.as_ptr(), std::ptr::null()];
     let envp: [*const c_char; 1] = [std::ptr::null()];
     let exec_what = format!("exec {}", name.to_string_lossy());
     let mut pidfd: RawFd = -1;
@@ -217,7 +257,7 @@ fn clone_child(
         r = unsafe { sys::clone3(&mut args) };
     }
     match r {
-        Ok(0) => child(sigmask, fds, &argv, &envp, &exec_what),
+        Ok(0) => child(sigmask, fds, argv, &envp, &exec_what),
         Ok(pid) => {
             // SAFETY: clone3 wrote a new pidfd that nothing else owns.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -239,13 +279,13 @@ fn clone_child(
 fn child(
     sigmask: &SigSet,
     fds: &ChildFds<'_>,
-    argv: &[*const c_char; 2],
+    argv: &[*const c_char; 3],
     envp: &[*const c_char; 1],
     exec_what: &str,
 ) -> ! {
     let ChildFds {
         sync,
-        fifo,
+        moves,
         helper,
         join,
     } = *fds;
@@ -275,7 +315,7 @@ fn child(
     // Not ignored in the init, its hooks or the container's process (runlet's
     // Rust runtime ignores it, and exec keeps an ignored signal ignored).
     sys::default_sigpipe();
-    for (from, to) in [(sync.as_raw_fd(), 3), (fifo.as_raw_fd(), 4)] {
+    for &(from, to) in moves {
         if let Err(e) = sys::dup_to(from, to) {
             fail("dup2 sync fds", e.raw_os_error().unwrap_or(0));
         }

@@ -4,6 +4,7 @@
 //! std only. See docs/testing.md.
 
 pub mod bundle;
+pub mod console;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;

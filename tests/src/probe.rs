@@ -28,6 +28,7 @@
 //!   seccomp tests and benchmark (probe/seccomp.rs).
 //!
 //! - `root-escape NAME`: try the chroot escape (probe/rootescape.rs).
+//! - `tty-shell`, `tick`, `read-fds N`: terminals, pause, passed fds (probe/tty.rs).
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -48,6 +49,8 @@ mod report;
 mod rootescape;
 #[path = "probe/seccomp.rs"]
 mod seccomp;
+#[path = "probe/tty.rs"]
+mod tty;
 
 use std::ffi::{c_int, c_ulong};
 use std::io::{self, Write};
@@ -106,6 +109,7 @@ fn main() {
         }
         m => cgroups::main(m, rest)
             .or_else(|| seccomp::run(m, rest))
+            .or_else(|| tty::run(m, rest))
             .unwrap_or_else(|| {
                 eprintln!("probe: unknown mode {mode:?}");
                 2

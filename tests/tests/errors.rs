@@ -121,11 +121,16 @@ fn over_a_helpers_capacity() {
 
 // Fields runlet does not implement yet and that would weaken isolation if ignored.
 
+/// A terminal needs the container's devpts: without it, one clear line.
 #[test]
-fn refuses_terminal() {
+fn terminal_without_devpts() {
     let mut fx = fixture!("terminal");
     fx.spec.terminal = true;
-    expect_error(&fx, &["process.terminal"]);
+    fx.spec.mounts.retain(|m| m.destination != "/dev/pts");
+    expect_error(
+        &fx,
+        &["open /dev/ptmx (the container's devpts)", "No such file"],
+    );
 }
 
 #[test]

@@ -276,8 +276,10 @@ fn errors_leave_nothing_behind() {
         .assert_error(&["container no-such-container does not exist"]);
     fx.runlet(&["exec", &fx.id])
         .assert_error(&["missing the command"]);
-    fx.runlet(&["exec", "-t", &fx.id, "/probe"])
-        .assert_error(&["terminals are not supported yet"]);
+    fx.runlet(&["exec", "-t", "-d", &fx.id, "/probe"])
+        .assert_error(&[
+            "cannot allocate tty if runlet will detach without setting console socket",
+        ]);
 
     // A pid whose start time changed belongs to another process now.
     let file = fx.state_dir().join("state.json");

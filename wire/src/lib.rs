@@ -41,3 +41,5 @@ mod tests;
 mod tests_hooks;
 #[cfg(test)]
 mod tests_seccomp;
+#[cfg(test)]
+mod tests_terminal;

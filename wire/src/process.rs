@@ -92,6 +92,10 @@ pub struct Process<'a> {
     /// A seccomp filter to install before exec (`struct sock_filter` bytes) and its
     /// `SECCOMP_FILTER_FLAG_*`.
     pub seccomp: Option<Seccomp<'a>>,
+    /// A pty for the process (`process.terminal`).
+    pub terminal: bool,
+    /// `process.consoleSize` as (rows, columns), set on the pty when present.
+    pub console_size: Option<(u32, u32)>,
     pub arg_count: usize,
     pub env_count: usize,
     pub group_count: usize,
@@ -109,6 +113,9 @@ pub(crate) struct ProcessDecoder<'a> {
     oom: Option<&'a CStr>,
     seccomp: Option<&'a [u8]>,
     seccomp_flags: Option<u32>,
+    terminal: bool,
+    height: Option<u32>,
+    width: Option<u32>,
     args: usize,
     env: usize,
     groups: usize,
@@ -182,6 +189,18 @@ impl<'a> ProcessDecoder<'a> {
                 self.seen.once(kind, f.tag)?;
                 self.seccomp_flags = Some(f.u32()?);
             }
+            tag::TERMINAL => {
+                self.seen.once(kind, f.tag)?;
+                self.terminal = f.flag()?;
+            }
+            tag::CONSOLE_HEIGHT => {
+                self.seen.once(kind, f.tag)?;
+                self.height = Some(f.u32()?);
+            }
+            tag::CONSOLE_WIDTH => {
+                self.seen.once(kind, f.tag)?;
+                self.width = Some(f.u32()?);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -207,8 +226,24 @@ impl<'a> ProcessDecoder<'a> {
                 tag: tag::SECCOMP,
             });
         }
+        let console_size = match (self.height, self.width) {
+            (None, None) => None,
+            (Some(h), Some(w)) if self.terminal => Some((h, w)),
+            (Some(_), _) => {
+                return Err(WireError::BadValue {
+                    tag: tag::CONSOLE_HEIGHT,
+                })
+            }
+            (None, Some(_)) => {
+                return Err(WireError::BadValue {
+                    tag: tag::CONSOLE_WIDTH,
+                })
+            }
+        };
         Ok(Process {
             body,
+            terminal: self.terminal,
+            console_size,
             cwd: self.cwd.unwrap_or(c"/"),
             uid: self.uid,
             gid: self.gid,

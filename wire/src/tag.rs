@@ -132,6 +132,16 @@ pub const EXEC_CGROUP_TASKS: u16 = 120;
 /// it in the cgroup2 hierarchy (the kernel refused CLONE_INTO_CGROUP for the helper).
 pub const EXEC_WAIT_RESUME: u16 = 121;
 
+// Terminals (process fields, `Bootstrap` and `Process`; 150–169).
+/// u8, 1 = the process gets a pty: the init (or exec child) opens the container's
+/// `/dev/ptmx`, sends the master over the console fd and makes the slave its
+/// controlling terminal and stdio.
+pub const TERMINAL: u16 = 150;
+/// u32 rows of the pty (`process.consoleSize.height`), only with `TERMINAL`.
+pub const CONSOLE_HEIGHT: u16 = 151;
+/// u32 columns of the pty (`process.consoleSize.width`), only with `TERMINAL`.
+pub const CONSOLE_WIDTH: u16 = 152;
+
 /// A name for messages.
 pub fn name(tag: u16) -> &'static str {
     match tag {
@@ -200,6 +210,9 @@ pub fn name(tag: u16) -> &'static str {
         ROOT_DETACH => "ROOT_DETACH",
         EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
         EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",
+        TERMINAL => "TERMINAL",
+        CONSOLE_HEIGHT => "CONSOLE_HEIGHT",
+        CONSOLE_WIDTH => "CONSOLE_WIDTH",
         _ => "unknown",
     }
 }

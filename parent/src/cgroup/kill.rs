@@ -18,6 +18,10 @@ pub(super) fn kill_all(m: &CgroupManager, deadline: Instant) -> Result<()> {
         if f.exists() {
             debug!("killing what is left through {}", f.display());
             write_file(&f, "1")?;
+            // A task frozen by the v1 freezer (a paused container) dies once thawed.
+            if super::freezer::is_paused(&m.paths()) {
+                m.set_frozen(false)?;
+            }
             return wait_empty(m, deadline);
         }
     }
@@ -72,9 +76,16 @@ impl CgroupManager {
     pub fn signal_all(&self, sig: Signal) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(5);
         let v2 = self.dirs.iter().find(|(h, _)| h.v2).map(|(_, d)| d);
+        // A paused container stays paused (its signals wait for `resume`), except
+        // that SIGKILL thaws it: a frozen task dies only once thawed.
+        let paused = super::freezer::is_paused(&self.paths());
         if sig == Signal::KILL {
             if let Some(d) = v2.filter(|d| d.join("cgroup.kill").exists()) {
-                return write_file(&d.join("cgroup.kill"), "1");
+                write_file(&d.join("cgroup.kill"), "1")?;
+                return match paused {
+                    true => self.set_frozen(false),
+                    false => Ok(()),
+                };
             }
         }
         let send = |m: &CgroupManager| {
@@ -82,6 +93,7 @@ impl CgroupManager {
                 let _ = kill_process(p, sig);
             }
         };
+        let thaw_after = !paused || sig == Signal::KILL;
         if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.has("freezer")) {
             let state = dir.join("freezer.state");
             write_file(&state, "FROZEN")?;
@@ -89,9 +101,16 @@ impl CgroupManager {
                 std::thread::sleep(Duration::from_millis(1));
             }
             send(self);
-            return write_file(&state, "THAWED");
+            return match thaw_after {
+                true => write_file(&state, "THAWED"),
+                false => Ok(()),
+            };
         }
         if let Some(d) = v2.filter(|d| d.join("cgroup.freeze").exists()) {
+            if !thaw_after {
+                send(self);
+                return Ok(());
+            }
             write_file(&d.join("cgroup.freeze"), "1")?;
             let events = d.join("cgroup.events");
             while !read_file(&events)?.lines().any(|l| l == "frozen 1") && Instant::now() < deadline

@@ -8,12 +8,14 @@
 //! - `resources`: which hierarchy each resource goes to, controllers enabled;
 //! - `v1`, `v2`: the files and values for each (v1 values translated for v2);
 //! - `devices_bpf`: the device rules as a cgroup v2 BPF program;
+//! - `freezer`: `pause`/`resume` (v1 freezer or `cgroup.freeze`);
 //! - `kill`: emptying the cgroups at teardown (`cgroup.kill`, freezer);
 //! - `stats`: usage for `runlet events --stats`.
 //!
 //! docs/cgroups.md describes the behaviour.
 
 mod devices_bpf;
+pub mod freezer;
 mod kill;
 mod layout;
 mod manager;

@@ -39,6 +39,8 @@ use crate::run::{reap_orphans, wait_forwarding, FORWARDED};
 use crate::spawn::{spawn_helper, Exit, Init, InitSpawn};
 use crate::state::{Saved, Status};
 use crate::sys;
+use crate::terminal::{self, recv_master};
+use crate::tty_relay::{copy_winsize, relay, RawMode, SIGWINCH};
 
 /// How long the helper may take for each step (joining, the exec).
 const STEP: Duration = Duration::from_secs(60);
@@ -46,9 +48,17 @@ const STEP: Duration = Duration::from_secs(60);
 const HELPER_EXIT: Duration = Duration::from_secs(10);
 
 pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
+    // First: before runlet opens an fd of its own (runc's exec passes no
+    // socket-activation fds).
+    let passed = crate::fds::collect(a.preserve_fds, false)?;
     let found = find(&g.root, &a.id)?;
     if found.live.status == Status::Stopped {
         return Err(stopped(&found.saved));
+    }
+    if found.live.status == Status::Paused && !a.ignore_paused {
+        return Err(Error::msg(
+            "cannot exec in a paused container (use --ignore-paused to override)",
+        ));
     }
     let layout = Layout::detect()?;
     let dirs: Vec<PathBuf> = found.saved.cgroup_paths.iter().map(Into::into).collect();
@@ -60,7 +70,15 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         .filter(|m| m.fstype == "cgroup")
         .map(|m| m.host_path.join("tasks"))
         .collect();
-    let process = exec_process::process(&found.saved.config, a)?;
+    let mut process = exec_process::process(&found.saved.config, a)?;
+    // runc: `-t` decides for a command line; with --process, the object's
+    // `terminal` unless -t was given.
+    match (&a.process, a.tty) {
+        (_, Some(t)) => process.terminal = t,
+        (None, None) => process.terminal = false,
+        (Some(_), None) => {}
+    }
+    let console = terminal::prepare(process.terminal, a.console_socket.as_deref(), a.detach)?;
     // Encoded now so that a frame too large fails before anything starts.
     let filter = crate::seccomp::from_config_text(&found.saved.config)?;
     let mut frame = exec_process::frame(&process, filter.as_ref(), &tasks, false)?;
@@ -71,11 +89,12 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
             .map_err(|e| Error::sys("prctl PR_SET_CHILD_SUBREAPER", e))?;
     }
     // Blocked before the clone so none is lost; the child restores the old mask.
-    let forwarded: &[i32] = if a.detach { &[] } else { &FORWARDED };
+    let sigs = [&FORWARDED[..], &[SIGWINCH]].concat();
+    let forwarded: &[i32] = if a.detach { &[] } else { &sigs };
     let sigmask = sys::block_signals(forwarded).map_err(|e| Error::sys("sigprocmask", e))?;
     let sigfd = match a.detach {
         true => None,
-        false => Some(sys::signal_fd(&FORWARDED).map_err(|e| Error::sys("signalfd", e))?),
+        false => Some(sys::signal_fd(&sigs).map_err(|e| Error::sys("signalfd", e))?),
     };
 
     let (ours, theirs) = socketpair(
@@ -97,6 +116,8 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
             sync: theirs,
             fifo: proc_dir,
             sigmask,
+            extra: passed.fds,
+            console: console.for_helper,
         },
         c"runlet-exec",
     )?;
@@ -143,6 +164,18 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     // The child goes on as soon as the helper is gone; reaping it makes the child
     // ours (without -d) for the wait below.
     reap_helper(&mut helper)?;
+    // With a terminal relayed by runlet: the child sends the master before it execs.
+    let master = match &console.relay {
+        Some(sock) => match recv_master(sock, STEP) {
+            Ok(m) => Some(m),
+            // The child failed first: its report says why.
+            Err(e) => match chan.recv(STEP) {
+                Ok(Incoming::Frame(FrameKind::Error, body)) => return Err(helper_error(&body)),
+                _ => return Err(e),
+            },
+        },
+        None => None,
+    };
     match chan.recv(STEP)? {
         Incoming::Eof => {}
         Incoming::Frame(FrameKind::Error, body) => return Err(helper_error(&body)),
@@ -159,7 +192,14 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         child.release();
         return Ok(0);
     };
-    let exit = wait_forwarding(&mut child, &sigfd)?;
+    let exit = match master {
+        Some(m) => {
+            copy_winsize(&m);
+            let _raw = RawMode::enter()?;
+            relay(m, &mut child, &sigfd)?
+        }
+        None => wait_forwarding(&mut child, &sigfd)?,
+    };
     debug!("process {pid} exited: {exit:?}");
     reap_orphans();
     Ok(exit.status())

@@ -36,6 +36,14 @@ pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
         Some(init) => init.signal(sig)?,
         None => return Err(not_running()),
     }
+    // Other signals wait for `resume`; SIGKILL thaws a paused container, or its
+    // frozen init would not die (containerd kills paused containers so).
+    if sig == crate::signals::SIGKILL {
+        let cg = cgroups(&f.saved)?;
+        if crate::cgroup::freezer::is_paused(&cg.paths()) {
+            cg.set_frozen(false)?;
+        }
+    }
     Ok(0)
 }
 

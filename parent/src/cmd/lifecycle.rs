@@ -28,8 +28,15 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `delete` waits for a killed init to exit.
 const KILL_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn options<'a>(g: &'a Global, c: &'a CreateArgs) -> Result<CreateOptions<'a>> {
+fn options<'a>(
+    g: &'a Global,
+    c: &'a CreateArgs,
+    passed: &'a crate::fds::Passed,
+) -> Result<CreateOptions<'a>> {
     Ok(CreateOptions {
+        passed,
+        console_socket: c.console_socket.as_deref(),
+        detach: true,
         root: &g.root,
         bundle: &c.bundle,
         id: &c.id,
@@ -44,13 +51,16 @@ fn options<'a>(g: &'a Global, c: &'a CreateArgs) -> Result<CreateOptions<'a>> {
 /// `runlet create`: everything up to `Ready`, then runlet exits and the init waits
 /// on the exec FIFO (reparented to the nearest subreaper).
 pub fn create(g: &Global, c: &CreateArgs) -> Result<i32> {
-    container::create(&options(g, c)?)?.detach();
+    // First: before runlet opens an fd of its own.
+    let passed = crate::fds::collect(c.preserve_fds, true)?;
+    container::create(&options(g, c, &passed)?)?.detach();
     Ok(0)
 }
 
 /// `runlet run --detach`: create, start through the sync socket, leave it running.
 pub fn run_detached(g: &Global, c: &CreateArgs) -> Result<i32> {
-    let mut ct = container::create(&options(g, c)?)?;
+    let passed = crate::fds::collect(c.preserve_fds, true)?;
+    let mut ct = container::create(&options(g, c, &passed)?)?;
     ct.start()?;
     ct.detach();
     Ok(0)
@@ -63,6 +73,7 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     match f.live.status {
         Status::Created => {}
         Status::Running => return Err(Error::msg("cannot start an already running container")),
+        Status::Paused => return Err(Error::msg("cannot start a paused container")),
         Status::Stopped => return Err(Error::msg("cannot start a container that has stopped")),
     }
     let hks = Hooks::from_config_text(&f.saved.config)?;
@@ -196,14 +207,21 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
         Ok(f) => f,
         Err(e) => return delete_broken(&g.root, id, e),
     };
-    if f.live.status == Status::Running && !force {
+    if matches!(f.live.status, Status::Running | Status::Paused) && !force {
         return Err(Error::msg(format!(
-            "cannot delete container {id} that is not stopped: running"
+            "cannot delete container {id} that is not stopped: {}",
+            f.live.status.as_str()
         )));
     }
     if f.live.status != Status::Stopped {
         if let Some(init) = InitHandle::open(f.saved.pid, f.saved.start_time)? {
             init.signal(SIGKILL)?;
+            // A frozen init dies only once thawed (a created container may have
+            // been paused too).
+            let cg = cgroups(&f.saved)?;
+            if crate::cgroup::freezer::is_paused(&cg.paths()) {
+                cg.set_frozen(false)?;
+            }
             init.wait_exit(KILL_TIMEOUT)?;
         }
     }

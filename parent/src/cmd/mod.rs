@@ -6,6 +6,7 @@ mod exec_process;
 pub mod features;
 pub mod kill;
 pub mod lifecycle;
+pub mod pause;
 pub mod query;
 pub mod spec;
 pub mod update;

@@ -1,7 +1,7 @@
 //! `runlet spec`: a default config.json, runc's defaults as far as runlet runs them.
 //!
-//! One difference from runc's: `process.terminal` is false (runlet has no terminal
-//! support yet).
+//! One difference from runc's: `process.terminal` is false, so the default config
+//! runs with plain stdio under `create` without a console socket (runc's is true).
 
 use std::io;
 use std::path::Path;

@@ -44,7 +44,7 @@ pub(crate) fn encode_process(
         e.bytes(tag::SECCOMP, &f.program)?;
         e.u32(tag::SECCOMP_FLAGS, f.flags)?;
     }
-    Ok(())
+    crate::terminal::encode(e, p.terminal, p.console_size)
 }
 
 pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8>> {

@@ -20,6 +20,10 @@ pub(crate) struct Proc {
     /// Only when `process.capabilities` is present (absent: the init leaves them).
     pub caps: Option<wire::Caps>,
     pub oom_score_adj: Option<i32>,
+    /// `process.terminal`: the process gets a pty (docs/terminal.md).
+    pub terminal: bool,
+    /// `process.consoleSize` (rows, columns), when both are set and non-zero.
+    pub console_size: Option<(u32, u32)>,
 }
 
 /// "`field` has `n` entries; runlet-init holds at most `max`".
@@ -35,9 +39,6 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
     let Some(p) = p else {
         bail!("process is required");
     };
-    if p.terminal == Some(true) {
-        bail!("process.terminal is not supported yet; set it to false");
-    }
     if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty()) {
         bail!("process.apparmorProfile is not supported yet; the container would run unconfined");
     }
@@ -104,6 +105,15 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
         no_new_privs: p.no_new_privileges.unwrap_or(false),
         caps,
         oom_score_adj,
+        terminal: p.terminal.unwrap_or(false),
+        // runc sets the size only when both are non-zero.
+        console_size: p
+            .console_size
+            .as_ref()
+            .and_then(|c| match (c.height, c.width) {
+                (Some(h), Some(w)) if h > 0 && w > 0 => Some((h, w)),
+                _ => None,
+            }),
     })
 }
 
@@ -193,12 +203,6 @@ mod tests {
         assert_eq!(
             parse(None, &mut Vec::new()).unwrap_err().to_string(),
             "process is required"
-        );
-        let mut p = base();
-        p.terminal = Some(true);
-        assert_eq!(
-            e(p),
-            "process.terminal is not supported yet; set it to false"
         );
         let mut p = base();
         p.apparmor_profile = Some("docker-default".into());

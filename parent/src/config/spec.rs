@@ -34,6 +34,8 @@ pub struct Root {
 #[derive(Deserialize, Debug, Default)]
 pub struct Process {
     pub terminal: Option<bool>,
+    #[serde(rename = "consoleSize")]
+    pub console_size: Option<ConsoleSize>,
     pub user: Option<User>,
     pub args: Option<Vec<String>>,
     pub env: Option<Vec<String>>,
@@ -48,6 +50,12 @@ pub struct Process {
     pub oom_score_adj: Option<i64>,
     #[serde(rename = "selinuxLabel")]
     pub selinux_label: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct ConsoleSize {
+    pub height: Option<u32>,
+    pub width: Option<u32>,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -282,9 +282,16 @@ fn runc_spec_as_written_is_refused_with_advice() {
     );
     let c = Bundle::new(&with_resources).load().unwrap();
     assert_eq!(c.resources.devices.len(), 1);
+    // runc's own `terminal: true` is taken, with its consoleSize.
     let terminal = edit(RUNC_SPEC, "process.terminal", Some("true"));
-    let e = Bundle::new(&terminal).load().unwrap_err().to_string();
-    assert_eq!(e, "process.terminal is not supported yet; set it to false");
+    let terminal = edit(
+        &terminal,
+        "process.consoleSize",
+        Some(r#"{"height": 30, "width": 100}"#),
+    );
+    let c = Bundle::new(&terminal).load().unwrap();
+    assert!(c.boot.process.terminal);
+    assert_eq!(c.boot.process.console_size, Some((30, 100)));
     // A resources section that asks for nothing is fine.
     let empty = edit(RUNC_SPEC, "linux.resources", Some(r#"{"devices": []}"#));
     assert!(Bundle::new(&empty).load().is_ok());

@@ -10,6 +10,8 @@ pub enum Status {
     /// The init waits on the exec FIFO.
     Created,
     Running,
+    /// Running, with its cgroups frozen (`pause`).
+    Paused,
     Stopped,
 }
 
@@ -18,6 +20,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -43,6 +46,8 @@ impl Live {
         }
         let status = if dir.join(EXEC_FIFO).exists() {
             Status::Created
+        } else if crate::cgroup::freezer::is_paused(&paths(saved)) {
+            Status::Paused
         } else {
             Status::Running
         };
@@ -56,4 +61,8 @@ impl Live {
 pub fn init_alive(pid: i32, start_time: u64) -> bool {
     pid > 0
         && matches!(proc::stat(pid), Ok(s) if s.start_time == start_time && s.state != 'Z' && s.state != 'X')
+}
+
+fn paths(saved: &Saved) -> Vec<std::path::PathBuf> {
+    saved.cgroup_paths.iter().map(Into::into).collect()
 }

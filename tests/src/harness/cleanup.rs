@@ -10,7 +10,12 @@ use std::time::Duration;
 
 impl Fixture {
     fn cleanup(&self) {
-        // 1. Whatever the container left running.
+        // 1. Whatever the container left running, thawed first (a test that failed
+        // with the container paused: a frozen task dies only once thawed).
+        for c in self.cgroup_dirs() {
+            let _ = fs::write(c.join("freezer.state"), "THAWED");
+            let _ = fs::write(c.join("cgroup.freeze"), "0");
+        }
         for _ in 0..50 {
             let mut pids = processes_rooted_at(&self.rootfs());
             for c in self.cgroup_dirs() {
