@@ -22,13 +22,14 @@ fn ifname(letter: &str) -> String {
     format!("{}{letter}", tag())
 }
 
-/// Host interfaces whose names carry `name` (made by this test).
+/// Host interfaces named exactly `name` (not by prefix: `rn<pid>b` must not match
+/// the bridge `rn<pid>br` another test has up at the same time).
 fn links_named(name: &str) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir("/sys/class/net")
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(name))
+        .filter(|n| n == name)
         .collect();
     v.sort();
     v
