@@ -24,6 +24,7 @@ pub use host::{
     cgroup_mounts, cgroup_v1_mounts, describe_pid, host_mount_points, host_ns, processes_rooted_at,
 };
 pub use leaks::stray_zombie_children;
+pub use lifecycle::{assert_gone, subreaper};
 pub use netns::must_succeed;
 pub use outcome::Outcome;
 pub use run::{spawn, Running};

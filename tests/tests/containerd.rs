@@ -9,28 +9,15 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Duration;
 
 use miniserde::json::{self, Value};
 use runlet_tests::console::{ConsoleSocket, PtyReader};
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
-use runlet_tests::sys;
+use runlet_tests::harness::{assert_gone, subreaper};
 
 const T: Duration = Duration::from_secs(20);
-
-fn subreaper() -> MutexGuard<'static, ()> {
-    static ONCE: Once = Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
-    ONCE.call_once(sys::become_subreaper);
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn assert_gone(fx: &Fixture) {
-    let leaks = fx.leaks();
-    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
-}
 
 fn get<'a>(v: &'a Value, key: &str) -> &'a str {
     match v {

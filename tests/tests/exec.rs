@@ -9,18 +9,11 @@
 
 use std::fs;
 use std::os::unix::process::CommandExt;
-use std::sync::{Mutex, MutexGuard, Once};
 
 use runlet_tests::fixture;
+use runlet_tests::harness::subreaper;
 use runlet_tests::harness::{spawn, stray_zombie_children, Fixture};
 use runlet_tests::sys;
-
-fn subreaper() -> MutexGuard<'static, ()> {
-    static ONCE: Once = Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
-    ONCE.call_once(sys::become_subreaper);
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Creates and starts the container with `init` as its process; returns the init's pid.
 fn running(fx: &mut Fixture, init: &[&str]) -> u32 {

@@ -6,22 +6,11 @@
 //! behind become its children, and each test reaps the ones it ends.
 
 use std::fs;
-use std::sync::{Mutex, MutexGuard, Once};
 
 use miniserde::json::{self, Value};
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
-use runlet_tests::sys;
-
-/// Makes the test process a subreaper and runs the tests of this file one at a
-/// time: an init that exited is a zombie child of the test process until its test
-/// reaps it, which another test's leak check must not see.
-fn subreaper() -> MutexGuard<'static, ()> {
-    static ONCE: Once = Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
-    ONCE.call_once(sys::become_subreaper);
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use runlet_tests::harness::{assert_gone, subreaper};
 
 fn parse(text: &str) -> Value {
     json::from_str(text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
@@ -69,12 +58,6 @@ fn state(fx: &Fixture) -> Value {
 
 fn status(fx: &Fixture) -> String {
     text(&state(fx), "status").to_string()
-}
-
-/// Nothing of the container is left: no state dir, cgroup, mount or process.
-fn assert_gone(fx: &Fixture) {
-    let leaks = fx.leaks();
-    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
 }
 
 #[test]

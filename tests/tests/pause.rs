@@ -4,20 +4,12 @@
 //! paused container.
 
 use std::fs;
-use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
 use miniserde::json::{self, Value};
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
-use runlet_tests::sys;
-
-fn subreaper() -> MutexGuard<'static, ()> {
-    static ONCE: Once = Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
-    ONCE.call_once(sys::become_subreaper);
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use runlet_tests::harness::{assert_gone, subreaper};
 
 fn status(fx: &Fixture) -> String {
     let out = fx.runlet(&["state", &fx.id]);
@@ -61,11 +53,6 @@ fn ticking(fx: &mut Fixture) -> u32 {
 
 fn out_len(fx: &Fixture) -> u64 {
     fs::metadata(fx.out_path()).map_or(0, |m| m.len())
-}
-
-fn assert_gone(fx: &Fixture) {
-    let leaks = fx.leaks();
-    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
 }
 
 #[test]

@@ -5,28 +5,15 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
 use runlet_tests::console::{set_winsize, ConsoleSocket, PtyReader};
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
+use runlet_tests::harness::{assert_gone, subreaper};
 use runlet_tests::sys;
 
 const T: Duration = Duration::from_secs(20);
-
-/// Subreaper (the inits `create` leaves come to the test) and one test at a time.
-fn subreaper() -> MutexGuard<'static, ()> {
-    static ONCE: Once = Once::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
-    ONCE.call_once(sys::become_subreaper);
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn assert_gone(fx: &Fixture) {
-    let leaks = fx.leaks();
-    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
-}
 
 fn tty_spec(fx: &mut Fixture) {
     fx.spec.probe(&["tty-shell"]);

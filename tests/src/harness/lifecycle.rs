@@ -9,7 +9,26 @@ use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
+
+/// Makes the test process a child subreaper, as containerd's shim is (the inits
+/// `create` leaves come to it, to be reaped by their test), and runs the tests that
+/// call it one at a time (hold the guard for the whole test): an exited init is a
+/// zombie child of the test process until its test reaps it, which another test's
+/// leak check must not see.
+pub fn subreaper() -> MutexGuard<'static, ()> {
+    static ONCE: Once = Once::new();
+    static SERIAL: Mutex<()> = Mutex::new(());
+    ONCE.call_once(sys::become_subreaper);
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Nothing of the container is left: no state dir, cgroup, mount or process.
+pub fn assert_gone(fx: &Fixture) {
+    let leaks = fx.leaks();
+    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
+}
 
 impl Fixture {
     /// `runlet --root <root> <args...>` to its end; no leak check (the container
