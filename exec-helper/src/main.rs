@@ -17,6 +17,7 @@ use core::convert::Infallible;
 use core::ffi::{c_char, c_int, CStr};
 
 use helper_rt::fds::HelperFds;
+use helper_rt::image::{self, Argv, Envp, EXEC_FAILED_EXIT, PROCESS_UMASK};
 use helper_rt::process::{find_executable, set_rlimits, switch_user_orphan};
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -27,25 +28,10 @@ use rustix::pipe::{pipe_with, PipeFlags};
 use rustix::process::{
     chdir, kill_process, set_dumpable_behavior, umask, DumpableBehavior, Pid, Signal,
 };
-use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
-use wire::{ExecPid, ExecProcess, FrameKind, Process, Seccomp, Sink, SliceSink, WireError};
+use wire::{ExecPid, ExecProcess, FrameKind, Seccomp, Sink, SliceSink, WireError};
 
 /// How long runlet may take to send the `Process` frame, and then `Resume`.
 const FRAME_TIMEOUT_MS: u64 = 60_000;
-/// Exit code when the final execve fails (as a shell reports "cannot execute").
-const EXEC_FAILED_EXIT: i32 = 127;
-/// The process's umask: runc's default, as the init uses (no config field for it yet).
-const PROCESS_UMASK: u32 = 0o022;
-
-/// The received `Process` frame; everything decoded borrows from it.
-static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
-
-type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
-type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
-
-/// The final execve's argv and envp, pointing into FRAME (statics: 64 KiB).
-static mut ARGV: Argv = Argv::new();
-static mut ENVP: Envp = Envp::new();
 
 /// Entry point called by musl's crt.
 ///
@@ -97,7 +83,7 @@ fn run(chan: &Channel, fds: HelperFds) -> Result<Infallible, (Failure, i32)> {
     if let Some(f) = late_filter {
         helper_rt::seccomp::install(&f).map_err(|f| (f, 1))?;
     }
-    // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into the frame, which
     // lives (unchanged) for the rest of the process.
     let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
     Err((fail(&[b"exec ", exe.bytes()], Some(e)), EXEC_FAILED_EXIT))
@@ -124,9 +110,7 @@ fn join(
     // leaked; only the fds passed on on purpose (below them) do.
     sys::cloexec_from(fds.first_private()).ctx(&[b"mark fds close-on-exec"])?;
 
-    let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
-    // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
-    let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
+    let buf = image::frame_buffer()?;
     let body: &'static [u8] = chan.expect(FrameKind::Process, buf, FRAME_TIMEOUT_MS)?;
     let x = ExecProcess::decode(body).map_err(bad_frame)?;
     // The v1 cgroups first, while the host's paths are in reach: the child inherits
@@ -134,7 +118,7 @@ fn join(
     for tasks in x.cgroup_tasks() {
         write_file(tasks, b"0").ctx(&[b"enter cgroup: write 0 to ", tasks.to_bytes()])?;
     }
-    let (argv, envp) = pointer_arrays(&x.process)?;
+    let (argv, envp) = image::pointer_arrays(&x.process)?;
     // Through the host's /proc, before the mount namespace changes what /proc is.
     if let Some(v) = x.process.oom_score_adj {
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
@@ -208,17 +192,6 @@ fn wait_eof(pipe: &OwnedFd, timeout_ms: u64) -> Result<(), Failure> {
             Err(e) => return Err(fail(&[b"read gate pipe"], Some(e))),
         }
     }
-}
-
-/// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.
-fn pointer_arrays(p: &Process<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
-    let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
-    // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
-    // single-threaded.
-    let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
-    helper_rt::process::fill_pointers(argv, p.args())?;
-    helper_rt::process::fill_pointers(envp, p.env())?;
-    Ok((argv, envp))
 }
 
 fn write_file(path: &CStr, bytes: &[u8]) -> Result<(), rustix::io::Errno> {

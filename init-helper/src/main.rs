@@ -17,10 +17,11 @@ mod rootfs;
 mod rootmove;
 
 use helper_rt::fds::HelperFds;
+use helper_rt::image::{self, Argv, Envp, EXEC_FAILED_EXIT, PROCESS_UMASK};
 use helper_rt::{path, process};
 
 use core::convert::Infallible;
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::{c_char, c_int};
 
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
 use rustix::fd::{AsFd, BorrowedFd, RawFd};
@@ -29,7 +30,6 @@ use rustix::io::{read, Errno};
 use rustix::process::{
     chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
-use wire::limits::{MAX_ARGS, MAX_ENV, MAX_FRAME};
 use wire::{Bootstrap, FrameKind, HookWhen, Seccomp, WireError};
 
 use crate::mounts::Placement;
@@ -37,21 +37,6 @@ use crate::resolve::{resolve, Create};
 
 /// How long the parent may take to send the `Bootstrap` frame.
 const BOOTSTRAP_TIMEOUT_MS: u64 = 60_000;
-/// Exit code when the final execve fails (as a shell reports "cannot execute").
-const EXEC_FAILED_EXIT: i32 = 127;
-/// The container process's umask: runc's default (the config has no field for it yet).
-const PROCESS_UMASK: u32 = 0o022;
-
-/// The received `Bootstrap` frame; everything decoded borrows from it.
-static mut FRAME: [u8; MAX_FRAME] = [0; MAX_FRAME];
-
-type Argv = heapless::Vec<*const c_char, { MAX_ARGS + 1 }>;
-type Envp = heapless::Vec<*const c_char, { MAX_ENV + 1 }>;
-
-/// The final execve's argv and envp, pointing into FRAME. Statics, like FRAME: 64 KiB
-/// that on the stack would be probed page by page and copied from frame to frame.
-static mut ARGV: Argv = Argv::new();
-static mut ENVP: Envp = Envp::new();
 
 /// Entry point called by musl's crt.
 ///
@@ -132,7 +117,7 @@ fn run(chan: &Channel, fds: HelperFds) -> Result<Infallible, End> {
             after_start: true,
         })?;
     }
-    // SAFETY: argv and envp are NULL-terminated arrays of pointers into FRAME, which
+    // SAFETY: argv and envp are NULL-terminated arrays of pointers into the frame, which
     // lives (unchanged) for the rest of the process.
     let e = unsafe { sys::exec(exe.as_cstr(), argv.as_ptr(), envp.as_ptr()) };
     Err(End {
@@ -166,9 +151,7 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     // Device nodes and created directories get exactly the modes asked for.
     umask(Mode::empty());
 
-    let frame: *mut [u8; MAX_FRAME] = &raw mut FRAME;
-    // SAFETY: the only reference ever made to FRAME; this runs once, single-threaded.
-    let buf: &'static mut [u8; MAX_FRAME] = unsafe { &mut *frame };
+    let buf = image::frame_buffer()?;
     let body: &'static [u8] = chan.expect(FrameKind::Bootstrap, buf, BOOTSTRAP_TIMEOUT_MS)?;
     let bs = Bootstrap::decode(body).map_err(bad_frame)?;
     // A kernel without keys (ENOSYS) has no keyring to share either.
@@ -178,7 +161,7 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
             Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e)).into()),
         }
     }
-    let (argv, envp) = pointer_arrays(&bs)?;
+    let (argv, envp) = image::pointer_arrays(&bs.process)?;
     let p = &bs.process;
 
     let root = mounts::prepare_root(&bs)?;
@@ -231,30 +214,6 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     set_parent_process_death_signal(None).ctx(&[b"clear PR_SET_PDEATHSIG"])?;
     chan.send_empty(FrameKind::Ready)?;
     Ok((bs, exe, argv, envp, late_filter))
-}
-
-/// NULL-terminated argv and envp pointing into the frame, filled in ARGV and ENVP.
-fn pointer_arrays(bs: &Bootstrap<'static>) -> Result<(&'static Argv, &'static Envp), Failure> {
-    fn fill<const N: usize>(
-        out: &mut heapless::Vec<*const c_char, N>,
-        strings: impl Iterator<Item = &'static CStr>,
-    ) -> Result<(), Failure> {
-        for s in strings
-            .map(CStr::as_ptr)
-            .chain(core::iter::once(core::ptr::null()))
-        {
-            out.push(s)
-                .map_err(|_| fail(&[b"too many args or env entries"], None))?;
-        }
-        Ok(())
-    }
-    let (argv, envp): (*mut Argv, *mut Envp) = (&raw mut ARGV, &raw mut ENVP);
-    // SAFETY: the only references ever made to ARGV and ENVP; this runs once,
-    // single-threaded.
-    let (argv, envp) = unsafe { (&mut *argv, &mut *envp) };
-    fill(argv, bs.process.args())?;
-    fill(envp, bs.process.env())?;
-    Ok((argv, envp))
 }
 
 /// Blocks until `runlet start` writes one byte to the exec FIFO. Unbounded by design.
