@@ -432,6 +432,10 @@ fn features_say_what_runlet_supports() {
     let cg = field(linux, "cgroup");
     assert!(matches!(field(cg, "v1"), Value::Bool(true)));
     assert!(matches!(field(cg, "systemd"), Value::Bool(false)));
+    let sc = field(linux, "seccomp");
+    assert!(matches!(field(sc, "enabled"), Value::Bool(true)));
+    let ops = json::to_string(field(sc, "operators"));
+    assert!(ops.contains("\"SCMP_CMP_MASKED_EQ\""), "{ops}");
     let opts = json::to_string(field(&v, "mountOptions"));
     assert!(
         opts.contains("\"rbind\"") && opts.contains("\"rprivate\""),
