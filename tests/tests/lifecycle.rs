@@ -486,3 +486,27 @@ fn delete_removes_the_host_end_of_a_veth() {
     assert!(!link.exists(), "delete left the host end {host}");
     assert_gone(&fx);
 }
+
+#[test]
+fn delete_removes_what_a_killed_create_left() {
+    let fx = fixture!("lc-broken");
+    let _serial = subreaper();
+    // What a `create` SIGKILLed before it wrote state.json leaves: the state dir and
+    // the container's cgroups at the default path.
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(fx.state_dir())
+        .unwrap();
+    let dirs = fx.cgroup_dirs();
+    for d in &dirs {
+        fs::create_dir_all(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+    }
+    fx.runlet(&["state", &fx.id])
+        .assert_error(&["does not exist"]);
+    fx.runlet(&["delete", &fx.id]).assert_exit(0);
+    for d in &dirs {
+        assert!(!d.exists(), "delete left {}", d.display());
+    }
+    assert_gone(&fx);
+}

@@ -9,6 +9,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::channel::helper_error;
 use crate::cli::{CreateArgs, Global};
 use crate::cmd::{cgroups, find};
@@ -245,13 +246,17 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
 
 /// A state directory without a readable state.json: a `create` killed before it
 /// wrote one. Nothing in it can be running code of the container (the init waits for
-/// `start`, and dies with its creator until `Ready`), so the directory just goes.
+/// `start`, and dies with its creator until `Ready`), so the directory goes, and the
+/// cgroups such a `create` may have made at the default path (`/runlet/<id>`, which
+/// only this ID's owner uses); a configured cgroupsPath is not known without the state.
 fn delete_broken(root: &Path, id: &str, e: Error) -> Result<i32> {
     let dir = root.join(id);
     if !dir.exists() || dir.join("state.json").exists() {
         return Err(e);
     }
     let mut d = StateDir::open(root, id)?;
+    let layout = Layout::detect()?;
+    CgroupManager::plan(&layout, &cgroup_path(None, id)?).destroy()?;
     d.remove()?;
     Ok(0)
 }
