@@ -11,6 +11,19 @@ use wire::{parse_header, ErrorReport, FrameKind, HEADER_LEN};
 
 use crate::error::{errno_text, Error, Result};
 
+/// A connected pair of stream sockets, both close-on-exec: ours, and the one a
+/// helper gets (`what` names the pair in an error).
+pub fn socket_pair(what: &str) -> Result<(OwnedFd, OwnedFd)> {
+    use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
+    socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::sys(&format!("socketpair ({what})"), e))
+}
+
 /// What came over the socket.
 pub enum Incoming {
     Frame(FrameKind, Vec<u8>),

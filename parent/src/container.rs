@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::fs::{open, Mode, OFlags};
-use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 use rustix::thread::LinkNameSpaceType;
 use wire::FrameKind;
 
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
-use crate::channel::{helper_error, Channel, Incoming};
+use crate::channel::{helper_error, socket_pair, Channel, Incoming};
 use crate::clock;
 use crate::config::{Config, HookKind, Hooks, NsKind};
 use crate::debug;
@@ -89,13 +88,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let fifo = state.exec_fifo()?;
-    let (ours, theirs) = socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .map_err(|e| Error::sys("socketpair", e))?;
+    let (ours, theirs) = socket_pair("sync")?;
     let (join, join_pid) = open_namespaces(&cfg)?;
     let init = spawn_init(InitSpawn {
         ns_flags: clone_flags(&cfg),
@@ -174,7 +167,6 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         bundle: text(&cfg.bundle),
         rootfs: text(&cfg.rootfs),
         created: clock::now(),
-        owner: proc::user_name(rustix::process::getuid().as_raw()),
         annotations: cfg.annotations.clone(),
         start_time: proc::start_time(pid)?,
         cgroup_path: text(&cgroup),

@@ -18,14 +18,16 @@ pub fn stat(pid: i32) -> Result<Stat> {
     parse_stat(&text).ok_or_else(|| Error::msg(format!("{p}: unexpected format")))
 }
 
-/// `stat` of the process whose /proc/<pid> directory `dir` is (fails once it is gone).
-pub fn stat_at(dir: std::os::fd::BorrowedFd<'_>) -> Result<Stat> {
+/// `stat` of process `pid` through its already open /proc/<pid> directory `dir`
+/// (fails once it is gone, even if the pid is reused).
+pub fn stat_at(dir: std::os::fd::BorrowedFd<'_>, pid: i32) -> Result<Stat> {
     use rustix::fs::{openat, Mode, OFlags};
+    let p = format!("/proc/{pid}/stat");
     let fd = openat(dir, "stat", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::sys("open /proc/<pid>/stat", e))?;
-    let text = std::io::read_to_string(std::fs::File::from(fd))
-        .map_err(|e| Error::sys("read /proc/<pid>/stat", e))?;
-    parse_stat(&text).ok_or_else(|| Error::msg("/proc/<pid>/stat: unexpected format"))
+        .map_err(|e| Error::io("open", &p, e.into()))?;
+    let text =
+        std::io::read_to_string(std::fs::File::from(fd)).map_err(|e| Error::io("read", &p, e))?;
+    parse_stat(&text).ok_or_else(|| Error::msg(format!("{p}: unexpected format")))
 }
 
 pub fn start_time(pid: i32) -> Result<u64> {

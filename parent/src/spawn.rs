@@ -127,8 +127,8 @@ impl Drop for Init {
     }
 }
 
-/// A copy of `fd` at `min` or above, so the child's dup2 onto 3.. cannot clobber it.
-fn dup_high(fd: &OwnedFd, min: RawFd) -> Result<OwnedFd> {
+/// A copy of `fd` at `min` or above, so a child's dup2 onto lower fds cannot clobber it.
+pub(crate) fn dup_high(fd: &OwnedFd, min: RawFd) -> Result<OwnedFd> {
     fcntl_dupfd_cloexec(fd, min).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
 }
 

@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use rustix::net::{
-    connect, recvmsg, socket_with, socketpair, AddressFamily, RecvAncillaryBuffer,
-    RecvAncillaryMessage, RecvFlags, SocketAddrUnix, SocketFlags, SocketType,
+    connect, recvmsg, socket_with, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage,
+    RecvFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
 use wire::{tag, Encoder, Sink, WireError};
+
+use crate::channel::socket_pair;
 
 use crate::error::{Error, Result};
 
@@ -66,13 +68,7 @@ pub fn prepare(terminal: bool, socket: Option<&Path>, detach: bool) -> Result<Co
             relay: None,
         });
     }
-    let (ours, theirs) = socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .map_err(|e| Error::sys("socketpair (console)", e))?;
+    let (ours, theirs) = socket_pair("console")?;
     Ok(Console {
         for_helper: Some(theirs),
         relay: Some(ours),

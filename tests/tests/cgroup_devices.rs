@@ -7,7 +7,7 @@
 use std::process::Command;
 
 use runlet_tests::fixture;
-use runlet_tests::harness::{runlet_bin, Fixture};
+use runlet_tests::harness::Fixture;
 use runlet_tests::{Capabilities, Outcome};
 
 const DENY_ALL: &str = r#"{"allow":false,"access":"rwm"}"#;
@@ -107,20 +107,7 @@ fn v2_only(fx: &Fixture) -> Option<Command> {
         eprintln!("SKIP: no cgroup2 mount at /sys/fs/cgroup/unified (not a hybrid host)");
         return None;
     }
-    let script = r#"umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@""#;
-    let mut c = Command::new("unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ]);
-    c.arg(runlet_bin()).arg("--root").arg(&fx.root);
-    c.args(["run", "-b"]).arg(&fx.bundle).arg(&fx.id);
-    Some(c)
+    Some(fx.pure_v2_run_command())
 }
 
 #[test]

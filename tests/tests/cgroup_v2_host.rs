@@ -3,28 +3,8 @@
 //! /sys/fs/cgroup. The cgroup2 hierarchy is the host's own (the one at
 //! /sys/fs/cgroup/unified here), so the leak checks still see it.
 
-use std::process::Command;
-
 use runlet_tests::fixture;
-use runlet_tests::harness::{runlet_bin, Fixture};
-
-/// `runlet --root R run -b B ID` inside a mount namespace that shows only cgroup2.
-fn v2_only_command(fx: &Fixture) -> Command {
-    let script = r#"umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@""#;
-    let mut c = Command::new("unshare");
-    c.args([
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-    ]);
-    c.arg(runlet_bin()).arg("--root").arg(&fx.root);
-    c.args(["run", "-b"]).arg(&fx.bundle).arg(&fx.id);
-    c
-}
+use runlet_tests::harness::Fixture;
 
 /// The probe's cgroup2 line ("0::/path").
 fn unified_line(r: &runlet_tests::report::Report) -> String {
@@ -55,7 +35,7 @@ fn placed_at_birth_and_cgroup2_mounted_with_a_cgroup_namespace() {
     if !hybrid_host("placed_at_birth_and_cgroup2_mounted_with_a_cgroup_namespace") {
         return;
     }
-    let r = fx.run_cmd(v2_only_command(&fx)).report();
+    let r = fx.run_cmd(fx.pure_v2_run_command()).report();
     assert_eq!(unified_line(&r), "0::/", "{}", r.all("cgroup").join("\n"));
     let m = r.all("mount");
     let cg: Vec<&&str> = m
@@ -82,7 +62,7 @@ fn placed_at_birth_without_a_cgroup_namespace() {
         return;
     }
     fx.spec.remove_namespace("cgroup");
-    let r = fx.run_cmd(v2_only_command(&fx)).report();
+    let r = fx.run_cmd(fx.pure_v2_run_command()).report();
     let want = format!("0::/runlet/{}", fx.id);
     assert_eq!(unified_line(&r), want, "{}", r.all("cgroup").join("\n"));
     assert!(

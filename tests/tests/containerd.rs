@@ -17,17 +17,11 @@ use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
 use runlet_tests::harness::{assert_gone, subreaper};
 
-const T: Duration = Duration::from_secs(20);
+#[path = "support/json.rs"]
+mod support_json;
+use support_json::text;
 
-fn get<'a>(v: &'a Value, key: &str) -> &'a str {
-    match v {
-        Value::Object(o) => match o.get(key) {
-            Some(Value::String(s)) => s,
-            _ => panic!("no string {key:?} in {}", json::to_string(v)),
-        },
-        _ => panic!("not an object: {}", json::to_string(v)),
-    }
-}
+const T: Duration = Duration::from_secs(20);
 
 #[test]
 fn containerd_shim_calls_with_a_terminal() {
@@ -92,7 +86,7 @@ fn containerd_shim_calls_with_a_terminal() {
     call(&["pause", &fx.id]).assert_exit(0);
     let st = call(&["state", &fx.id]);
     assert_eq!(
-        get(&json::from_str(&st.stdout).unwrap(), "status"),
+        text(&json::from_str(&st.stdout).unwrap(), "status"),
         "paused"
     );
     call(&["resume", &fx.id]).assert_exit(0);
@@ -118,13 +112,13 @@ fn containerd_shim_calls_with_a_terminal() {
     let lines: Vec<&str> = logged.lines().collect();
     assert_eq!(lines.len(), 1, "{logged}");
     let v: Value = json::from_str(lines[0]).expect("a JSON line");
-    assert_eq!(get(&v, "level"), "error");
+    assert_eq!(text(&v, "level"), "error");
     assert_eq!(
-        format!("runlet: {}\n", get(&v, "msg")),
+        format!("runlet: {}\n", text(&v, "msg")),
         failed.stderr,
         "the log says what stderr says"
     );
-    let time = get(&v, "time");
+    let time = text(&v, "time");
     assert!(time.len() >= 20 && time.ends_with('Z'), "{time}");
     assert!(
         lines[0].starts_with(r#"{"level":"error","msg":"#),
@@ -170,7 +164,7 @@ fn delete_force_of_a_gone_id_needs_no_log_directory() {
     out.assert_error(&["kill: unknown option --bogus"]);
     let logged = fs::read_to_string(&log).unwrap();
     let v: Value = json::from_str(logged.trim_end()).expect("one JSON line");
-    assert_eq!(get(&v, "msg"), "kill: unknown option --bogus");
+    assert_eq!(text(&v, "msg"), "kill: unknown option --bogus");
 }
 
 extern "C" {

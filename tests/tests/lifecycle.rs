@@ -9,36 +9,11 @@ use std::fs;
 
 use miniserde::json::{self, Value};
 use runlet_tests::fixture;
-use runlet_tests::harness::Fixture;
-use runlet_tests::harness::{assert_gone, subreaper};
+use runlet_tests::harness::{assert_gone, subreaper, Fixture};
 
-fn parse(text: &str) -> Value {
-    json::from_str(text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
-}
-
-fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
-    match v {
-        Value::Object(o) => o
-            .get(key)
-            .unwrap_or_else(|| panic!("no {key:?} in {}", json::to_string(v))),
-        _ => panic!("not an object: {}", json::to_string(v)),
-    }
-}
-
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    match field(v, key) {
-        Value::String(s) => s,
-        other => panic!("{key} is not a string: {}", json::to_string(other)),
-    }
-}
-
-fn int(v: &Value, key: &str) -> i64 {
-    match field(v, key) {
-        Value::Number(json::Number::I64(n)) => *n,
-        Value::Number(json::Number::U64(n)) => *n as i64,
-        other => panic!("{key} is not an integer: {}", json::to_string(other)),
-    }
-}
+#[path = "support/json.rs"]
+mod support_json;
+use support_json::{field, int, parse, text};
 
 /// `runlet state ID`, parsed; checks the fields every state must have.
 fn state(fx: &Fixture) -> Value {

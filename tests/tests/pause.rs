@@ -6,22 +6,18 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use miniserde::json::{self, Value};
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
 use runlet_tests::harness::{assert_gone, subreaper};
 
+#[path = "support/json.rs"]
+mod support_json;
+use support_json::{parse, text};
+
 fn status(fx: &Fixture) -> String {
     let out = fx.runlet(&["state", &fx.id]);
     out.assert_exit(0);
-    let v: Value = json::from_str(&out.stdout).expect("state JSON");
-    match v {
-        Value::Object(o) => match o.get("status") {
-            Some(Value::String(s)) => s.clone(),
-            _ => panic!("no status in {}", out.stdout),
-        },
-        _ => panic!("not an object: {}", out.stdout),
-    }
+    text(&parse(&out.stdout), "status").to_string()
 }
 
 /// What the kernel says of the container's freezer: `Some(true)` frozen.

@@ -28,10 +28,7 @@ mod v2;
 use std::fs;
 use std::path::Path;
 
-#[allow(unused_imports)]
-pub use crate::config::CgroupMount;
-#[allow(unused_imports)]
-pub use layout::{Hierarchy, Layout};
+pub use layout::Layout;
 pub use manager::CgroupManager;
 pub use path::cgroup_path;
 

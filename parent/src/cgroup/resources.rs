@@ -236,7 +236,7 @@ fn write_one(dir: &Path, x: &Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::{Hierarchy, Layout};
+    use crate::cgroup::layout::{Hierarchy, Layout};
     use crate::config::resources::{Cpu, Memory};
     use std::fs;
 

@@ -23,12 +23,11 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::fs::{open, Mode, OFlags};
-use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
 use rustix::process::{pidfd_open, Pid, PidfdFlags};
 use wire::{empty_frame, ExecPid, FrameKind};
 
 use crate::cgroup::{CgroupManager, Layout};
-use crate::channel::{helper_error, Channel, Incoming};
+use crate::channel::{helper_error, socket_pair, Channel, Incoming};
 use crate::cli::{ExecArgs, Global};
 use crate::cmd::{exec_process, find};
 use crate::debug;
@@ -37,7 +36,7 @@ use crate::helpers::{self, Helper};
 use crate::proc;
 use crate::run::{reap_orphans, wait_forwarding, FORWARDED};
 use crate::spawn::{spawn_helper, Exit, Init, InitSpawn};
-use crate::state::{Saved, Status};
+use crate::state::{is_the_init, Saved, Status};
 use crate::sys;
 use crate::terminal::{self, recv_master};
 use crate::tty_relay::{copy_winsize, relay, RawMode, SIGWINCH};
@@ -97,13 +96,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         false => Some(sys::signal_fd(&sigs).map_err(|e| Error::sys("signalfd", e))?),
     };
 
-    let (ours, theirs) = socketpair(
-        AddressFamily::UNIX,
-        SocketType::STREAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .map_err(|e| Error::sys("socketpair", e))?;
+    let (ours, theirs) = socket_pair("sync")?;
     let v2_dir = cgroups.v2_dir_fd()?;
     let has_v2 = v2_dir.is_some();
     let mut helper = spawn_helper(
@@ -229,8 +222,8 @@ fn open_init(saved: &Saved) -> Result<OwnedFd> {
         Err(rustix::io::Errno::NOENT) => return Err(stopped(saved)),
         Err(e) => return Err(Error::io("open", &path, e.into())),
     };
-    match proc::stat_at(dir.as_fd()) {
-        Ok(s) if s.start_time == saved.start_time && s.state != 'Z' && s.state != 'X' => Ok(dir),
+    match proc::stat_at(dir.as_fd(), saved.pid) {
+        Ok(s) if is_the_init(&s, saved.start_time) => Ok(dir),
         _ => Err(stopped(saved)),
     }
 }

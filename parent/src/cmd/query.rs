@@ -2,6 +2,8 @@
 //! The status is always computed live (`state::Live`).
 
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use miniserde::json::{self, Number, Value};
 
@@ -11,8 +13,28 @@ use crate::error::{Error, Result};
 use crate::proc;
 use crate::state::{self, Live, Saved};
 
+/// A container as `state` and `list` show it.
+struct Row {
+    saved: Saved,
+    live: Live,
+    /// The user owning its state directory (runc's `owner`), looked up only here.
+    owner: String,
+}
+
+impl Row {
+    fn new(root: &Path, saved: Saved, live: Live) -> Row {
+        let uid = std::fs::metadata(root.join(&saved.id)).map_or(0, |m| m.uid());
+        Row {
+            owner: proc::user_name(uid),
+            saved,
+            live,
+        }
+    }
+}
+
 /// The OCI state of a container, with runc's extra fields, keys in runc's order.
-fn fields(s: &Saved, live: Live) -> Vec<(&'static str, Value)> {
+fn fields(r: &Row) -> Vec<(&'static str, Value)> {
+    let (s, live) = (&r.saved, r.live);
     let text = |v: &str| Value::String(v.to_string());
     let mut f = vec![
         ("ociVersion", text(&s.oci_version)),
@@ -22,7 +44,7 @@ fn fields(s: &Saved, live: Live) -> Vec<(&'static str, Value)> {
         ("bundle", text(&s.bundle)),
         ("rootfs", text(&s.rootfs)),
         ("created", text(&s.created)),
-        ("owner", text(&s.owner)),
+        ("owner", text(&r.owner)),
     ];
     if !s.annotations.is_empty() {
         let mut a = json::Object::new();
@@ -65,7 +87,8 @@ fn pretty_map(o: &json::Object) -> String {
 /// `runlet state ID`.
 pub fn state(g: &Global, id: &str) -> Result<i32> {
     let (saved, live) = look(&g.root, id)?;
-    print_out(&format!("{}\n", object(&fields(&saved, live), true)))
+    let row = Row::new(&g.root, saved, live);
+    print_out(&format!("{}\n", object(&fields(&row), true)))
 }
 
 /// `runlet list`: every container under `--root` (read without locks, as runc).
@@ -77,15 +100,12 @@ pub fn list(g: &Global, quiet: bool, as_json: bool) -> Result<i32> {
             continue;
         };
         let live = Live::of(&saved, &g.root.join(&id));
-        rows.push((saved, live));
+        rows.push(Row::new(&g.root, saved, live));
     }
     let out = if quiet {
-        rows.iter().map(|(s, _)| format!("{}\n", s.id)).collect()
+        rows.iter().map(|r| format!("{}\n", r.saved.id)).collect()
     } else if as_json {
-        let items: Vec<String> = rows
-            .iter()
-            .map(|(s, l)| object(&fields(s, *l), false))
-            .collect();
+        let items: Vec<String> = rows.iter().map(|r| object(&fields(r), false)).collect();
         format!("[{}]\n", items.join(","))
     } else {
         table(&rows)
@@ -93,16 +113,16 @@ pub fn list(g: &Global, quiet: bool, as_json: bool) -> Result<i32> {
     print_out(&out)
 }
 
-fn table(rows: &[(Saved, Live)]) -> String {
+fn table(rows: &[Row]) -> String {
     let mut cells = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from)];
-    for (s, l) in rows {
+    for r in rows {
         cells.push([
-            s.id.clone(),
-            l.pid.to_string(),
-            l.status.as_str().to_string(),
-            s.bundle.clone(),
-            s.created.clone(),
-            s.owner.clone(),
+            r.saved.id.clone(),
+            r.live.pid.to_string(),
+            r.live.status.as_str().to_string(),
+            r.saved.bundle.clone(),
+            r.saved.created.clone(),
+            r.owner.clone(),
         ]);
     }
     let widths: Vec<usize> = (0..6)

@@ -10,6 +10,7 @@ use rustix::pipe::{pipe_with, PipeFlags};
 
 use crate::config::Hook;
 use crate::error::{Error, Result};
+use crate::spawn::dup_high;
 use crate::sys::{self, CloneArgs, SigSet, CLONE_PIDFD};
 
 /// Exit code of the child when the hook cannot be exec'd (the errno goes through
@@ -28,11 +29,6 @@ pub struct Started {
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::sys("pipe", e))
-}
-
-/// A copy at 10 or above, so the child's dup2 onto 0, 1, 2 cannot clobber it.
-fn high(fd: &OwnedFd) -> Result<OwnedFd> {
-    fcntl_dupfd_cloexec(fd, 10).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
 }
 
 fn cstrings<'a>(v: impl Iterator<Item = &'a [u8]>) -> Result<Vec<CString>> {
@@ -62,6 +58,8 @@ pub fn start(h: &Hook) -> Result<Started> {
     let (exec_r, exec_w) = pipe()?;
     let out = fcntl_dupfd_cloexec(std::io::stderr(), 10)
         .map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC stderr", e))?;
+    // Above 0, 1, 2, so the child's dup2s onto them cannot clobber one.
+    let high = |fd: &OwnedFd| dup_high(fd, 10);
     let (in_r, err_w, exec_w) = (high(&in_r)?, high(&err_w)?, high(&exec_w)?);
     let empty = sys::empty_sigset();
 

@@ -22,7 +22,6 @@ mod veth;
 use std::net::IpAddr;
 
 pub use annotations::{parse, NetNs, PREFIX};
-#[allow(unused_imports)] // remove_host_ends: for `runlet delete` (issue 3)
 pub use veth::{check_host, create, remove_host_ends, Veths};
 use wire::{tag, Encoder, Ip, IpNet, WireError};
 

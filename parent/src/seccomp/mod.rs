@@ -21,7 +21,6 @@ use std::fmt::Display;
 use miniserde::json::{Number, Object, Value};
 
 pub(crate) use compile::compile;
-#[allow(unused_imports)] // for `runlet features` (issue 3)
 pub use features::{ACTIONS, COMPILED_ARCHES, FLAGS, OPERATORS};
 
 use crate::error::{Error, Result};

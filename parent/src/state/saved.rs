@@ -20,7 +20,6 @@ pub struct Saved {
     pub rootfs: String,
     /// RFC 3339, UTC.
     pub created: String,
-    pub owner: String,
     pub annotations: BTreeMap<String, String>,
     /// Field 22 of /proc/<pid>/stat at create: tells the init from a process that
     /// reused its pid.

@@ -59,8 +59,13 @@ impl Live {
 }
 
 pub fn init_alive(pid: i32, start_time: u64) -> bool {
-    pid > 0
-        && matches!(proc::stat(pid), Ok(s) if s.start_time == start_time && s.state != 'Z' && s.state != 'X')
+    pid > 0 && matches!(proc::stat(pid), Ok(s) if is_the_init(&s, start_time))
+}
+
+/// A process is still the container's init when it started at the saved time (else
+/// its pid was reused) and has not exited (a zombie, or dead, is stopped).
+pub fn is_the_init(s: &proc::Stat, start_time: u64) -> bool {
+    s.start_time == start_time && s.state != 'Z' && s.state != 'X'
 }
 
 fn paths(saved: &Saved) -> Vec<std::path::PathBuf> {
