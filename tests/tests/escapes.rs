@@ -183,8 +183,7 @@ fn run_cwd_and_callers_fd() {
     fx.prepare();
     let mut cmd = fx.run_command();
     with_fd_at(&mut cmd, &dir, 9);
-    fx.run_cmd(cmd)
-        .assert_error(&["/proc/self/fd/9 in rootfs"]);
+    fx.run_cmd(cmd).assert_error(&["/proc/self/fd/9 in rootfs"]);
 
     symlink("../../../..", fx.rootfs().join("up")).unwrap();
     fx.spec.cwd = "/up".into();
