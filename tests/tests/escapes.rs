@@ -194,3 +194,214 @@ fn run_cwd_and_callers_fd() {
     assert_eq!(r.must("cwd"), "/", "{}", r.dump());
     assert_eq!(r.fds(), [0, 1, 2], "{}", r.dump());
 }
+
+/// `create` with `init` as the process; returns the init's pid (it waits for start).
+fn created(fx: &mut Fixture, init: &[&str]) -> u32 {
+    fx.spec.probe(init);
+    let pid_file = fx.dir.join("init.pid");
+    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
+        .assert_exit(0);
+    fx.read_pid_file(&pid_file)
+}
+
+/// CVE-2019-5736: the container overwriting the runtime's executable through
+/// /proc/<pid>/exe. A created container's pid 1 is runlet-init itself; an exec'd
+/// process tries to write to its exe, without and with CAP_SYS_PTRACE (which gets
+/// past non-dumpable): the sealed memfd refuses either way, and runlet's file is
+/// untouched.
+#[test]
+fn proc_exe_of_the_helpers_is_not_writable() {
+    let mut fx = fixture!("esc-exe");
+    let _serial = subreaper();
+    let runlet = runlet_tests::harness::runlet_bin();
+    let before = fs::read(&runlet).unwrap();
+    let init = created(&mut fx, &["sleep", "300"]);
+    let exe = fs::read_link(format!("/proc/{init}/exe")).unwrap();
+    assert!(
+        exe.to_string_lossy().starts_with("/memfd:runlet-init"),
+        "the created init runs from {exe:?}"
+    );
+    let plain = fx
+        .runlet(&exec_args(
+            &fx,
+            &[],
+            &["/probe", "report", "--overwrite", "/proc/1/exe"],
+        ))
+        .report();
+    let process = fx.dir.join("ptrace.json");
+    let caps = r#"["CAP_SYS_PTRACE","CAP_KILL"]"#;
+    fs::write(
+        &process,
+        format!(
+            r#"{{"args":["/probe","report","--overwrite","/proc/1/exe"],"cwd":"/","env":["PATH=/bin"],"user":{{"uid":0,"gid":0}},"capabilities":{{"bounding":{caps},"effective":{caps},"permitted":{caps}}}}}"#
+        ),
+    )
+    .unwrap();
+    let ptrace = fx
+        .runlet(&exec_args(
+            &fx,
+            &["--process", process.to_str().unwrap()],
+            &[],
+        ))
+        .report();
+    finish(&fx, init);
+    assert!(
+        fs::read(&runlet).unwrap() == before,
+        "{} changed",
+        runlet.display()
+    );
+    for (what, r) in [("default caps", plain), ("CAP_SYS_PTRACE", ptrace)] {
+        let a = r.answer("overwrite", "/proc/1/exe");
+        assert!(
+            a.starts_with("err "),
+            "{what}: runlet-init's exe written: {a}\n{}",
+            r.dump()
+        );
+    }
+}
+
+/// The config without the /dev tmpfs: the rootfs's own /dev is used, links and all.
+fn rootfs_dev(fx: &mut Fixture) {
+    fx.spec.mounts.retain(|m| m.destination != "/dev");
+    fx.prepare();
+    fs::create_dir_all(fx.rootfs().join("dev")).unwrap();
+}
+
+/// CVE-2025-31133: a rootfs whose /dev/null is a symlink to a procfs file. The
+/// masks must be the null device, not the link's target bound (writable) over them.
+#[test]
+fn dev_null_symlink_is_not_followed_by_the_masks() {
+    let mut fx = fixture!("esc-null");
+    let _serial = subreaper();
+    rootfs_dev(&mut fx);
+    symlink("/proc/sys/kernel/domainname", fx.rootfs().join("dev/null")).unwrap();
+    // A masked file of our own (the host's /proc may lack kcore and friends).
+    fs::create_dir_all(fx.rootfs().join("etc")).unwrap();
+    fs::write(fx.rootfs().join("etc/masked"), "secret").unwrap();
+    fx.spec.masked_paths.push("/etc/masked".into());
+    fx.spec.probe(&[
+        "report",
+        "--stat",
+        "/dev/null",
+        "--stat",
+        "/etc/masked",
+        "--write",
+        "/proc/sys/kernel/domainname",
+    ]);
+    let r = fx.run().report();
+    for p in ["/dev/null", "/etc/masked"] {
+        let a = r.answer("stat", p);
+        assert!(
+            a.starts_with("char ") && a.ends_with(" 1:3"),
+            "{p} is not the null device: {a}\n{}",
+            r.dump()
+        );
+    }
+    assert_eq!(
+        r.answer("write", "/proc/sys/kernel/domainname"),
+        "err EROFS"
+    );
+    assert!(
+        r.mount("/proc/sys/kernel/domainname").is_none(),
+        "{}",
+        r.dump()
+    );
+}
+
+/// CVE-2025-52565: a rootfs whose /dev/console is a symlink to a procfs file. The pty
+/// goes over /dev/console itself (a link is replaced), never over the link's target.
+#[test]
+fn dev_console_symlink_is_not_followed() {
+    let mut fx = fixture!("esc-cons");
+    let _serial = subreaper();
+    rootfs_dev(&mut fx);
+    symlink(
+        "/proc/sys/kernel/domainname",
+        fx.rootfs().join("dev/console"),
+    )
+    .unwrap();
+    fx.spec.terminal = true;
+    fx.spec.probe(&["sleep", "300"]);
+    let sock_path = fx.dir.join("console.sock");
+    let sock = runlet_tests::console::ConsoleSocket::bind(&sock_path);
+    let pid_file = fx.dir.join("init.pid");
+    fx.create(&[
+        "--console-socket",
+        sock_path.to_str().unwrap(),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+    ])
+    .assert_exit(0);
+    let init = fx.read_pid_file(&pid_file);
+    let (_, _master) = sock.receive(std::time::Duration::from_secs(20));
+    let r = fx
+        .runlet(&exec_args(
+            &fx,
+            &[],
+            &[
+                "/probe",
+                "report",
+                "--stat",
+                "/dev/console",
+                "--stat",
+                "/proc/sys/kernel/domainname",
+            ],
+        ))
+        .report();
+    finish(&fx, init);
+    let console = r.answer("stat", "/dev/console");
+    assert!(
+        console.starts_with("char ") && console.contains(" 136:"),
+        "/dev/console is not the pty: {console}\n{}",
+        r.dump()
+    );
+    let dn = r.answer("stat", "/proc/sys/kernel/domainname");
+    assert!(
+        dn.starts_with("file "),
+        "the pty went over the link's target: {dn}"
+    );
+    assert!(
+        r.mount("/proc/sys/kernel/domainname").is_none(),
+        "{}",
+        r.dump()
+    );
+}
+
+/// CVE-2025-52881: a mount whose destination is redirected by a symlink in the
+/// rootfs into /proc or /sys (where runlet then writes sysctls and binds masks) is
+/// refused, with a line naming the destination; nothing is left.
+#[test]
+fn mount_targets_redirected_into_proc_or_sys_are_refused() {
+    for (name, link, into) in [
+        ("/data", "/proc/sys/kernel", "/proc"),
+        ("/sysdata", "/sys/kernel", "/sys"),
+        ("/self", "/proc/self", "/proc"),
+    ] {
+        let mut fx = fixture!("esc-mnt");
+        fx.prepare();
+        symlink(link, fx.rootfs().join(name.trim_start_matches('/'))).unwrap();
+        fx.spec.mounts.push(runlet_tests::Mount::new(
+            name,
+            "tmpfs",
+            "tmpfs",
+            &["size=64k"],
+        ));
+        fx.run().assert_error(&[
+            &format!("mount destination {name} resolves into {into}"),
+            "refused",
+        ]);
+    }
+    // A symlink that stays out of /proc and /sys is followed as before.
+    let mut fx = fixture!("esc-mntok");
+    fx.prepare();
+    symlink("/tmp", fx.rootfs().join("scratch")).unwrap();
+    fx.spec.mounts.push(runlet_tests::Mount::new(
+        "/scratch",
+        "tmpfs",
+        "tmpfs",
+        &["size=64k"],
+    ));
+    fx.spec.probe(&["report"]);
+    let r = fx.run().report();
+    assert!(r.mount("/tmp").is_some(), "{}", r.dump());
+}
