@@ -186,3 +186,23 @@ fn delete_force_truncated_state() {
 fn delete_force_garbage_state_of_a_created_container() {
     delete_force_with("st-garbage", Spoil::Garbage, false);
 }
+
+/// A start killed after its byte while the init still runs its startContainer hook
+/// (a second of sleep): the container is still `created` then, and a second
+/// `start` goes through (its own byte is surplus) and leaves it running.
+#[test]
+fn a_start_after_a_killed_one_whose_init_is_still_in_its_hook() {
+    let mut fx = fixture!("st-hook");
+    let _serial = subreaper();
+    let hook = runlet_tests::hooks::hook("/probe", &["probe", "sleep", "1"], &[], Some(20));
+    runlet_tests::hooks::set_hooks(&mut fx, &[("startContainer", vec![hook])]);
+    let init = created(&mut fx, &["wait-signal"]);
+    release_like_a_killed_start(&fx);
+    assert_eq!(status(&fx), "created", "the init is in its hook");
+    fx.runlet(&["start", &fx.id]).assert_exit(0);
+    assert_eq!(status(&fx), "running");
+    fx.wait_output("ready");
+    fx.runlet(&["delete", "--force", &fx.id]).assert_exit(0);
+    assert!(fx.reap(init).is_some(), "init {init} was not ended");
+    assert_gone(&fx);
+}
