@@ -49,17 +49,33 @@ fn finish(fx: &Fixture, init: u32) {
 
 /// `cmd` with `file` open (not close-on-exec) at fd `at` in the spawned runlet, as a
 /// careless caller would leave it.
-fn with_fd_at(cmd: &mut Command, file: &fs::File, at: i32) {
+fn with_fd_at(cmd: &mut Command, file: &impl AsRawFd, at: i32) {
     let raw = file.as_raw_fd();
     // SAFETY: dup2 is async-signal-safe; both fds are valid in the child.
     unsafe {
         cmd.pre_exec(move || {
-            if libc_dup2(raw, at) < 0 {
+            // dup2 onto itself keeps close-on-exec: clear it then.
+            let r = if raw == at {
+                libc_fcntl(at, F_SETFD, 0)
+            } else {
+                libc_dup2(raw, at)
+            };
+            if r < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
     }
+}
+
+const F_SETFD: i32 = 2;
+
+fn libc_fcntl(fd: i32, cmd: i32, arg: i32) -> i32 {
+    extern "C" {
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    // SAFETY: plain integer arguments.
+    unsafe { fcntl(fd, cmd, arg) }
 }
 
 fn libc_dup2(from: i32, to: i32) -> i32 {
@@ -255,6 +271,97 @@ fn proc_exe_of_the_helpers_is_not_writable() {
         assert!(
             a.starts_with("err "),
             "{what}: runlet-init's exe written: {a}\n{}",
+            r.dump()
+        );
+    }
+}
+
+/// CVE-2019-5736 as it was done: the container's program is a script whose
+/// interpreter is `/proc/self/exe`, so the exec runs the runtime's own executable
+/// inside the container (here runlet-exec, from its memfd). With a pipe as fd 3
+/// (`--preserve-fds 1`) it waits there for a frame, and another exec'd process, with
+/// and without CAP_SYS_PTRACE, tries to write to its `/proc/<pid>/exe`: refused, and
+/// runlet's file is unchanged.
+#[test]
+fn proc_exe_of_runlet_exec_in_the_container_is_not_writable() {
+    let mut fx = fixture!("esc-exe2");
+    let _serial = subreaper();
+    fx.prepare();
+    let evil = fx.rootfs().join("evil");
+    fs::write(&evil, "#!/proc/self/exe\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&evil, fs::Permissions::from_mode(0o755)).unwrap();
+    let runlet = runlet_tests::harness::runlet_bin();
+    let before = fs::read(&runlet).unwrap();
+    let init = running(&mut fx, &["sleep", "300"]);
+    let (reader, writer) = std::io::pipe().unwrap();
+    let pid_file = fx.dir.join("evil.pid");
+    let mut cmd = fx.command(&exec_args(
+        &fx,
+        &[
+            "-d",
+            "--preserve-fds",
+            "1",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+        ],
+        &["/evil"],
+    ));
+    with_fd_at(&mut cmd, &reader, 3);
+    // To files: the process keeps runlet's stdout open while it waits.
+    fx.run_to_files(cmd).assert_exit(0);
+    drop(reader);
+    let host_pid = fx.read_pid_file(&pid_file);
+    let exe = fs::read_link(format!("/proc/{host_pid}/exe")).unwrap();
+    let status = fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap();
+    let inner = status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap()
+        .to_string();
+    let target = format!("/proc/{inner}/exe");
+    let plain = fx
+        .runlet(&exec_args(
+            &fx,
+            &[],
+            &["/probe", "report", "--overwrite", &target],
+        ))
+        .report();
+    let process = fx.dir.join("ptrace.json");
+    let caps = r#"["CAP_SYS_PTRACE","CAP_KILL"]"#;
+    fs::write(
+        &process,
+        format!(
+            r#"{{"args":["/probe","report","--overwrite","{target}"],"cwd":"/","env":["PATH=/bin"],"user":{{"uid":0,"gid":0}},"capabilities":{{"bounding":{caps},"effective":{caps},"permitted":{caps}}}}}"#
+        ),
+    )
+    .unwrap();
+    let ptrace = fx
+        .runlet(&exec_args(
+            &fx,
+            &["--process", process.to_str().unwrap()],
+            &[],
+        ))
+        .report();
+    // EOF on its fd 3: the re-executed runlet-exec gives up and exits.
+    drop(writer);
+    fx.reap(host_pid);
+    finish(&fx, init);
+    assert!(
+        exe.to_string_lossy().starts_with("/memfd:runlet-exec"),
+        "the script's interpreter ran from {exe:?}"
+    );
+    assert!(
+        fs::read(&runlet).unwrap() == before,
+        "{} changed",
+        runlet.display()
+    );
+    for (what, r) in [("default caps", plain), ("CAP_SYS_PTRACE", ptrace)] {
+        let a = r.answer("overwrite", &target);
+        assert!(
+            a.starts_with("err "),
+            "{what}: runlet-exec's exe written: {a}\n{}",
             r.dump()
         );
     }
