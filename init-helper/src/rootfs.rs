@@ -66,12 +66,10 @@ pub fn finish(bs: &Bootstrap<'_>) -> Result<(), Failure> {
     for p in bs.readonly_paths() {
         readonly_path(p)?;
     }
+    // Opened once, at the first masked path that is not a directory.
     let mut null = None;
     for p in bs.masked_paths() {
-        if null.is_none() {
-            null = Some(null_device()?);
-        }
-        mask_path(p, null.as_ref().unwrap_or_else(|| unreachable!()))?;
+        mask_path(p, &mut null)?;
     }
     Ok(())
 }
@@ -146,8 +144,8 @@ fn readonly_path(path: &CStr) -> Result<(), Failure> {
 }
 
 /// Hides `path`: a directory under an empty read-only tmpfs, anything else under
-/// /dev/null (`null`). A missing path is skipped.
-fn mask_path(path: &CStr, null: &OwnedFd) -> Result<(), Failure> {
+/// /dev/null (`null`, opened on first use). A missing path is skipped.
+fn mask_path(path: &CStr, null: &mut Option<OwnedFd>) -> Result<(), Failure> {
     let st = match stat(path) {
         Err(Errno::NOENT) => return Ok(()),
         r => r.ctx(&[b"stat masked path ", path.to_bytes()])?,
@@ -161,8 +159,19 @@ fn mask_path(path: &CStr, null: &OwnedFd) -> Result<(), Failure> {
             Some(c"size=0"),
         )
     } else {
-        let source = FdPath::new(null);
-        sys::mount(Some(source.as_cstr()), path, None, MS_BIND as u64, None)
+        let fd = match null.take() {
+            Some(fd) => fd,
+            None => null_device()?,
+        };
+        let r = sys::mount(
+            Some(FdPath::new(&fd).as_cstr()),
+            path,
+            None,
+            MS_BIND as u64,
+            None,
+        );
+        *null = Some(fd);
+        r
     };
     match r {
         Err(Errno::NOENT) if stat(path).is_err() => Ok(()),
