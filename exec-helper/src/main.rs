@@ -115,7 +115,7 @@ fn join(
     // container before its exec, and a directory fd of the host's on the way would
     // lead out (CVE-2024-21626).
     fds.close_unowned(x.process.terminal)
-        .ctx(&[b"close the fds not meant for the container"])?;
+        .ctx(&[b"close inherited fds"])?;
     // The v1 cgroups first, while the host's paths are in reach: the child inherits
     // them, so nothing of the exec runs outside the container's limits.
     for tasks in x.cgroup_tasks() {

@@ -91,15 +91,21 @@ fn mount_console(slave: &OwnedFd, name: &PathBuf) -> Result<(), Failure> {
 /// `/dev/console` as an `O_PATH` fd of a regular file or device: made when
 /// missing, a symlink (or anything else) in its place removed first.
 fn console_file() -> Result<OwnedFd, Failure> {
-    use rustix::fs::{fstat, mknodat, open, unlinkat, AtFlags, FileType, CWD};
+    use rustix::fs::{mknodat, open, unlinkat, AtFlags, FileType, CWD};
     let console = c"/dev/console";
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    if let Ok(fd) = open(console, flags, Mode::empty()) {
-        let kind = FileType::from_raw_mode(fstat(&fd).ctx(&[b"stat /dev/console"])?.st_mode);
-        if matches!(kind, FileType::RegularFile | FileType::CharacterDevice) {
-            return Ok(fd);
-        }
-        unlinkat(CWD, console, AtFlags::empty()).ctx(&[b"remove /dev/console (not a file)"])?;
+    let is_file = |fd: &OwnedFd| {
+        rustix::fs::fstat(fd).is_ok_and(|st| {
+            matches!(
+                FileType::from_raw_mode(st.st_mode),
+                FileType::RegularFile | FileType::CharacterDevice
+            )
+        })
+    };
+    match open(console, flags, Mode::empty()) {
+        Ok(fd) if is_file(&fd) => return Ok(fd),
+        Ok(_) => unlinkat(CWD, console, AtFlags::empty()).ctx(&[b"remove /dev/console"])?,
+        Err(_) => {}
     }
     match mknodat(
         CWD,
@@ -111,10 +117,9 @@ fn console_file() -> Result<OwnedFd, Failure> {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(fail(&[b"create /dev/console"], Some(e))),
     }
-    let fd = open(console, flags, Mode::empty()).ctx(&[b"open /dev/console"])?;
-    match FileType::from_raw_mode(fstat(&fd).ctx(&[b"stat /dev/console"])?.st_mode) {
-        FileType::RegularFile | FileType::CharacterDevice => Ok(fd),
-        _ => Err(fail(&[b"/dev/console: not a file after it was made"], None)),
+    match open(console, flags, Mode::empty()) {
+        Ok(fd) if is_file(&fd) => Ok(fd),
+        r => Err(fail(&[b"open /dev/console"], r.err())),
     }
 }
 

@@ -157,7 +157,7 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     // Closed, not only close-on-exec: mounts, hooks, the console and the cwd are
     // resolved before the exec, and a host directory fd on the way would lead out.
     fds.close_unowned(bs.process.terminal)
-        .ctx(&[b"close the fds not meant for the container"])?;
+        .ctx(&[b"close inherited fds"])?;
     // A kernel without keys (ENOSYS) has no keyring to share either.
     if bs.new_keyring {
         match sys::join_new_session_keyring() {

@@ -90,7 +90,7 @@ fn null_device() -> Result<OwnedFd, Failure> {
         && st.st_rdev == makedev(1, 3);
     if !is_null {
         return Err(helper_rt::fail(
-            &[b"/dev/null in the container is not the null device (1:3): refusing to mask paths with it"],
+            &[b"/dev/null is not the null device (1:3): not masking with it"],
             None,
         ));
     }
