@@ -79,9 +79,19 @@ pub unsafe fn exec(path: &CStr, argv: *const *const c_char, envp: *const *const 
 /// container's program.
 pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     const CLOSE_RANGE_CLOEXEC: c_long = 1 << 2;
+    close_range(first, u32::MAX, CLOSE_RANGE_CLOEXEC)
+}
+
+/// Closes fds `first..=last`: a directory fd left open (even close-on-exec) is a way
+/// out of the container for any path walked through `/proc/self/fd` before the exec.
+pub fn close_fds(first: u32, last: u32) -> Result<(), Errno> {
+    close_range(first, last, 0)
+}
+
+fn close_range(first: u32, last: u32, flags: c_long) -> Result<(), Errno> {
     let nr = linux_raw_sys::general::__NR_close_range as c_long;
     // SAFETY: close_range takes three integer arguments and touches no memory.
-    let r = unsafe { syscall(nr, first as c_long, u32::MAX as c_long, CLOSE_RANGE_CLOEXEC) };
+    let r = unsafe { syscall(nr, first as c_long, last as c_long, flags) };
     if r < 0 {
         return Err(last_errno());
     }

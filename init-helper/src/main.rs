@@ -28,7 +28,7 @@ use rustix::fd::{AsFd, BorrowedFd, RawFd};
 use rustix::fs::Mode;
 use rustix::io::{read, Errno};
 use rustix::process::{
-    chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
+    set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::{Bootstrap, FrameKind, HookWhen, Seccomp, WireError};
 
@@ -154,6 +154,10 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     let buf = image::frame_buffer()?;
     let body: &'static [u8] = chan.expect(FrameKind::Bootstrap, buf, BOOTSTRAP_TIMEOUT_MS)?;
     let bs = Bootstrap::decode(body).map_err(bad_frame)?;
+    // Closed, not only close-on-exec: mounts, hooks, the console and the cwd are
+    // resolved before the exec, and a host directory fd on the way would lead out.
+    fds.close_unowned(bs.process.terminal)
+        .ctx(&[b"close inherited fds"])?;
     // A kernel without keys (ENOSYS) has no keyring to share either.
     if bs.new_keyring {
         match sys::join_new_session_keyring() {
@@ -203,7 +207,8 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
         }
     }
     process::switch_user(p)?;
-    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    // Resolved again inside the new root: no magic link, no way out (as runlet-exec).
+    helper_rt::inroot::chdir_in_root(p.cwd)?;
     let exe = process::find_executable(p)?;
 
     // From here the container outlives `runlet create`. Cleared before `Ready`: once

@@ -4,13 +4,16 @@
 
 use core::ffi::CStr;
 
-use helper_rt::{sys, Channel, Context, Failure};
+use helper_rt::{fail, sys, Channel, Context, Failure};
 use linux_raw_sys::general::{
     MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE,
     MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE, MS_STRICTATIME,
 };
 use rustix::fd::{BorrowedFd, OwnedFd};
-use rustix::fs::{open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD};
+use rustix::fs::{
+    fstatfs, open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD,
+    PROC_SUPER_MAGIC,
+};
 use rustix::thread::{unshare_unsafe, UnshareFlags};
 use wire::{Bootstrap, FrameKind, Mount, MountKind};
 
@@ -152,6 +155,7 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
     match m.kind {
         MountKind::Fs => {
             let target = resolve(root, m.dest, Create::Dir)?;
+            refuse_redirect(&target, dest)?;
             let what = m.source.or(m.fstype).map_or(&b"none"[..], CStr::to_bytes);
             sys::mount(
                 m.source,
@@ -171,6 +175,7 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
                 _ => Create::File,
             };
             let target = resolve(root, m.dest, create)?;
+            refuse_redirect(&target, dest)?;
             let flags = MS_BIND as u64 | (m.flags & MS_REC as u64);
             sys::mount(
                 Some(source),
@@ -209,4 +214,34 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
         .ctx(&[b"set propagation of ", dest])?;
     }
     Ok(())
+}
+
+/// A mount whose destination is not under /proc or /sys must not land on procfs or
+/// sysfs: a symlink in the rootfs (`/data` → `/proc/sys/kernel`) would put it over
+/// the kernel's files, and what runlet later writes or masks there would follow it
+/// (the CVE-2025-52881 class). The lookup itself stayed inside the root; this is
+/// about where inside.
+fn refuse_redirect(target: &OwnedFd, dest: &[u8]) -> Result<(), Failure> {
+    const SYSFS_MAGIC: u64 = 0x6265_6572;
+    let under =
+        |top: &[u8]| dest.starts_with(top) && matches!(dest.get(top.len()), None | Some(b'/'));
+    let fs = fstatfs(target).ctx(&[b"statfs mount destination ", dest])?;
+    let kind = fs.f_type as u64;
+    let into = if kind == PROC_SUPER_MAGIC as u64 && !under(b"/proc") {
+        &b"/proc"[..]
+    } else if kind == SYSFS_MAGIC && !under(b"/sys") {
+        &b"/sys"[..]
+    } else {
+        return Ok(());
+    };
+    Err(fail(
+        &[
+            b"mount destination ",
+            dest,
+            b" resolves into ",
+            into,
+            b" (a symlink in the rootfs): refused",
+        ],
+        None,
+    ))
 }

@@ -135,19 +135,18 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         Incoming::Frame(k, _) => return Err(chan.unexpected("ExecPid", k)),
         Incoming::Eof => return Err(ended_early(&mut helper)),
     };
-    // Held by a pidfd at once. Without -d it is ours (or the helper's) until we reap
-    // it; with -d it could in principle have exec'd, exited and been reaped by the
-    // subreaper above us already, but its pid is not handed out again that soon
-    // (sequential pid allocation). Killed on drop until it has exec'd.
-    let pidfd = Pid::from_raw(pid)
-        .ok_or_else(|| Error::msg(format!("runlet-exec reported pid {pid}")))
-        .and_then(|p| {
-            pidfd_open(p, PidfdFlags::empty())
-                .map_err(|e| Error::sys(&format!("pidfd_open {pid}"), e))
-        })?;
-    let mut child = Init::adopt(pid, pidfd);
+    // Held by a pidfd at once; killed on drop until it has exec'd. Without -d it is
+    // ours (or the helper's) until we reap it. With -d it may already have exec'd,
+    // exited and been reaped by the subreaper above us (containerd's shim reaps at
+    // once): no pidfd then, and not a failure; its EOF or Error frame below says
+    // whether the exec happened.
+    let child = hold(pid, a.detach)?;
     debug!("process {pid} forked inside the container");
     if wait_resume {
+        // The child waits for Resume, so it cannot be gone yet.
+        if child.is_none() {
+            return Err(Error::msg(format!("process {pid} exited before Resume")));
+        }
         cgroups.place_v2(pid)?;
         debug!("process {pid} placed in the container's cgroup2 directory");
         if let Err(e) = chan.send(&empty_frame(FrameKind::Resume)) {
@@ -182,9 +181,12 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     }
     let Some(sigfd) = sigfd else {
         // Left to the nearest subreaper above runlet (the shim's way).
-        child.release();
+        if let Some(c) = child {
+            c.release();
+        }
         return Ok(0);
     };
+    let mut child = child.ok_or_else(|| Error::msg(format!("process {pid}: no pidfd")))?;
     let exit = match master {
         Some(m) => {
             copy_winsize(&m);
@@ -196,6 +198,22 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     debug!("process {pid} exited: {exit:?}");
     reap_orphans();
     Ok(exit.status())
+}
+
+/// A pidfd of the exec'd process. With `detach`, a process already reaped by the
+/// subreaper above runlet (ESRCH) is `None`: it ran; pid reuse is no concern, as the
+/// pid is only written to the pid file, never signalled without the pidfd.
+fn hold(pid: i32, detach: bool) -> Result<Option<Init>> {
+    let p =
+        Pid::from_raw(pid).ok_or_else(|| Error::msg(format!("runlet-exec reported pid {pid}")))?;
+    match pidfd_open(p, PidfdFlags::empty()) {
+        Ok(fd) => Ok(Some(Init::adopt(pid, fd))),
+        Err(rustix::io::Errno::SRCH) if detach => {
+            debug!("process {pid} already exited and was reaped by the subreaper");
+            Ok(None)
+        }
+        Err(e) => Err(Error::sys(&format!("pidfd_open {pid}"), e)),
+    }
 }
 
 /// runc's words for a stopped container, and why when its pid was reused.

@@ -79,7 +79,9 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     }
     let hks = Hooks::from_config_text(&f.saved.config)?;
     let timeout = START_TIMEOUT + hks.total_timeout(&[HookKind::StartContainer]);
-    match release(&f.dir.fifo_path(), timeout) {
+    let (pid, start_time) = (f.saved.pid, f.saved.start_time);
+    let alive = || state::init_alive(pid, start_time);
+    match release(&f.dir.fifo_path(), timeout, &alive) {
         Ok(()) => {}
         // A failed startContainer hook stops the start and takes the container with
         // it (the init has exited): its cgroups go, the poststop hooks run, and its
@@ -122,8 +124,10 @@ impl From<Error> for Failed {
 
 /// One byte into the exec FIFO, then wait until no reader is left: the init's fd 4
 /// is close-on-exec, so that is its exec (or its death). A failed exec left its
-/// `Error` frame in the FIFO (docs/init.md, step 12).
-fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
+/// `Error` frame in the FIFO (docs/init.md, step 12). Our byte left unread while the
+/// init is `alive` means an earlier `start`, killed after its own byte, released it
+/// first: the container runs, which is what was asked.
+fn release(fifo: &Path, timeout: Duration, alive: &dyn Fn() -> bool) -> Result<(), Failed> {
     // Non-blocking: ENXIO at once when no init holds the FIFO any more.
     let w = match open(
         fifo,
@@ -152,6 +156,7 @@ fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
     };
     match &buf[..n] {
         [] => Ok(()),
+        [0] if alive() => Ok(()),
         [0] => Err(Error::msg("the container's init exited before it was started").into()),
         frame => Err(exec_failure(frame)),
     }
@@ -206,7 +211,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     }
     let mut f = match find(&g.root, id) {
         Ok(f) => f,
-        Err(e) => return delete_broken(&g.root, id, e),
+        Err(e) => return delete_broken(&g.root, id, e, force),
     };
     if matches!(f.live.status, Status::Running | Status::Paused) && !force {
         return Err(Error::msg(format!(
@@ -244,19 +249,58 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// A state directory without a readable state.json: a `create` killed before it
-/// wrote one. Nothing in it can be running code of the container (the init waits for
-/// `start`, and dies with its creator until `Ready`), so the directory goes, and the
-/// cgroups such a `create` may have made at the default path (`/runlet/<id>`, which
-/// only this ID's owner uses); a configured cgroupsPath is not known without the state.
-fn delete_broken(root: &Path, id: &str, e: Error) -> Result<i32> {
+/// A state directory whose state.json cannot be read. Missing: a `create` killed
+/// before it wrote one (or a fault since); truncated or garbage: only `--force`
+/// goes on, as the one line of plain `delete` says. What can still be trusted is
+/// used (docs/cli.md): the redundant record `init.rec` (state/record.rs) gives the
+/// init's pid and start time, checked against the kernel before the init is killed,
+/// its cgroup directories and veth host ends; the cgroups at the default path
+/// (`/runlet/<id>`, used by this ID only) go as well. Whatever is in those cgroups
+/// is killed; poststop hooks cannot run without the config.
+fn delete_broken(root: &Path, id: &str, e: Error, force: bool) -> Result<i32> {
     let dir = root.join(id);
-    if !dir.exists() || dir.join("state.json").exists() {
+    if !dir.exists() {
         return Err(e);
     }
+    if dir.join("state.json").exists() && !force {
+        return Err(Error::msg(format!(
+            "{e} (delete --force removes the container all the same)"
+        )));
+    }
     let mut d = StateDir::open(root, id)?;
+    let rec = state::Record::read(&d.dir);
+    if let (Some(pid), Some(start)) = (rec.pid, rec.start_time) {
+        if let Some(init) = InitHandle::open(pid, start)? {
+            debug!("init {pid} of {id} found from its record");
+            init.signal(SIGKILL)?;
+            let layout = Layout::detect()?;
+            let cg = CgroupManager::existing(&layout, &below_mounts(&layout, &rec));
+            // A frozen init dies only once thawed.
+            if crate::cgroup::freezer::is_paused(&cg.paths()) {
+                cg.set_frozen(false)?;
+            }
+            init.wait_exit(KILL_TIMEOUT)?;
+        }
+    }
     let layout = Layout::detect()?;
+    CgroupManager::existing(&layout, &below_mounts(&layout, &rec)).destroy()?;
     CgroupManager::plan(&layout, &cgroup_path(None, id)?).destroy()?;
+    net::remove_host_ends(&rec.host_veths)?;
     d.remove()?;
     Ok(0)
+}
+
+/// The record's cgroup directories that lie strictly below a mounted hierarchy
+/// (never a hierarchy's root, never anything else).
+fn below_mounts(layout: &Layout, rec: &state::Record) -> Vec<std::path::PathBuf> {
+    rec.cgroup_dirs
+        .iter()
+        .filter(|d| {
+            layout
+                .hierarchies
+                .iter()
+                .any(|h| d.starts_with(&h.mountpoint) && **d != h.mountpoint)
+        })
+        .cloned()
+        .collect()
 }

@@ -48,8 +48,9 @@ pub struct Saved {
 
 impl Saved {
     pub fn read(path: &Path) -> Result<Saved> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        miniserde::json::from_str(&text)
-            .map_err(|_| Error::msg(format!("{}: not a runlet state file", path.display())))
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let bad = || Error::msg(format!("{}: not a runlet state file", path.display()));
+        let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
+        miniserde::json::from_str(text).map_err(|_| bad())
     }
 }
