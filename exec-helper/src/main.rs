@@ -124,6 +124,8 @@ fn join(
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
             .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
     }
+    // The forked child inherits them and its exec takes them on.
+    helper_rt::lsm::set_exec_labels(&x.process)?;
     // SAFETY: runlet hands the exec helper the init's /proc/<pid> there, open for
     // the life of the process.
     let proc_dir = unsafe { BorrowedFd::borrow_raw(fds.second()) };

@@ -9,6 +9,7 @@ pub mod console;
 pub mod fail;
 pub mod fds;
 pub mod image;
+pub mod lsm;
 pub mod path;
 pub mod process;
 pub mod seccomp;

@@ -118,7 +118,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let hook_state = hooks::State {
         oci_version: cfg.oci_version.clone(),
         id: o.id.to_string(),
-        status: "creating".into(),
+        status: "created".into(),
         pid: init.pid,
         bundle: text(&cfg.bundle),
         annotations: cfg.annotations.clone(),
@@ -181,7 +181,8 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     if !resume_now {
         // In the runtime's namespaces, the container's exist; nothing of it has
         // pivoted or run yet.
-        let json = c.hook_state.json("creating", pid);
+        // "created", as crun gives: a hook checking the status expects it.
+        let json = c.hook_state.json("created", pid);
         for kind in runtime_hooks {
             if let Err(e) = hooks::run_all(kind, &c.hooks, &json) {
                 return Err(c.abort_after_hook(e));

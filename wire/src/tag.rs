@@ -15,6 +15,12 @@ pub const NO_NEW_PRIVS: u16 = 8;
 pub const CAPS: u16 = 9;
 /// Decimal text written to /proc/self/oom_score_adj.
 pub const OOM_SCORE_ADJ: u16 = 10;
+/// An AppArmor profile the helper sets for its exec (`/proc/self/attr/apparmor/exec`,
+/// else `attr/exec`: "exec <profile>"), sent only where AppArmor is enabled.
+pub const APPARMOR_PROFILE: u16 = 11;
+/// An SELinux context for the exec (`/proc/self/attr/exec`) and, in the init, for the
+/// keys it creates (`attr/keycreate`), sent only where SELinux is enabled.
+pub const SELINUX_LABEL: u16 = 12;
 
 // Container fields, `Bootstrap` only.
 pub const ROOTFS: u16 = 20;
@@ -155,6 +161,8 @@ pub fn name(tag: u16) -> &'static str {
         NO_NEW_PRIVS => "NO_NEW_PRIVS",
         CAPS => "CAPS",
         OOM_SCORE_ADJ => "OOM_SCORE_ADJ",
+        APPARMOR_PROFILE => "APPARMOR_PROFILE",
+        SELINUX_LABEL => "SELINUX_LABEL",
         ROOTFS => "ROOTFS",
         ROOTFS_READONLY => "ROOTFS_READONLY",
         ROOT_PROPAGATION => "ROOT_PROPAGATION",

@@ -40,6 +40,12 @@ pub(crate) fn encode_process(
     if let Some(n) = p.oom_score_adj {
         e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
     }
+    if let Some(l) = &p.labels.apparmor {
+        e.str(tag::APPARMOR_PROFILE, l.as_bytes())?;
+    }
+    if let Some(l) = &p.labels.selinux {
+        e.str(tag::SELINUX_LABEL, l.as_bytes())?;
+    }
     if let Some(f) = seccomp {
         e.bytes(tag::SECCOMP, &f.program)?;
         e.u32(tag::SECCOMP_FLAGS, f.flags)?;

@@ -9,16 +9,19 @@
 //!
 //! docs/config.md lists what is supported, refused and ignored.
 
+pub mod blkio;
 mod bootstrap;
 mod caps;
 mod devices;
 mod diagnose;
 mod hooks;
+mod lsm;
 mod mounts;
 mod namespaces;
 mod paths;
 pub(crate) mod process;
 pub mod resources;
+mod resources_extra;
 mod rlimits;
 mod spec;
 mod syntax;

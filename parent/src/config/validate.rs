@@ -73,7 +73,9 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         },
     };
 
-    let mounts = mounts::parse(spec.mounts.as_deref().unwrap_or(&[]), &bundle)?;
+    let mut mounts = mounts::parse(spec.mounts.as_deref().unwrap_or(&[]), &bundle)?;
+    let host = super::lsm::Host::detect();
+    super::lsm::label_mounts(host, linux.mount_label.as_deref(), &mut mounts)?;
     capacity("mounts", mounts::min_ops(&mounts), MAX_MOUNTS)?;
 
     let devices = devices::parse(linux.devices.as_deref().unwrap_or(&[]))?;
@@ -158,9 +160,6 @@ fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
     }
     if !is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");
-    }
-    if linux.mount_label.as_deref().is_some_and(|s| !s.is_empty()) {
-        bail!("linux.mountLabel is not supported yet; mounts would be unlabelled");
     }
     Ok(())
 }
