@@ -163,16 +163,6 @@ fn refuses_user_namespace() {
 }
 
 #[test]
-fn refuses_resources() {
-    let mut fx = fixture!("resources");
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#.into(),
-    ));
-    expect_error(&fx, &["linux.resources.rdma is not supported yet"]);
-}
-
-#[test]
 fn refuses_malformed_hooks() {
     let mut fx = fixture!("hooks");
     fx.spec.extra_top.push((

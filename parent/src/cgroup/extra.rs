@@ -84,6 +84,8 @@ impl super::CgroupManager {
         let Some(rt) = r.cpu.realtime_runtime.filter(|&x| x > 0) else {
             return Ok(());
         };
+        // The kernel compares bandwidths (runtime per period), periods may differ.
+        let period = r.cpu.realtime_period.unwrap_or(1_000_000).max(1) as i64;
         let Some((h, dir)) = self.dirs.iter().find(|(h, _)| !h.v2 && h.has("cpu")) else {
             return Ok(());
         };
@@ -99,8 +101,13 @@ impl super::CgroupManager {
         for a in ours {
             let f = a.join("cpu.rt_runtime_us");
             let now: i64 = super::read_file(&f)?.trim().parse().unwrap_or(0);
-            if now != -1 && now < rt {
-                super::write_file(&f, &rt.to_string())
+            let own_period: i64 = super::read_file(&a.join("cpu.rt_period_us"))?
+                .trim()
+                .parse()
+                .unwrap_or(1_000_000);
+            let need = (rt * own_period + period - 1) / period;
+            if now != -1 && now < need {
+                super::write_file(&f, &need.to_string())
                     .map_err(|e| e.context("linux.resources.cpu.realtimeRuntime"))?;
             }
         }
