@@ -57,8 +57,8 @@ pub fn document() -> Value {
                 ("supportedFlags", list(seccomp::FLAGS.iter().copied())),
             ]),
         ),
-        ("apparmor", enabled(false)),
-        ("selinux", enabled(false)),
+        ("apparmor", enabled(true)),
+        ("selinux", enabled(true)),
         ("intelRdt", enabled(false)),
         ("mountExtensions", obj(vec![("idmap", enabled(false))])),
     ]);
