@@ -12,7 +12,7 @@ use linux_raw_sys::general::{
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::fs::{open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD};
 use rustix::thread::{unshare_unsafe, UnshareFlags};
-use wire::{Bootstrap, FrameKind, Mount, MountKind};
+use wire::{Bootstrap, FrameKind, Mount, MountKind, SharedMount};
 
 use crate::path::{FdPath, PathBuf};
 use crate::resolve::{resolve, Create};
@@ -80,6 +80,16 @@ fn enter_cgroup(tasks: &CStr) -> Result<(), Failure> {
 /// Gives `/` its propagation, makes the rootfs a mount point of its own, and returns
 /// an `O_PATH` fd of it: the root every later lookup is confined to.
 pub fn prepare_root(bs: &Bootstrap<'_>) -> Result<OwnedFd, Failure> {
+    match bs.shared_mount {
+        SharedMount::No => {}
+        // Another namespace's `/` is not ours to change: only the rootfs becomes a
+        // mount point (runlet made it one already in its own namespace).
+        SharedMount::Joined => {
+            bind_onto_itself(bs.rootfs)?;
+            return open_root(bs.rootfs);
+        }
+        SharedMount::Bound => return open_root(bs.rootfs),
+    }
     let prop = match bs.root_propagation {
         0 => (MS_SLAVE | MS_REC) as u64,
         p => p,
@@ -95,12 +105,19 @@ pub fn prepare_root(bs: &Bootstrap<'_>) -> Result<OwnedFd, Failure> {
     if !(rec && kind != 0) {
         make_parent_mount_private(bs.rootfs)?;
     }
-    let rootfs = bs.rootfs;
+    bind_onto_itself(bs.rootfs)?;
+    open_root(bs.rootfs)
+}
+
+fn bind_onto_itself(rootfs: &CStr) -> Result<(), Failure> {
     sys::mount(Some(rootfs), rootfs, None, (MS_BIND | MS_REC) as u64, None).ctx(&[
         b"bind rootfs ",
         rootfs.to_bytes(),
         b" onto itself",
-    ])?;
+    ])
+}
+
+fn open_root(rootfs: &CStr) -> Result<OwnedFd, Failure> {
     open(
         rootfs,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,

@@ -19,6 +19,7 @@ mod proc;
 mod rootplan;
 mod run;
 mod seccomp;
+mod shared_root;
 mod signals;
 mod spawn;
 mod state;

@@ -129,6 +129,10 @@ pub const ROOT_MOVE: u16 = 140;
 /// A host mount point (below the host's root mount) the init detaches after moving
 /// the rootfs over `/`. Repeated; only with `ROOT_MOVE`.
 pub const ROOT_DETACH: u16 = 141;
+/// u8, see `SharedMount`: the container has no mount namespace of its own (it shares
+/// runlet's, or joins one by path). The init makes its mounts below the rootfs there,
+/// changes nothing above it, and chroots instead of pivoting.
+pub const SHARED_MNTNS: u16 = 142;
 // `runlet exec`'s own fields in its `Process` frame (120–129).
 /// A v1 `tasks` file (host path) runlet-exec writes "0" into, entering that cgroup
 /// itself (a thread moving itself skips the kernel's threadgroup lock), before it
@@ -215,6 +219,7 @@ pub fn name(tag: u16) -> &'static str {
         SECCOMP => "SECCOMP",
         SECCOMP_FLAGS => "SECCOMP_FLAGS",
         ROOT_MOVE => "ROOT_MOVE",
+        SHARED_MNTNS => "SHARED_MNTNS",
         ROOT_DETACH => "ROOT_DETACH",
         EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
         EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",

@@ -81,6 +81,9 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
         }
         e.flag(tag::NEW_CGROUPNS, new_cgroupns)?;
         e.flag(tag::NEW_KEYRING, c.new_keyring)?;
+        if c.mount_ns() != wire::SharedMount::No {
+            e.u8(tag::SHARED_MNTNS, c.mount_ns() as u8)?;
+        }
         c.root.encode(&mut e)?;
         // The init enters its v1 cgroups itself (see CgroupManager::place_v2).
         for h in cgroup_mounts.iter().filter(|h| h.fstype == "cgroup") {

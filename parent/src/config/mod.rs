@@ -158,6 +158,16 @@ impl Config {
     }
 
     /// Whether the container gets a new namespace of this kind (listed without a path).
+    /// Whether the container's mount namespace is its own (new), runlet's (no
+    /// `mount` entry: docs/config.md) or one joined by path.
+    pub fn mount_ns(&self) -> wire::SharedMount {
+        match self.namespaces.iter().find(|n| n.kind == NsKind::Mount) {
+            None => wire::SharedMount::Bound,
+            Some(n) if n.path.is_some() => wire::SharedMount::Joined,
+            Some(_) => wire::SharedMount::No,
+        }
+    }
+
     pub fn new_namespace(&self, kind: NsKind) -> bool {
         self.namespaces
             .iter()

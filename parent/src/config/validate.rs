@@ -63,7 +63,13 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
     let hostname = name_field("hostname", spec.hostname, &namespaces)?;
     let domainname = name_field("domainname", spec.domainname, &namespaces)?;
 
+    // Without a mount namespace of its own the rootfs bind is left as the caller's
+    // namespace makes it, unless the config asks (docs/config.md).
+    let own_mount_ns = namespaces
+        .iter()
+        .any(|n| n.kind == NsKind::Mount && n.path.is_none());
     let root_propagation = match linux.rootfs_propagation.as_deref() {
+        None | Some("") if !own_mount_ns => 0,
         None | Some("") => DEFAULT_PROPAGATION,
         Some(p) => match PROPAGATION.iter().find(|(n, _)| *n == p) {
             Some(&(_, f)) => f,

@@ -44,6 +44,10 @@ pub struct Saved {
     /// The container's config.json as it was at create (hooks run from this copy).
     #[serde(rename = "runletConfig")]
     pub config: String,
+    /// Without a mount namespace of its own: the mount ID of the rootfs bind runlet
+    /// made in its namespace, unmounted at delete (src/shared_root.rs).
+    #[serde(rename = "runletSharedRootMount")]
+    pub shared_root_mount: Option<u64>,
 }
 
 impl Saved {

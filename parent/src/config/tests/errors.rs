@@ -91,7 +91,6 @@ fn every_error_names_its_field() {
         ("process.apparmorProfile", Some(r#""a\u0000b""#), "process.apparmorProfile contains a NUL byte"),
         ("hostname", Some(&format!("\"{}\"", "h".repeat(65))), "hostname is 65 bytes long; the kernel takes at most 64"),
         ("linux.namespaces[3]", None, "hostname needs a uts namespace in linux.namespaces (it would change the host's)"),
-        ("linux.namespaces[4]", None, "linux.namespaces must include a mount namespace (runlet always pivots into the rootfs)"),
         ("linux.namespaces[0].type", Some(r#""user""#), "linux.namespaces[0].type: user namespaces are not supported yet"),
         ("linux.namespaces[1].type", Some(r#""pid""#), "linux.namespaces[1].type pid is listed twice"),
         ("linux.namespaces[1].type", Some(r#""netns""#), "linux.namespaces[1].type \"netns\" is not a namespace type (pid, network, mount, ipc, uts, cgroup)"),
