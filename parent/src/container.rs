@@ -71,6 +71,8 @@ pub struct Container {
     hook_failed: bool,
     /// A foreground run's end of the console socket: the pty master arrives on it.
     pub console_relay: Option<OwnedFd>,
+    /// resctrl groups made for `linux.intelRdt` (after the init: removed once it went).
+    rdt: crate::rdt::Groups,
     /// The rootfs bind in runlet's mount namespace, for a container without one of
     /// its own. Last: it goes once the init has.
     shared_root: Option<SharedRoot>,
@@ -146,6 +148,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         hook_state,
         hook_failed: false,
         console_relay: console.relay,
+        rdt: Default::default(),
         shared_root,
     };
 
@@ -156,6 +159,9 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     c.cgroups.create(false)?;
     c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
     debug!("v1 cgroups made, resources applied");
+    if let Some(r) = &cfg.intel_rdt {
+        c.rdt = crate::rdt::apply(r, o.id, c.init.pid)?;
+    }
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
@@ -188,6 +194,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         host_veths: c.veths.host_names(),
         config: cfg.source.clone(),
         shared_root_mount: c.shared_root.as_ref().map(|s| s.mount_id),
+        rdt_made: Some(c.rdt.made.iter().map(|p| text(p)).collect()),
     })?;
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
@@ -331,6 +338,7 @@ impl Container {
         if let Some(s) = &mut self.shared_root {
             s.keep();
         }
+        self.rdt.keep();
         let Container { init, .. } = self;
         init.release();
     }
@@ -346,6 +354,7 @@ impl Container {
         let _ = self.state.relock();
         self.cgroups.destroy()?;
         debug!("cgroups removed");
+        crate::rdt::remove(&std::mem::take(&mut self.rdt.made))?;
         self.shared_root.take();
         let json = self.hook_state.json("stopped", 0);
         hooks::run_warn(HookKind::Poststop, &self.hooks, &json);

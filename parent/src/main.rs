@@ -16,6 +16,7 @@ mod hooks;
 mod log;
 mod net;
 mod proc;
+mod rdt;
 mod rootplan;
 mod run;
 mod seccomp;

@@ -290,6 +290,22 @@ fn network_class_and_priorities() {
 }
 
 #[test]
+fn intel_rdt_without_resctrl_is_named() {
+    let mut fx = fixture!("rdt");
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    if mounts.contains(" - resctrl ") {
+        eprintln!("SKIP intel_rdt_without_resctrl: resctrl is mounted here");
+        return;
+    }
+    fx.spec.extra_linux.push((
+        "intelRdt".into(),
+        r#"{"closID":"runlet-test","l3CacheSchema":"L3:0=f"}"#.into(),
+    ));
+    fx.run()
+        .assert_error(&["linux.intelRdt: resctrl is not mounted on this host"]);
+}
+
+#[test]
 fn rdma_the_host_lacks_is_named() {
     let mut fx = fixture!("rdma");
     let cgroups = fs::read_to_string("/proc/cgroups").unwrap();

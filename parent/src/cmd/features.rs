@@ -59,7 +59,7 @@ pub fn document() -> Value {
         ),
         ("apparmor", enabled(true)),
         ("selinux", enabled(true)),
-        ("intelRdt", enabled(false)),
+        ("intelRdt", enabled(true)),
         ("mountExtensions", obj(vec![("idmap", enabled(false))])),
     ]);
     obj(vec![

@@ -117,6 +117,8 @@ pub struct Config {
     pub cgroups_path: Option<String>,
     /// `linux.resources`, checked (applied by the cgroup module).
     pub resources: resources::Resources,
+    /// `linux.intelRdt`, checked (applied by src/rdt.rs).
+    pub intel_rdt: Option<crate::rdt::IntelRdt>,
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
     /// pivot_root, or move the rootfs over `/` and chroot (docs/initramfs.md).

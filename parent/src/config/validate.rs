@@ -138,6 +138,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
+        intel_rdt: crate::rdt::parse(linux.intel_rdt.as_ref())?,
         new_keyring: true,
         root: Default::default(),
         hooks,
@@ -160,9 +161,6 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
     if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
-    }
-    if !is_empty(linux.intel_rdt.as_ref()) {
-        bail!("linux.intelRdt is not supported yet");
     }
     if !is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");

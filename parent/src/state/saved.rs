@@ -48,6 +48,9 @@ pub struct Saved {
     /// made in its namespace, unmounted at delete (src/shared_root.rs).
     #[serde(rename = "runletSharedRootMount")]
     pub shared_root_mount: Option<u64>,
+    /// resctrl directories runlet made for `linux.intelRdt`, removed at delete.
+    #[serde(rename = "runletRdtMade")]
+    pub rdt_made: Option<Vec<String>>,
 }
 
 impl Saved {

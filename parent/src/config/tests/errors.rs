@@ -96,7 +96,7 @@ fn every_error_names_its_field() {
         ("linux.namespaces[1].type", Some(r#""netns""#), "linux.namespaces[1].type \"netns\" is not a namespace type (pid, network, mount, ipc, uts, cgroup)"),
         ("linux.uidMappings", Some(r#"[{"containerID": 0, "hostID": 1000, "size": 1}]"#), "linux.uidMappings/gidMappings: user namespaces are not supported yet"),
         ("linux.seccomp", Some(r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#), "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet"),
-        ("linux.intelRdt", Some(r#"{"closID": "x"}"#), "linux.intelRdt is not supported yet"),
+        ("linux.intelRdt", Some(r#"{"closID": "a/b"}"#), "linux.intelRdt.closID \"a/b\" is not a resctrl group name"),
         ("linux.mountLabel", Some(r#""a\u0000b""#), "linux.mountLabel contains a NUL byte"),
         ("hooks", Some(r#"{"prestart": [], "poststop": [{"path": "bin/true"}]}"#), "hooks.poststop[0].path \"bin/true\" must be an absolute path"),
         ("hooks", Some(r#"{"createRuntime": [{"args": ["x"]}]}"#), "hooks.createRuntime[0].path is required"),
