@@ -9,7 +9,7 @@ use linux_raw_sys::general::{
     MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE,
     MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE, MS_STRICTATIME,
 };
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD};
 use rustix::thread::{unshare_unsafe, UnshareFlags};
 use wire::{Bootstrap, FrameKind, Mount, MountKind, SharedMount};
@@ -213,6 +213,13 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
             sys::mount(None, FdPath::new(&target).as_cstr(), None, flags, m.data)
                 .ctx(&[b"remount ", dest])?;
         }
+    }
+    if m.attr_set | m.attr_clr != 0 {
+        // The new mount (resolved again: the fd above is the one underneath), and
+        // every mount below it.
+        let target = resolve(root, m.dest, Create::No)?;
+        sys::mount_setattr_recursive(target.as_raw_fd(), m.attr_set, m.attr_clr)
+            .ctx(&[b"set recursive mount attributes of ", dest])?;
     }
     if m.propagation != 0 {
         let target = resolve(root, m.dest, Create::No)?;

@@ -40,6 +40,9 @@ pub struct Mount<'a> {
     pub propagation: u64,
     /// Wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
     pub after_placement: bool,
+    /// `MOUNT_ATTR_*` set and cleared recursively after mounting (0: none).
+    pub attr_set: u64,
+    pub attr_clr: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -302,6 +305,8 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
         data: None,
         propagation: 0,
         after_placement: false,
+        attr_set: 0,
+        attr_clr: 0,
     };
     for f in Fields::new(body) {
         let f = f?;
@@ -325,6 +330,8 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
             tag::M_DATA => m.data = Some(f.cstr()?),
             tag::M_PROPAGATION => m.propagation = f.u64()?,
             tag::M_AFTER_PLACEMENT => m.after_placement = f.flag()?,
+            tag::M_ATTR_SET => m.attr_set = f.u64()?,
+            tag::M_ATTR_CLR => m.attr_clr = f.u64()?,
             t => return Err(WireError::UnknownTag { kind: K, tag: t }),
         }
     }

@@ -55,6 +55,10 @@ pub const M_PROPAGATION: u16 = 45;
 pub const M_KIND: u16 = 46;
 /// u8, 1 = wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
 pub const M_AFTER_PLACEMENT: u16 = 47;
+/// u64 `MOUNT_ATTR_*` set on the mount and all below it (mount_setattr, AT_RECURSIVE).
+pub const M_ATTR_SET: u16 = 48;
+/// u64 `MOUNT_ATTR_*` cleared the same way.
+pub const M_ATTR_CLR: u16 = 49;
 
 // Inside DEVICE.
 pub const D_PATH: u16 = 50;
@@ -187,6 +191,8 @@ pub fn name(tag: u16) -> &'static str {
         M_PROPAGATION => "M_PROPAGATION",
         M_KIND => "M_KIND",
         M_AFTER_PLACEMENT => "M_AFTER_PLACEMENT",
+        M_ATTR_SET => "M_ATTR_SET",
+        M_ATTR_CLR => "M_ATTR_CLR",
         D_PATH => "D_PATH",
         D_TYPE => "D_TYPE",
         D_MAJOR => "D_MAJOR",

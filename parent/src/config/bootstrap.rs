@@ -153,5 +153,11 @@ fn mount(e: &mut Encoder<Vec<u8>>, m: &Op) -> Result<(), WireError> {
     if m.after_placement {
         e.flag(tag::M_AFTER_PLACEMENT, true)?;
     }
+    if m.rec.set != 0 {
+        e.u64(tag::M_ATTR_SET, m.rec.set)?;
+    }
+    if m.rec.clr != 0 {
+        e.u64(tag::M_ATTR_CLR, m.rec.clr)?;
+    }
     Ok(())
 }

@@ -105,7 +105,7 @@ fn every_error_names_its_field() {
         ("hooks", Some(r#"{"createContainer": [{"path": "/x", "args": ["a\u0000"]}]}"#), "hooks.createContainer[0].args[0] contains a NUL byte"),
         ("linux.rootfsPropagation", Some(r#""recursive""#), "linux.rootfsPropagation \"recursive\" must be one of shared, rshared, slave, rslave, private, rprivate, unbindable, runbindable"),
         ("mounts[2].destination", Some(r#""dev/pts""#), "mounts[2].destination \"dev/pts\" must be an absolute path"),
-        ("mounts[4].options[0]", Some(r#""rro""#), "mounts[4].options: \"rro\" (a recursive mount attribute) is not supported yet"),
+        ("mounts[4].options[0]", Some(r#""tmpcopyup""#), "mounts[4].options: \"tmpcopyup\" is not supported yet"),
         ("mounts[4].type", None, "mounts[4].type is required (or a \"bind\" or \"rbind\" option)"),
         ("linux.maskedPaths[3]", Some(r#""proc/keys""#), "linux.maskedPaths[3] \"proc/keys\" must be an absolute path"),
         ("linux.readonlyPaths[0]", Some(r#""""#), "linux.readonlyPaths[0] is empty"),
