@@ -166,3 +166,6 @@ impl Channel {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
