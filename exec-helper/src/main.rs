@@ -127,6 +127,8 @@ fn join(
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
             .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
     }
+    // The forked child inherits them and its exec takes them on.
+    helper_rt::lsm::set_exec_labels(&x.process)?;
     // SAFETY: runlet hands the exec helper the init's /proc/<pid> there; it is owned
     // (and closed) here, before the helper enters the container: the host's /proc
     // must not be reachable from inside through /proc/self/fd.

@@ -11,6 +11,7 @@ pub mod fail;
 pub mod fds;
 pub mod image;
 pub mod inroot;
+pub mod lsm;
 pub mod path;
 pub mod process;
 pub mod seccomp;

@@ -158,8 +158,10 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     // resolved before the exec, and a host directory fd on the way would lead out.
     fds.close_unowned(bs.process.terminal)
         .ctx(&[b"close inherited fds"])?;
-    // A kernel without keys (ENOSYS) has no keyring to share either.
+    // A kernel without keys (ENOSYS) has no keyring to share either. Its SELinux
+    // label first: it applies to keys made from then on.
     if bs.new_keyring {
+        helper_rt::lsm::set_key_label(&bs.process)?;
         match sys::join_new_session_keyring() {
             Ok(()) | Err(Errno::NOSYS) => {}
             Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e)).into()),
@@ -183,6 +185,9 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     resolve(root.as_fd(), p.cwd, Create::Dir)?;
     // In the container's namespaces, with its mounts, before pivot_root.
     hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
+    // After the createContainer hooks (crun's moment), through the host's /proc; the
+    // startContainer hooks and the program run under them.
+    helper_rt::lsm::set_exec_labels(p)?;
     rootfs::enter(root, &bs)?;
     // After the mounts and pivot_root, before the read-only and masked paths: the
     // container's own /dev/ptmx (runc's moment).

@@ -20,6 +20,13 @@ use crate::path::{FdPath, PathBuf};
 
 /// Makes the rootfs `/`: pivot_root, or (`ROOT_MOVE`) the move of docs/initramfs.md.
 pub fn enter(root: OwnedFd, bs: &Bootstrap<'_>) -> Result<(), Failure> {
+    if bs.shared_mount != wire::SharedMount::No {
+        // The namespace is not the container's: pivot_root would move every process
+        // in it; the rootfs bind (its mounts below) is entered by chroot, as runc does.
+        fchdir(&root).ctx(&[b"chdir to rootfs"])?;
+        rustix::process::chroot(c".").ctx(&[b"chroot to rootfs"])?;
+        return chdir(c"/").ctx(&[b"chdir /"]);
+    }
     if bs.root_move {
         crate::rootmove::move_root(root, bs)
     } else {

@@ -5,6 +5,7 @@
 //! made; its fields drop in declaration order, so a failure anywhere unwinds in
 //! reverse: the init is killed and reaped, then the cgroups go, then the state dir.
 
+use crate::shared_root::SharedRoot;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -70,12 +71,20 @@ pub struct Container {
     hook_failed: bool,
     /// A foreground run's end of the console socket: the pty master arrives on it.
     pub console_relay: Option<OwnedFd>,
+    /// resctrl groups made for `linux.intelRdt` (after the init: removed once it went).
+    rdt: crate::rdt::Groups,
+    /// The rootfs bind in runlet's mount namespace, for a container without one of
+    /// its own. Last: it goes once the init has.
+    shared_root: Option<SharedRoot>,
 }
 
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
-    cfg.root = crate::rootplan::plan(o.no_pivot)?;
+    // Without a mount namespace of its own the init chroots (docs/config.md).
+    if cfg.mount_ns() == wire::SharedMount::No {
+        cfg.root = crate::rootplan::plan(o.no_pivot)?;
+    }
     let console = crate::terminal::prepare(cfg.boot.process.terminal, o.console_socket, o.detach)?;
     cfg.boot.process.env.extend(o.passed.env());
     net::check_host(&cfg.net)?;
@@ -87,6 +96,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     cgroups.create(true)?;
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
+    let shared_root = match cfg.mount_ns() {
+        wire::SharedMount::Bound => Some(SharedRoot::bind(&cfg.rootfs)?),
+        _ => None,
+    };
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socket_pair("sync")?;
     let (join, join_pid) = open_namespaces(&cfg)?;
@@ -118,7 +131,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let hook_state = hooks::State {
         oci_version: cfg.oci_version.clone(),
         id: o.id.to_string(),
-        status: "creating".into(),
+        status: "created".into(),
         pid: init.pid,
         bundle: text(&cfg.bundle),
         annotations: cfg.annotations.clone(),
@@ -135,6 +148,8 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         hook_state,
         hook_failed: false,
         console_relay: console.relay,
+        rdt: Default::default(),
+        shared_root,
     };
 
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters
@@ -144,6 +159,9 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     c.cgroups.create(false)?;
     c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
     debug!("v1 cgroups made, resources applied");
+    if let Some(r) = &cfg.intel_rdt {
+        c.rdt = crate::rdt::apply(r, o.id, c.init.pid)?;
+    }
     if !c.init.in_v2_cgroup {
         c.cgroups.place_v2(c.init.pid)?;
     }
@@ -175,13 +193,16 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         stdio: proc::stdio_targets(pid),
         host_veths: c.veths.host_names(),
         config: cfg.source.clone(),
+        shared_root_mount: c.shared_root.as_ref().map(|s| s.mount_id),
+        rdt_made: Some(c.rdt.made.iter().map(|p| text(p)).collect()),
     })?;
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
     if !resume_now {
         // In the runtime's namespaces, the container's exist; nothing of it has
         // pivoted or run yet.
-        let json = c.hook_state.json("creating", pid);
+        // "created", as crun gives: a hook checking the status expects it.
+        let json = c.hook_state.json("created", pid);
         for kind in runtime_hooks {
             if let Err(e) = hooks::run_all(kind, &c.hooks, &json) {
                 return Err(c.abort_after_hook(e));
@@ -314,6 +335,10 @@ impl Container {
         self.state.keep();
         self.cgroups.release();
         self.veths.keep();
+        if let Some(s) = &mut self.shared_root {
+            s.keep();
+        }
+        self.rdt.keep();
         let Container { init, .. } = self;
         init.release();
     }
@@ -329,6 +354,8 @@ impl Container {
         let _ = self.state.relock();
         self.cgroups.destroy()?;
         debug!("cgroups removed");
+        crate::rdt::remove(&std::mem::take(&mut self.rdt.made))?;
+        self.shared_root.take();
         let json = self.hook_state.json("stopped", 0);
         hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
         self.state.remove()

@@ -24,7 +24,7 @@ mod net;
 mod process;
 pub mod tag;
 
-pub use bootstrap::{Bootstrap, Device, Mount, MountKind, Sysctl};
+pub use bootstrap::{Bootstrap, Device, Mount, MountKind, SharedMount, Sysctl};
 pub use encode::{empty_frame, Encoder, Sink, SliceSink};
 pub use error::WireError;
 pub use exec::ExecProcess;

@@ -88,6 +88,7 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
         // state goes.
         Err(Failed::Hook(e)) => {
             cgroups(&f.saved)?.destroy()?;
+            remove_made(&f.saved)?;
             net::remove_host_ends(&f.saved.host_veths)?;
             let state = hooks::State::from_saved(&f.saved);
             hooks::run_warn(HookKind::Poststop, &hks, &state.json("stopped", 0));
@@ -235,6 +236,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     // namespace) is killed before they go.
     cgroups(&f.saved)?.destroy()?;
     debug!("cgroups of {id} removed");
+    remove_made(&f.saved)?;
     net::remove_host_ends(&f.saved.host_veths)?;
     // After the container is gone, before its state is: the directory's lock keeps
     // the id from being reused while they run.
@@ -247,6 +249,17 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     }
     f.dir.remove()?;
     Ok(0)
+}
+
+/// What runlet made outside cgroups: resctrl groups (`linux.intelRdt`) and the rootfs
+/// bind of a container without a mount namespace of its own.
+fn remove_made(s: &crate::state::Saved) -> Result<()> {
+    let made: Vec<std::path::PathBuf> = s.rdt_made.iter().flatten().map(Into::into).collect();
+    crate::rdt::remove(&made)?;
+    match s.shared_root_mount {
+        Some(id) => crate::shared_root::remove(Path::new(&s.rootfs), id),
+        None => Ok(()),
+    }
 }
 
 /// A state directory whose state.json cannot be read. Missing: a `create` killed

@@ -44,6 +44,13 @@ pub struct Saved {
     /// The container's config.json as it was at create (hooks run from this copy).
     #[serde(rename = "runletConfig")]
     pub config: String,
+    /// Without a mount namespace of its own: the mount ID of the rootfs bind runlet
+    /// made in its namespace, unmounted at delete (src/shared_root.rs).
+    #[serde(rename = "runletSharedRootMount")]
+    pub shared_root_mount: Option<u64>,
+    /// resctrl directories runlet made for `linux.intelRdt`, removed at delete.
+    #[serde(rename = "runletRdtMade")]
+    pub rdt_made: Option<Vec<String>>,
 }
 
 impl Saved {
