@@ -73,9 +73,8 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
     exit
 fi
 
-if grep -q ' /sys/fs/cgroup/unified .* - cgroup2 ' /proc/self/mountinfo; then
-    umount /sys/fs/cgroup/unified
-    echo "note: hybrid cgroup host: /sys/fs/cgroup/unified unmounted in this private mount"
+if hide_cgroup2_unified; then
+    echo "note: hybrid cgroup host: /sys/fs/cgroup/unified unmounted (and covered by an empty tmpfs) in this private mount"
     echo "      namespace (crun 1.8 refuses the hybrid layout), for every runtime alike."
 fi
 
