@@ -5,6 +5,7 @@
 
 pub mod aftermath;
 pub mod bundle;
+pub mod clients;
 pub mod console;
 pub mod faults;
 pub mod harness;
