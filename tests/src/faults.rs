@@ -44,6 +44,8 @@ pub struct Stepped {
     pub what: String,
     child: Option<Child>,
     rd: Option<File>,
+    /// The read end again, to see whether the drain thread has caught up.
+    peek: OwnedFd,
     /// stderr writes read so far (the filler not counted), one per line under
     /// `--debug`.
     pub lines: Vec<String>,
@@ -83,6 +85,7 @@ pub fn spawn_stepped(mut cmd: Command, stdout: Stdio) -> Stepped {
     Stepped {
         what,
         child: Some(child),
+        peek: r.try_clone().expect("dup pipe"),
         rd: Some(File::from(r)),
         lines: Vec::new(),
         released: 0,
@@ -135,7 +138,7 @@ impl Stepped {
     fn unread(&self) -> c_int {
         let mut n: c_int = 0;
         // SAFETY: FIONREAD writes one int.
-        unsafe { ioctl(self.rd.as_ref().unwrap().as_raw_fd(), FIONREAD, &mut n) };
+        unsafe { ioctl(self.peek.as_raw_fd(), FIONREAD, &mut n) };
         n
     }
 
@@ -223,6 +226,12 @@ impl Stepped {
             std::thread::sleep(Duration::from_millis(1));
         };
         unregister(child.id());
+        // What runlet wrote last is read by the drain thread: let it catch up.
+        let end = Instant::now() + Duration::from_secs(5);
+        while self.unread() > 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
         let mut writes = self.lines.clone();
         if let Some((_, got)) = &self.drain {
             writes.extend(got.lock().unwrap().iter().cloned());
