@@ -58,7 +58,7 @@ RUNLET_SOAK_SWEEPS ?= 10
 soak: build
 	RUNLET_SOAK_RUNS=$(RUNLET_SOAK_RUNS) RUNLET_SOAK_SWEEPS=$(RUNLET_SOAK_SWEEPS) \
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p runlet-tests \
-		--test reliability --test reliability_state -- --nocapture
+		--no-fail-fast --test reliability --test reliability_state -- --nocapture
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check
