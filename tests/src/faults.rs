@@ -39,6 +39,9 @@ const NR_WRITE: &str = "64";
 /// How long runlet may take to reach the next line.
 const STEP_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The thread reading stderr to its end, and what it read.
+type Drain = (JoinHandle<()>, Arc<Mutex<Vec<String>>>);
+
 /// A runlet command whose stderr the test releases one line at a time.
 pub struct Stepped {
     pub what: String,
@@ -51,7 +54,7 @@ pub struct Stepped {
     pub lines: Vec<String>,
     /// Packets read, the filler included.
     released: usize,
-    drain: Option<(JoinHandle<()>, Arc<Mutex<Vec<String>>>)>,
+    drain: Option<Drain>,
 }
 
 fn packet_pipe() -> io::Result<(OwnedFd, OwnedFd)> {

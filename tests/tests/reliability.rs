@@ -199,7 +199,8 @@ fn delete_args(fx: &Fixture) -> Vec<String> {
 }
 
 fn scenario(name: &'static str, victim: Victim) -> Scenario {
-    let (process, setup, args): (&[&str], fn(&Fixture), fn(&Fixture) -> Vec<String>) = match name {
+    type Args = fn(&Fixture) -> Vec<String>;
+    let (process, setup, args): (&[&str], fn(&Fixture), Args) = match name {
         "create" => (&["sleep", "30"], nothing, create_args),
         "run" => (&["noop"], nothing, run_args),
         "start" => (&["sleep", "30"], create, start_args),
