@@ -102,7 +102,14 @@ pub fn extra_leaks(veths: &[String]) -> Vec<String> {
             ));
         }
     }
+    // A veth whose container end was in a netns that died with its init goes when
+    // the kernel has torn that netns down, which it does asynchronously (runlet
+    // killed before state.json named the veth cannot remove it itself): 10 s.
+    let end = std::time::Instant::now() + Duration::from_secs(10);
     for n in veths {
+        while host_link_exists(n) && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         if host_link_exists(n) {
             v.push(format!("host interface {n}"));
         }
