@@ -32,7 +32,7 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
         command -v crun >/dev/null || missing="$missing crun"
         if [ -n "$missing" ]; then
             echo "installing$missing (apt-get)..."
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } >/dev/null 2>&1 ||
                 echo "  could not install$missing; going on without"
         fi
     fi

@@ -26,7 +26,7 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
         command -v runc >/dev/null || missing="$missing runc"
         if [ -n "$missing" ] && command -v apt-get >/dev/null; then
             echo "installing$missing for the comparison (apt-get)..."
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } >/dev/null 2>&1 ||
                 echo "  could not install$missing; going on without"
         fi
     fi
