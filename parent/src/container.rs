@@ -156,6 +156,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
     // the init finds it waiting when it reaches the barrier.
     c.send(&frame)?;
+    debug!("Bootstrap sent to runlet-init");
     c.cgroups.create(false)?;
     c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
     debug!("v1 cgroups made, resources applied");
@@ -171,6 +172,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let resume_now = runtime_hooks.iter().all(|k| c.hooks.get(*k).is_empty());
     if resume_now {
         c.send(&wire::empty_frame(FrameKind::Resume))?;
+        debug!("Resume sent");
     }
     // One write, before `Ready`: the init stops dying with runlet when it sends
     // `Ready`, so from then on a state.json must exist for `delete` to find it (if
@@ -196,6 +198,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         shared_root_mount: c.shared_root.as_ref().map(|s| s.mount_id),
         rdt_made: Some(c.rdt.made.iter().map(|p| text(p)).collect()),
     })?;
+    debug!("state.json written");
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
     if !resume_now {
@@ -222,6 +225,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
 
     if let Some(p) = o.pid_file {
         write_pid_file(p, pid)?;
+        debug!("pid file {} written", p.display());
     }
     Ok(c)
 }

@@ -21,13 +21,14 @@ mod run;
 
 pub use fixture::Fixture;
 pub use host::{
-    cgroup_mounts, cgroup_v1_mounts, describe_pid, host_mount_points, host_ns, processes_rooted_at,
+    cgroup_mounts, cgroup_v1_mounts, children_of, describe_pid, host_mount_points, host_ns,
+    processes_rooted_at,
 };
 pub use leaks::stray_zombie_children;
 pub use lifecycle::{assert_gone, subreaper};
 pub use netns::must_succeed;
 pub use outcome::Outcome;
-pub use run::{spawn, Running};
+pub use run::{in_flight_pids, spawn, spawn_registered, unregister, Running};
 
 use crate::sys;
 use std::path::{Path, PathBuf};

@@ -125,6 +125,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     if let Err(e) = chan.send(&frame) {
         return Err(chan.last_word().unwrap_or(e));
     }
+    debug!("Process sent to runlet-exec");
     let pid = match chan.recv(STEP)? {
         Incoming::Frame(FrameKind::ExecPid, body) => {
             ExecPid::decode(&body)
@@ -156,6 +157,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     // The child goes on as soon as the helper is gone; reaping it makes the child
     // ours (without -d) for the wait below.
     reap_helper(&mut helper)?;
+    debug!("runlet-exec reaped");
     // With a terminal relayed by runlet: the child sends the master before it execs.
     let master = match &console.relay {
         Some(sock) => match recv_master(sock, STEP) {
@@ -178,6 +180,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     drop(found);
     if let Some(p) = &a.pid_file {
         write_pid_file(p, pid)?;
+        debug!("pid file {} written", p.display());
     }
     let Some(sigfd) = sigfd else {
         // Left to the nearest subreaper above runlet (the shim's way).

@@ -81,8 +81,9 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     let timeout = START_TIMEOUT + hks.total_timeout(&[HookKind::StartContainer]);
     let (pid, start_time) = (f.saved.pid, f.saved.start_time);
     let alive = || state::init_alive(pid, start_time);
+    debug!("releasing the init of {id} through exec.fifo");
     match release(&f.dir.fifo_path(), timeout, &alive) {
-        Ok(()) => {}
+        Ok(()) => debug!("the init of {id} exec'd the container's process"),
         // A failed startContainer hook stops the start and takes the container with
         // it (the init has exited): its cgroups go, the poststop hooks run, and its
         // state goes.
@@ -230,6 +231,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
                 cg.set_frozen(false)?;
             }
             init.wait_exit(KILL_TIMEOUT)?;
+            debug!("init {} killed", f.saved.pid);
         }
     }
     // Whatever is left in the cgroups (orphans of a container in the host's PID
@@ -238,6 +240,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     debug!("cgroups of {id} removed");
     remove_made(&f.saved)?;
     net::remove_host_ends(&f.saved.host_veths)?;
+    debug!("{} host veth ends removed", f.saved.host_veths.len());
     // After the container is gone, before its state is: the directory's lock keeps
     // the id from being reused while they run.
     match Hooks::from_config_text(&f.saved.config) {

@@ -111,6 +111,15 @@ pub fn processes_rooted_at(dir: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// Pids whose parent is `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    proc_pids()
+        .filter(|&p| {
+            stat_fields(p).is_some_and(|f| f.get(1).map(String::as_str) == Some(&pid.to_string()))
+        })
+        .collect()
+}
+
 /// `comm` and state of a process, for messages.
 pub fn describe_pid(pid: u32) -> String {
     let cmd = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
