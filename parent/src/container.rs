@@ -14,6 +14,7 @@ use rustix::fs::{open, Mode, OFlags};
 use rustix::thread::LinkNameSpaceType;
 use wire::FrameKind;
 
+use crate::bail;
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::channel::{helper_error, socket_pair, Channel, Incoming};
 use crate::clock;
@@ -24,7 +25,7 @@ use crate::helpers::{self, Helper};
 use crate::hooks;
 use crate::net;
 use crate::proc;
-use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
+use crate::spawn::{spawn_init, Exit, Init, InitSpawn, UserNsStep};
 use crate::state::{Saved, StateDir};
 use crate::sys::SigSet;
 
@@ -102,11 +103,13 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     };
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socket_pair("sync")?;
-    let (join, join_pid) = open_namespaces(&cfg)?;
+    let ns = open_namespaces(&cfg)?;
     let init = spawn_init(InitSpawn {
-        ns_flags: clone_flags(&cfg),
-        join,
-        join_pid,
+        ns_flags: ns.clone_flags,
+        unshare: ns.unshare,
+        join: ns.join,
+        around: ns.around,
+        userns: ns.userns,
         cgroup: cgroups.v2_dir_fd()?,
         helper: helpers::memfd(Helper::Init)?,
         sync: theirs,
@@ -124,8 +127,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     })?;
     debug!(
         "init {} cloned (namespace flags {:#x})",
-        init.pid,
-        clone_flags(&cfg)
+        init.pid, ns.clone_flags
     );
     let text = |p: &Path| p.to_string_lossy().into_owned();
     let hook_state = hooks::State {
@@ -152,12 +154,20 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         shared_root,
     };
 
+    if let Some(maps) = &cfg.userns {
+        crate::userns::write_maps(c.init.pid, maps)?;
+        c.send(&wire::empty_frame(FrameKind::IdMapped))?;
+        debug!("id maps written, IdMapped sent");
+    }
     // The init decodes and prepares mounts while we make its v1 cgroups. It enters
     // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
     // the init finds it waiting when it reaches the barrier.
     c.send(&frame)?;
     debug!("Bootstrap sent to runlet-init");
     c.cgroups.create(false)?;
+    if cfg.user_ns() {
+        c.cgroups.place_v1(c.init.pid)?;
+    }
     c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
     debug!("v1 cgroups made, resources applied");
     if let Some(r) = &cfg.intel_rdt {
@@ -366,26 +376,56 @@ impl Container {
     }
 }
 
-/// CLONE_NEW* for the namespaces to create at clone time. A new cgroup namespace is
-/// made later by the init itself, once it sits in the container's cgroups, so that
-/// the namespace is rooted there.
-fn clone_flags(cfg: &Config) -> u64 {
-    cfg.namespaces
-        .iter()
-        .filter(|n| n.path.is_none() && n.kind != NsKind::Cgroup)
-        .fold(0, |f, n| f | n.kind.clone_flag())
+/// How the init is born into its namespaces (crate::spawn).
+struct NsPlan {
+    /// CLONE_NEW* for clone3. A new cgroup namespace is made later by the init
+    /// itself, once it sits in the container's cgroups, so that it is rooted there.
+    clone_flags: u64,
+    /// CLONE_NEW* the child unshares after joining a user namespace by path, so
+    /// that the joined user namespace owns them.
+    unshare: u64,
+    /// Joined by the child, in order (a user namespace first).
+    join: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    /// Joined by runlet around clone3.
+    around: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    userns: UserNsStep,
 }
 
-type Joins = (
-    Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
-    Option<(OwnedFd, PathBuf)>,
-);
-
-/// Opens every namespace the config joins by path; the PID one separately.
-fn open_namespaces(cfg: &Config) -> Result<Joins> {
-    let mut join = Vec::new();
-    let mut pid = None;
-    for ns in &cfg.namespaces {
+/// Opens every namespace the config joins by path and decides who joins it. A PID
+/// namespace applies to children: runlet joins it around the clone. With a new user
+/// namespace runlet joins them all around the clone (its child could join none of
+/// the host's). With a joined one the child joins it first, then the others, then
+/// unshares the new ones, which the joined user namespace then owns.
+fn open_namespaces(cfg: &Config) -> Result<NsPlan> {
+    let user = cfg.namespaces.iter().find(|n| n.kind == NsKind::User);
+    let userns = match user {
+        None => UserNsStep::Host,
+        Some(n) if n.path.is_none() => UserNsStep::New,
+        Some(_) => UserNsStep::Joined,
+    };
+    let new: u64 = cfg
+        .namespaces
+        .iter()
+        .filter(|n| n.path.is_none() && n.kind != NsKind::Cgroup)
+        .fold(0, |f, n| f | n.kind.clone_flag());
+    let mut plan = NsPlan {
+        clone_flags: new,
+        unshare: 0,
+        join: Vec::new(),
+        around: Vec::new(),
+        userns,
+    };
+    if userns == UserNsStep::Joined {
+        if new & NsKind::Pid.clone_flag() != 0 {
+            bail!("linux.namespaces: a new pid namespace inside a joined user namespace is not supported yet (join a pid namespace by path too)");
+        }
+        plan.clone_flags = 0;
+        plan.unshare = new;
+    }
+    // The user namespace first: it owns the others.
+    let mut order: Vec<&crate::config::Namespace> = cfg.namespaces.iter().collect();
+    order.sort_by_key(|n| n.kind != NsKind::User);
+    for ns in order {
         let Some(path) = &ns.path else { continue };
         let fd = open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
             Error::io(
@@ -395,19 +435,27 @@ fn open_namespaces(cfg: &Config) -> Result<Joins> {
             )
         })?;
         let t = match ns.kind {
-            NsKind::Pid => {
-                pid = Some((fd, path.clone()));
-                continue;
-            }
+            NsKind::Pid => LinkNameSpaceType::ProcessID,
             NsKind::Mount => LinkNameSpaceType::Mount,
             NsKind::Ipc => LinkNameSpaceType::InterProcessCommunication,
             NsKind::Uts => LinkNameSpaceType::HostNameAndNISDomainName,
             NsKind::Network => LinkNameSpaceType::Network,
             NsKind::Cgroup => LinkNameSpaceType::ControlGroup,
+            NsKind::User => LinkNameSpaceType::User,
         };
-        join.push((fd, t, path.clone()));
+        let by_runlet = match userns {
+            UserNsStep::New if ns.kind == NsKind::Mount => bail!(
+                "linux.namespaces: joining a mount namespace by path with a new user namespace is not supported (the container could not mount in it)"
+            ),
+            UserNsStep::New => true,
+            _ => ns.kind == NsKind::Pid,
+        };
+        match by_runlet {
+            true => plan.around.push((fd, t, path.clone())),
+            false => plan.join.push((fd, t, path.clone())),
+        }
     }
-    Ok((join, pid))
+    Ok(plan)
 }
 
 fn write_pid_file(p: &Path, pid: i32) -> Result<()> {

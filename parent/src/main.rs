@@ -27,6 +27,7 @@ mod state;
 mod sys;
 mod terminal;
 mod tty_relay;
+mod userns;
 
 use std::io::Write;
 

@@ -23,10 +23,19 @@ use crate::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
 pub struct InitSpawn {
     /// CLONE_NEW* flags of the namespaces to create.
     pub ns_flags: u64,
+    /// CLONE_NEW* flags the child unshares after its joins (and becoming root in a
+    /// joined user namespace), so that the user namespace it joined owns them.
+    pub unshare: u64,
     /// Namespaces to join by path before exec (not pid: see `join_pid`).
     pub join: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
-    /// A PID namespace to join: set as the parent's pid_for_children around clone3.
-    pub join_pid: Option<(OwnedFd, PathBuf)>,
+    /// Namespaces the parent joins around clone3, so the child is born in them: a
+    /// PID namespace (it applies to children), and with a new user namespace every
+    /// joined one (the child, born in the new user namespace, could join none of the
+    /// host's).
+    pub around: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    /// The child is in a user namespace (new: it waits for `IdMapped` first) and
+    /// becomes its root before exec, so the helper keeps its capabilities there.
+    pub userns: UserNsStep,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
     pub helper: OwnedFd,
@@ -39,6 +48,17 @@ pub struct InitSpawn {
     pub extra: Vec<OwnedFd>,
     /// The console socket (with a terminal), after the sync fds.
     pub console: Option<OwnedFd>,
+}
+
+/// What the child does about a user namespace before it execs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNsStep {
+    /// None: the helper runs with runlet's ids.
+    Host,
+    /// Born in a new one: waits for `IdMapped`, then setresuid/setresgid 0.
+    New,
+    /// Joined one by path (its first join): setresuid/setresgid 0.
+    Joined,
 }
 
 /// The init process, owned through its pidfd. Killed and reaped on drop unless it
@@ -168,27 +188,14 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
     }
     // argv[1]: how many fds come before the helper's own (absent: none).
     let count = std::ffi::CString::new(extra.len().to_string()).expect("digits");
-    // Joining a PID namespace applies to children: set it for the clone, then go back.
-    let own_pid_ns = match &req.join_pid {
-        Some((target, path)) => {
-            let own = rustix::fs::open(
-                "/proc/self/ns/pid",
-                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
-            move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::ProcessID))
-                .map_err(|e| Error::io("setns (pid namespace)", path, e.into()))?;
-            Some(own)
-        }
-        None => None,
-    };
-
+    let back = join_around(&req.around)?;
     let fds = ChildFds {
         sync: &sync,
         moves: &moves,
         helper: &helper,
         join: &join,
+        userns: req.userns,
+        unshare: req.unshare,
     };
     let argv: [*const c_char; 3] = match extra.is_empty() {
         true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
@@ -203,11 +210,56 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         &fds,
     );
 
-    if let Some(own) = own_pid_ns {
-        move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))
-            .map_err(|e| Error::sys("setns back to runlet's own pid namespace", e))?;
+    for (own, kind) in back {
+        move_into_link_name_space(own.as_fd(), Some(kind)).map_err(|e| {
+            Error::sys(
+                &format!("setns back to runlet's own {} namespace", ns_file(kind)),
+                e,
+            )
+        })?;
     }
     result
+}
+
+/// Joins `around` in runlet itself (single-threaded here) for the clone; returns
+/// runlet's own namespaces to go back to, opened first.
+fn join_around(
+    around: &[(OwnedFd, LinkNameSpaceType, PathBuf)],
+) -> Result<Vec<(OwnedFd, LinkNameSpaceType)>> {
+    let mut back = Vec::with_capacity(around.len());
+    for (_, kind, _) in around {
+        let own = format!("/proc/thread-self/ns/{}", ns_file(*kind));
+        let fd = rustix::fs::open(
+            &own,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| Error::io("open", &own, e.into()))?;
+        back.push((fd, *kind));
+    }
+    for (i, (target, kind, path)) in around.iter().enumerate() {
+        if let Err(e) = move_into_link_name_space(target.as_fd(), Some(*kind)) {
+            // Back to runlet's own in those joined so far.
+            for (own, k) in &back[..i] {
+                let _ = move_into_link_name_space(own.as_fd(), Some(*k));
+            }
+            return Err(Error::io("setns", path, e.into()));
+        }
+    }
+    Ok(back)
+}
+
+/// The name under /proc/<pid>/ns/ of a namespace runlet may join around clone3.
+fn ns_file(kind: LinkNameSpaceType) -> &'static str {
+    match kind {
+        LinkNameSpaceType::ProcessID => "pid",
+        LinkNameSpaceType::Network => "net",
+        LinkNameSpaceType::InterProcessCommunication => "ipc",
+        LinkNameSpaceType::HostNameAndNISDomainName => "uts",
+        LinkNameSpaceType::ControlGroup => "cgroup",
+        LinkNameSpaceType::Mount => "mnt",
+        _ => "user",
+    }
 }
 
 /// The fds the child works with, all above the targets of its dup2s.
@@ -217,6 +269,8 @@ struct ChildFds<'a> {
     moves: &'a [(RawFd, RawFd)],
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
+    userns: UserNsStep,
+    unshare: u64,
 }
 
 fn clone_child(
@@ -288,6 +342,8 @@ fn child(
         moves,
         helper,
         join,
+        userns,
+        unshare,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -308,6 +364,21 @@ fn child(
     }
     if let Err(e) = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)) {
         fail("prctl PR_SET_PDEATHSIG", errno(e));
+    }
+    if userns != UserNsStep::Host {
+        if let Err((what, e)) = crate::userns::become_root(sync, userns == UserNsStep::New) {
+            fail(what, e);
+        }
+    }
+    if unshare != 0 {
+        let flags = rustix::thread::UnshareFlags::from_bits_retain(unshare as u32);
+        // SAFETY: single-threaded child; the fs and files it shares with nothing.
+        if let Err(e) = unsafe { rustix::thread::unshare_unsafe(flags) } {
+            fail(
+                "unshare the new namespaces in the joined user namespace",
+                errno(e),
+            );
+        }
     }
     if let Err(e) = sys::set_signal_mask(sigmask) {
         fail("sigprocmask", e.raw_os_error().unwrap_or(0));

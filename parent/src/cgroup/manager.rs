@@ -122,6 +122,15 @@ impl CgroupManager {
         Ok(())
     }
 
+    /// Places `pid` in the v1 hierarchies: for an init in a user namespace, which may
+    /// not write the host's `tasks` files itself.
+    pub fn place_v1(&self, pid: i32) -> Result<()> {
+        for (_, dir) in self.dirs.iter().filter(|(h, _)| !h.v2) {
+            write_file(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
     /// The container's directory in every hierarchy.
     pub fn paths(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|(_, d)| d.clone()).collect()

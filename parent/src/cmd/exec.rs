@@ -103,7 +103,9 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         InitSpawn {
             ns_flags: 0,
             join: Vec::new(),
-            join_pid: None,
+            around: Vec::new(),
+            unshare: 0,
+            userns: crate::spawn::UserNsStep::Host,
             cgroup: v2_dir,
             helper: helpers::memfd(Helper::Exec)?,
             sync: theirs,

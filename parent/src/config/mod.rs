@@ -26,6 +26,7 @@ mod rlimits;
 mod spec;
 mod syntax;
 mod sysctl;
+pub mod userns;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,7 @@ pub enum NsKind {
     Uts,
     Network,
     Cgroup,
+    User,
 }
 
 impl NsKind {
@@ -66,6 +68,7 @@ impl NsKind {
             NsKind::Uts => g::CLONE_NEWUTS,
             NsKind::Network => g::CLONE_NEWNET,
             NsKind::Cgroup => g::CLONE_NEWCGROUP,
+            NsKind::User => g::CLONE_NEWUSER,
         }) as u64
     }
     /// The name under /proc/<pid>/ns/ ("pid", "mnt", "ipc", "uts", "net", "cgroup").
@@ -77,6 +80,7 @@ impl NsKind {
             NsKind::Uts => "uts",
             NsKind::Network => "net",
             NsKind::Cgroup => "cgroup",
+            NsKind::User => "user",
         }
     }
 }
@@ -127,6 +131,8 @@ pub struct Config {
     pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).
     pub source: String,
+    /// `linux.uidMappings`/`gidMappings` of a new user namespace (docs/userns.md).
+    pub userns: Option<userns::IdMaps>,
     /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).
     pub net: crate::net::Plan,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
@@ -168,6 +174,11 @@ impl Config {
             Some(n) if n.path.is_some() => wire::SharedMount::Joined,
             Some(_) => wire::SharedMount::No,
         }
+    }
+
+    /// A user namespace, new or joined: the init's ids are not the host's.
+    pub fn user_ns(&self) -> bool {
+        self.namespaces.iter().any(|n| n.kind == NsKind::User)
     }
 
     pub fn new_namespace(&self, kind: NsKind) -> bool {

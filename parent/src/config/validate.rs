@@ -59,6 +59,11 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
     let (rootfs, rootfs_readonly) = root(spec.root.as_ref(), &bundle)?;
     let process = process::parse(spec.process.as_ref(), &mut warnings)?;
     let namespaces = namespaces::parse(linux.namespaces.as_deref().unwrap_or(&[]))?;
+    let userns = super::userns::parse(
+        &namespaces,
+        linux.uid_mappings.as_ref(),
+        linux.gid_mappings.as_ref(),
+    )?;
 
     let hostname = name_field("hostname", spec.hostname, &namespaces)?;
     let domainname = name_field("domainname", spec.domainname, &namespaces)?;
@@ -135,6 +140,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         rootfs,
         annotations,
         namespaces,
+        userns,
         net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
@@ -159,9 +165,6 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 /// Features runlet does not have yet: refused, because running without them would
 /// silently give the user a container other than the one asked for.
 fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
-    if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
-        bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
-    }
     if !is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");
     }
