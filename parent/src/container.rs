@@ -94,6 +94,9 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let layout = Layout::detect()?;
     let cgroup = cgroup_path(cfg.cgroups_path.as_deref(), o.id)?;
     let mut cgroups = CgroupManager::plan(&layout, &cgroup);
+    if crate::rootless::active() {
+        cgroups = crate::rootless::cgroups(cgroups, &cfg.resources)?;
+    }
     cgroups.create(true)?;
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
@@ -168,7 +171,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     if cfg.user_ns() {
         c.cgroups.place_v1(c.init.pid)?;
     }
-    c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+    // Rootless without cgroups: no limits were asked for (crate::rootless).
+    if !c.cgroups.is_none() {
+        c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+    }
     debug!("v1 cgroups made, resources applied");
     if let Some(r) = &cfg.intel_rdt {
         c.rdt = crate::rdt::apply(r, o.id, c.init.pid)?;

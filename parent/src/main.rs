@@ -17,6 +17,7 @@ mod log;
 mod net;
 mod proc;
 mod rdt;
+mod rootless;
 mod rootplan;
 mod run;
 mod seccomp;
@@ -65,7 +66,7 @@ fn main() {
         Command::State { id } => cmd::query::state(&global, &id),
         Command::List { quiet, json } => cmd::query::list(&global, quiet, json),
         Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
-        Command::Spec { bundle } => cmd::spec::spec(&bundle),
+        Command::Spec { bundle, rootless } => cmd::spec::spec(&bundle, rootless),
         Command::Features => cmd::features::features(),
         Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
         Command::Exec(a) => cmd::exec::exec(&global, &a),

@@ -26,6 +26,32 @@ pub struct CgroupManager {
 }
 
 impl CgroupManager {
+    /// No cgroups at all: a rootless container whose user may not make any.
+    pub fn none() -> CgroupManager {
+        CgroupManager {
+            dirs: Vec::new(),
+            created: Vec::new(),
+            keep: false,
+        }
+    }
+
+    /// Made by `none`: a rootless container without cgroups.
+    pub fn is_none(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
+    /// The directories the container's would be made in, each with the nearest one
+    /// that exists already (where a `mkdir` has to be allowed).
+    pub fn nearest_existing(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| {
+                let near = d.ancestors().find(|a| a.exists()).unwrap_or(Path::new("/"));
+                (d.clone(), near.to_path_buf())
+            })
+            .collect()
+    }
+
     /// The container's directory in every hierarchy of `layout`; nothing is made yet.
     /// A relative `path` is taken below runlet's own cgroups (see `path`).
     pub fn plan(layout: &Layout, path: &Path) -> CgroupManager {

@@ -1,0 +1,163 @@
+//! Rootless (docs/userns.md): runlet run by an unprivileged uid (the test's child,
+//! setuid to UID, with a private XDG_RUNTIME_DIR; no user is added to the host).
+//! `runlet spec --rootless` writes a config that runs as is; run, create, start,
+//! exec, kill and delete as that user; state under `$XDG_RUNTIME_DIR/runlet`;
+//! nothing left.
+
+use std::fs;
+use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runlet_tests::harness::{runlet_bin, spawn, Fixture, Outcome};
+use runlet_tests::{fixture, Report};
+
+/// Nobody's uid and gid on a test host.
+const UID: u32 = 42_421;
+
+fn chown_tree(p: &Path) {
+    std::os::unix::fs::lchown(p, Some(UID), Some(UID)).unwrap();
+    if fs::symlink_metadata(p).unwrap().is_dir() {
+        for e in fs::read_dir(p).unwrap() {
+            chown_tree(&e.unwrap().path());
+        }
+    }
+}
+
+/// The bundle and a runtime dir, the user's; the rootfs's `sh` is the probe (with
+/// no arguments it reports).
+fn rootless_bundle(fx: &mut Fixture) -> PathBuf {
+    fx.write_config = false;
+    let _ = fs::remove_file(fx.bundle.join("config.json"));
+    let bin = fx.rootfs().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(fx.probe_path(), bin.join("sh")).unwrap();
+    let xdg = fx.dir.join("xdg");
+    fs::create_dir_all(&xdg).unwrap();
+    fs::set_permissions(&xdg, fs::Permissions::from_mode(0o700)).unwrap();
+    chown_tree(&fx.bundle);
+    chown(&xdg, Some(UID), Some(UID)).unwrap();
+    xdg
+}
+
+/// `runlet ARGS` as UID, in the bundle, with XDG_RUNTIME_DIR set (no `--root`).
+fn as_user(fx: &Fixture, xdg: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(runlet_bin());
+    c.args(args)
+        .current_dir(&fx.bundle)
+        .env("XDG_RUNTIME_DIR", xdg)
+        .uid(UID)
+        .gid(UID);
+    c
+}
+
+fn user_run(fx: &Fixture, xdg: &Path, args: &[&str]) -> Outcome {
+    spawn(as_user(fx, xdg, args)).wait()
+}
+
+fn user_ns(pid: &str) -> String {
+    fs::read_link(format!("/proc/{pid}/ns/user"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// runlet's note when the user has no cgroups of its own, else nothing.
+fn only_cgroup_note(stderr: &str) {
+    for l in stderr.lines() {
+        assert!(
+            l.starts_with("runlet: note: cgroups are not delegated to uid 42421"),
+            "unexpected stderr: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn spec_rootless_runs_as_an_unprivileged_user() {
+    let mut fx = fixture!("rootless-run");
+    let xdg = rootless_bundle(&mut fx);
+    user_run(&fx, &xdg, &["spec", "--rootless"]).assert_exit(0);
+    let cfg = fx.bundle.join("config.json");
+    assert_eq!(fs::metadata(&cfg).unwrap().uid(), UID);
+    let out = user_run(&fx, &xdg, &["run", &fx.id]);
+    out.assert_exit(0);
+    only_cgroup_note(&out.stderr);
+    let r = Report::parse(&out.stdout);
+    assert_eq!((r.must("uid"), r.must("pid")), ("0", "1"), "{}", r.dump());
+    let user = r
+        .all("ns")
+        .into_iter()
+        .find(|l| l.starts_with("user "))
+        .unwrap();
+    assert_ne!(user, format!("user {}", user_ns("self")));
+    // Its capabilities are the config's, in its own namespace only.
+    assert_eq!(r.must("CapEff"), "0000000020000420");
+    assert!(!xdg.join("runlet").join(&fx.id).exists(), "state left");
+}
+
+#[test]
+fn rootless_create_exec_kill_delete() {
+    let mut fx = fixture!("rootless-exec");
+    let xdg = rootless_bundle(&mut fx);
+    user_run(&fx, &xdg, &["spec", "--rootless"]).assert_exit(0);
+    // The same config, its process sleeping.
+    let cfg = fx.bundle.join("config.json");
+    let text = fs::read_to_string(&cfg).unwrap();
+    let slept = text.replacen(r#""sh""#, r#""sh", "sleep", "60""#, 1);
+    assert_ne!(text, slept);
+    fs::write(&cfg, slept).unwrap();
+    // The pid file's directory is the user's: runlet writes it as UID.
+    let pid_dir = fx.dir.join("pids");
+    fs::create_dir_all(&pid_dir).unwrap();
+    chown(&pid_dir, Some(UID), Some(UID)).unwrap();
+    let pid_file = pid_dir.join("init.pid");
+    let mut cmd = as_user(&fx, &xdg, &["create", "--pid-file"]);
+    cmd.arg(&pid_file).arg(&fx.id);
+    let out = fx.run_to_files(cmd);
+    out.assert_exit(0);
+    assert!(xdg.join("runlet").join(&fx.id).join("state.json").exists());
+    user_run(&fx, &xdg, &["start", &fx.id]).assert_exit(0);
+    let init = fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    let state = user_run(&fx, &xdg, &["state", &fx.id]);
+    state.assert_exit(0);
+    let compact: String = state.stdout.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""status":"running""#),
+        "{}",
+        state.stdout
+    );
+
+    let ex = user_run(&fx, &xdg, &["exec", &fx.id, "/bin/sh", "report"]);
+    ex.assert_exit(0);
+    let r = Report::parse(&ex.stdout);
+    assert_eq!(r.must("uid"), "0");
+    let user = r
+        .all("ns")
+        .into_iter()
+        .find(|l| l.starts_with("user "))
+        .unwrap();
+    assert_eq!(user, format!("user {}", user_ns(&init)));
+    // The host sees the init as the user.
+    let status = fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    assert!(status.contains(&format!("Uid:\t{UID}\t")), "{status}");
+
+    user_run(&fx, &xdg, &["kill", &fx.id, "KILL"]).assert_exit(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while Path::new(&format!("/proc/{init}")).exists() {
+        // Reaped by init (pid 1) or the subreaper once gone; a zombie counts as gone.
+        let st = fs::read_to_string(format!("/proc/{init}/stat")).unwrap_or_default();
+        if st.contains(") Z ") || st.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "init {init} not killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    user_run(&fx, &xdg, &["delete", &fx.id]).assert_exit(0);
+    assert!(!xdg.join("runlet").join(&fx.id).exists(), "state left");
+    let leaks = fx.leaks();
+    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
+}
