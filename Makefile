@@ -48,8 +48,10 @@ initramfs-demo: build
 	$(REL)/initramfs-demo $(TARGET_DIR)/initramfs-demo
 
 # Every test, unit and integration. Integration tests start real containers as root.
+# TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run counts every test).
+TEST_FLAGS ?=
 test: build
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check

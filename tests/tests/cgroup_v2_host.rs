@@ -1,10 +1,10 @@
 //! A pure cgroup v2 host, as runlet sees it: the test runs runlet in a private mount
 //! namespace where the v1 hierarchies are unmounted and cgroup2 is mounted at
-//! /sys/fs/cgroup. The cgroup2 hierarchy is the host's own (the one at
-//! /sys/fs/cgroup/unified here), so the leak checks still see it.
+//! /sys/fs/cgroup (`Fixture::pure_v2`; on a pure v2 host, the host as it is). The
+//! cgroup2 hierarchy is the host's own, so the leak checks still see it.
 
-use runlet_tests::fixture;
-use runlet_tests::harness::Fixture;
+use runlet_tests::harness::{pure_v2_unavailable, Fixture};
+use runlet_tests::{fixture, skip};
 
 /// The probe's cgroup2 line ("0::/path").
 fn unified_line(r: &runlet_tests::report::Report) -> String {
@@ -15,25 +15,15 @@ fn unified_line(r: &runlet_tests::report::Report) -> String {
         .unwrap_or_default()
 }
 
-/// The simulation needs the hybrid layout's cgroup2 mount. Elsewhere there is nothing
-/// to simulate with: on a pure v2 host the other tests run this path for real.
-fn hybrid_host(test: &str) -> bool {
-    let ok = std::path::Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists();
-    if !ok {
-        eprintln!("SKIP {test}: no cgroup2 mount at /sys/fs/cgroup/unified (not a hybrid host)");
-    }
-    ok
-}
-
 fn unified_dir(fx: &Fixture) -> std::path::PathBuf {
-    std::path::Path::new("/sys/fs/cgroup/unified/runlet").join(&fx.id)
+    fx.v2_dir()
 }
 
 #[test]
 fn placed_at_birth_and_cgroup2_mounted_with_a_cgroup_namespace() {
     let fx = fixture!("v2ns");
-    if !hybrid_host("placed_at_birth_and_cgroup2_mounted_with_a_cgroup_namespace") {
-        return;
+    if let Some(why) = pure_v2_unavailable() {
+        skip!("{why}");
     }
     let r = fx.run_cmd(fx.pure_v2_run_command()).report();
     assert_eq!(unified_line(&r), "0::/", "{}", r.all("cgroup").join("\n"));
@@ -58,8 +48,8 @@ fn placed_at_birth_and_cgroup2_mounted_with_a_cgroup_namespace() {
 #[test]
 fn placed_at_birth_without_a_cgroup_namespace() {
     let mut fx = fixture!("v2plain");
-    if !hybrid_host("placed_at_birth_without_a_cgroup_namespace") {
-        return;
+    if let Some(why) = pure_v2_unavailable() {
+        skip!("{why}");
     }
     fx.spec.remove_namespace("cgroup");
     let r = fx.run_cmd(fx.pure_v2_run_command()).report();
