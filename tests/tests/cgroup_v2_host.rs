@@ -3,7 +3,7 @@
 //! /sys/fs/cgroup (`Fixture::pure_v2`; on a pure v2 host, the host as it is). The
 //! cgroup2 hierarchy is the host's own, so the leak checks still see it.
 
-use runlet_tests::harness::{pure_v2_unavailable, Fixture};
+use runlet_tests::harness::{cgroup2_mount, pure_v2_unavailable, Fixture};
 use runlet_tests::{fixture, skip};
 
 /// The probe's cgroup2 line ("0::/path").
@@ -59,5 +59,63 @@ fn placed_at_birth_without_a_cgroup_namespace() {
         !unified_dir(&fx).exists(),
         "{} left behind",
         unified_dir(&fx).display()
+    );
+}
+
+/// `runlet run` in a private mount namespace where `setup` (sh) ran first.
+fn run_after(fx: &Fixture, setup: &str) -> std::process::Command {
+    let mut c = std::process::Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "sh", "-c"]);
+    c.arg(format!(r#"{setup} && exec "$@""#)).arg("sh");
+    c.arg(runlet_tests::harness::runlet_bin())
+        .arg("--root")
+        .arg(&fx.root);
+    c.args(["run", "-b"]).arg(&fx.bundle).arg(&fx.id);
+    c
+}
+
+#[test]
+fn a_tmpfs_stacked_on_cgroup2_hides_it_and_runlet_uses_what_is_visible() {
+    // The topmost mount at a point wins: runlet must not open the tmpfs as cgroup2
+    // (clone3 would fail EBADF). It runs the container in what is still visible.
+    let mut fx = fixture!("v2stacked");
+    let Some(m) = cgroup2_mount() else {
+        skip!("no cgroup2 mount on this host to stack a tmpfs on");
+    };
+    fx.spec.remove_namespace("cgroup");
+    let setup = format!("mount -t tmpfs tmpfs {}", m.display());
+    let r = fx.run_cmd(run_after(&fx, &setup)).report();
+    let lines = r.all("cgroup");
+    let mine = format!("/runlet/{}", fx.id);
+    // cgroup2 is hidden: the init was not placed there.
+    assert!(!unified_line(&r).ends_with(&mine), "{lines:#?}");
+    // Every v1 hierarchy still visible holds it (none on a pure v2 host).
+    let v1 = lines.iter().filter(|l| !l.starts_with("0::"));
+    for l in v1 {
+        assert!(l.ends_with(&format!(":{mine}")), "{l} (want {mine})");
+    }
+    assert!(
+        !fx.v2_dir().exists(),
+        "{} left behind",
+        fx.v2_dir().display()
+    );
+}
+
+#[test]
+fn cgroup2_mounted_again_on_the_stacked_tmpfs_is_the_one_used() {
+    let mut fx = fixture!("v2restacked");
+    let Some(m) = cgroup2_mount() else {
+        skip!("no cgroup2 mount on this host to stack a tmpfs on");
+    };
+    fx.spec.remove_namespace("cgroup");
+    let m = m.display();
+    let setup = format!("mount -t tmpfs tmpfs {m} && mount -t cgroup2 none {m}");
+    let r = fx.run_cmd(run_after(&fx, &setup)).report();
+    let want = format!("0::/runlet/{}", fx.id);
+    assert_eq!(unified_line(&r), want, "{}", r.all("cgroup").join("\n"));
+    assert!(
+        !fx.v2_dir().exists(),
+        "{} left behind",
+        fx.v2_dir().display()
     );
 }
