@@ -167,6 +167,9 @@ pub struct Parts<'a> {
     pub probe: &'a Path,
     pub init: &'a Path,
     pub scenario: &'a str,
+    /// More bundles, `(dir, config)`, sharing `/bundle/rootfs` (the config's
+    /// `root.path` is set to it).
+    pub bundles: &'a [(&'a str, Spec)],
 }
 
 /// Builds the image in `work` (bundles staged there first) and returns its path.
@@ -209,6 +212,13 @@ pub fn build_image(work: &Path, p: &Parts<'_>) -> io::Result<PathBuf> {
         0o644,
         shared.to_json().into_bytes(),
     );
+
+    for (dir, spec) in p.bundles {
+        let mut spec = spec.clone();
+        spec.root_path = "/bundle/rootfs".into();
+        let config = format!("{dir}/config.json");
+        img.file(&config, 0o644, spec.to_json().into_bytes());
+    }
 
     let out = work.join("initramfs.cpio");
     img.write(&mut fs::File::create(&out).map_err(|e| named(&out, e))?)?;

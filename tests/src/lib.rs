@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod console;
+pub mod guest;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;

@@ -66,8 +66,10 @@ impl<'a> Mount<'a> {
 /// one on the way to `m` apart.
 fn visible(all: &[Mount], m: &Mount) -> bool {
     let covered = |under: &Mount, via: Option<&str>| {
-        all.iter()
-            .any(|c| c.parent == under.id && c.point == under.point && Some(c.id) != via)
+        // An initramfs's root mount is its own parent: not a cover of itself.
+        all.iter().any(|c| {
+            c.parent == under.id && c.point == under.point && c.id != under.id && Some(c.id) != via
+        })
     };
     let (mut cur, mut via) = (m, None);
     // Bounded: a malformed table with a parent cycle must not loop.
@@ -216,6 +218,14 @@ mod tests {
         assert_eq!(l.hierarchies[0].mountpoint, Path::new("/mnt/cpu-again"));
         let beside = format!("{HYBRID}71 23 0:51 / /sys/fs/cgroup/cpu rw - tmpfs tmpfs rw\n");
         assert_eq!(Layout::parse(&beside).hierarchies.len(), 4);
+    }
+
+    #[test]
+    fn an_initramfs_root_is_its_own_parent() {
+        let l = Layout::parse(
+            "1 1 0:2 / / rw - rootfs rootfs rw\n7 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+        );
+        assert!(l.is_pure_v2(), "{l:?}");
     }
 
     #[test]
