@@ -119,3 +119,28 @@ fn cgroup2_mounted_again_on_the_stacked_tmpfs_is_the_one_used() {
         fx.v2_dir().display()
     );
 }
+
+#[test]
+fn a_cgroup2_mount_outside_sys_fs_cgroup_listed_first_is_not_used() {
+    // As a container's rootfs shows one while it runs (rshared propagation): listed
+    // before /sys/fs/cgroup, read-only here so that using it fails (EROFS).
+    let mut fx = fixture!("v2elsewhere");
+    if let Some(why) = pure_v2_unavailable() {
+        skip!("{why}");
+    }
+    fx.spec.remove_namespace("cgroup");
+    let other = fx.dir.join("other-cgroup2");
+    std::fs::create_dir_all(&other).unwrap();
+    let setup = format!(
+        "mount -t cgroup2 -o ro none {} && umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup",
+        other.display()
+    );
+    let r = fx.run_cmd(run_after(&fx, &setup)).report();
+    let want = format!("0::/runlet/{}", fx.id);
+    assert_eq!(unified_line(&r), want, "{}", r.all("cgroup").join("\n"));
+    assert!(
+        !fx.v2_dir().exists(),
+        "{} left behind",
+        fx.v2_dir().display()
+    );
+}

@@ -38,6 +38,8 @@ pub struct Layout {
 struct Mount<'a> {
     id: &'a str,
     parent: &'a str,
+    /// The directory of the file system mounted there ("/": the whole hierarchy).
+    root: &'a str,
     point: PathBuf,
     fstype: &'a str,
     superopts: &'a str,
@@ -47,13 +49,14 @@ impl<'a> Mount<'a> {
     fn parse(line: &'a str) -> Option<Mount<'a>> {
         let (left, right) = line.split_once(" - ")?;
         let mut l = left.split(' ');
-        let (id, parent) = (l.next()?, l.next()?);
-        let point = PathBuf::from(unescape(l.nth(2)?));
+        let (id, parent, root) = (l.next()?, l.next()?, l.nth(1)?);
+        let point = PathBuf::from(unescape(l.next()?));
         let mut r = right.split(' ');
         let (fstype, superopts) = (r.next()?, r.nth(1).unwrap_or(""));
         Some(Mount {
             id,
             parent,
+            root,
             point,
             fstype,
             superopts,
@@ -111,6 +114,13 @@ fn hierarchy(m: &Mount) -> Option<Hierarchy> {
     })
 }
 
+/// Which of several mounts of one hierarchy serves: one under /sys/fs/cgroup (not a
+/// copy a container's rootfs or a test shows elsewhere, which may go away), then one
+/// of the whole hierarchy; among equals the first.
+fn rank(m: &Mount) -> u8 {
+    2 * u8::from(m.point.starts_with("/sys/fs/cgroup")) + u8::from(m.root == "/")
+}
+
 /// Whether the file system at `h`'s mount point is what mountinfo says (a mount
 /// stacked there that the table does not show as such hides it).
 fn really_cgroup(h: &Hierarchy) -> bool {
@@ -135,18 +145,21 @@ impl Layout {
     /// later mount at the same point hides the earlier ones and all below them.
     pub(super) fn parse(mountinfo: &str) -> Layout {
         let all: Vec<Mount> = mountinfo.lines().filter_map(Mount::parse).collect();
-        let mut hierarchies: Vec<Hierarchy> = Vec::new();
+        let mut found: Vec<(Hierarchy, u8)> = Vec::new();
         for m in all.iter().filter(|m| visible(&all, m)) {
             let Some(h) = hierarchy(m) else { continue };
-            // The same hierarchy mounted twice: the first visible mount serves.
-            if !hierarchies
-                .iter()
-                .any(|x| x.v2 == h.v2 && x.controllers == h.controllers)
-            {
-                hierarchies.push(h);
+            let rank = rank(m);
+            let same =
+                |x: &&mut (Hierarchy, u8)| x.0.v2 == h.v2 && x.0.controllers == h.controllers;
+            match found.iter_mut().find(same) {
+                Some(x) if x.1 < rank => *x = (h, rank),
+                Some(_) => {}
+                None => found.push((h, rank)),
             }
         }
-        Layout { hierarchies }
+        Layout {
+            hierarchies: found.into_iter().map(|(h, _)| h).collect(),
+        }
     }
 
     /// A pure v2 host: one cgroup2 hierarchy and no v1 ones.
@@ -226,6 +239,23 @@ mod tests {
             "1 1 0:2 / / rw - rootfs rootfs rw\n7 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
         );
         assert!(l.is_pure_v2(), "{l:?}");
+    }
+
+    #[test]
+    fn the_mount_under_sys_fs_cgroup_serves() {
+        // A container's rootfs (rshared propagation) shows cgroup2 first; the private
+        // namespace of a simulated v2 host mounts /sys/fs/cgroup after it.
+        let l = Layout::parse(
+            "1 1 0:2 / / rw - ext4 /dev/vda rw\n\
+             5 1 0:26 / /tmp/b/rootfs/sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+             6 1 0:26 /sub /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+             7 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+        );
+        assert_eq!(l.hierarchies.len(), 1, "{l:?}");
+        assert_eq!(l.hierarchies[0].mountpoint, Path::new("/sys/fs/cgroup"));
+        assert!(l.is_pure_v2());
+        let l = Layout::parse(HYBRID);
+        assert_eq!(l.hierarchies[0].mountpoint, Path::new("/sys/fs/cgroup/cpu"));
     }
 
     #[test]

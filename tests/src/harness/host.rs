@@ -122,10 +122,13 @@ pub fn describe_pid(pid: u32) -> String {
     format!("pid {pid} [{state}] {}", cmd.trim())
 }
 
-/// Mount points in mountinfo order with their file system type and super options.
+/// Mount points with their file system type and super options: those under
+/// /sys/fs/cgroup first (a container's rootfs may show the same hierarchy for a while),
+/// else in mountinfo order.
 fn mounts() -> Vec<(PathBuf, String, String)> {
     let s = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    s.lines()
+    let mut v: Vec<(PathBuf, String, String)> = s
+        .lines()
         .filter_map(|l| {
             let (left, right) = l.split_once(" - ")?;
             let mut r = right.split(' ');
@@ -133,7 +136,9 @@ fn mounts() -> Vec<(PathBuf, String, String)> {
             let point = PathBuf::from(unescape_octal(left.split(' ').nth(4)?));
             Some((point, fstype.to_string(), opts.to_string()))
         })
-        .collect()
+        .collect();
+    v.sort_by_key(|(p, _, _)| !p.starts_with("/sys/fs/cgroup"));
+    v
 }
 
 /// Where the v1 hierarchy carrying `controller` is mounted, if the host has one.
