@@ -146,8 +146,11 @@ impl Layout {
     pub(super) fn parse(mountinfo: &str) -> Layout {
         let all: Vec<Mount> = mountinfo.lines().filter_map(Mount::parse).collect();
         let mut found: Vec<(Hierarchy, u8)> = Vec::new();
-        for m in all.iter().filter(|m| visible(&all, m)) {
-            let Some(h) = hierarchy(m) else { continue };
+        for m in &all {
+            // Cgroup mounts only are walked: a host may have hundreds of others.
+            let Some(h) = hierarchy(m).filter(|_| visible(&all, m)) else {
+                continue;
+            };
             let rank = rank(m);
             let same =
                 |x: &&mut (Hierarchy, u8)| x.0.v2 == h.v2 && x.0.controllers == h.controllers;
