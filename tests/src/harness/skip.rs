@@ -9,7 +9,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Whether skips CI could avoid are failures (`RUNLET_REQUIRE_ROOT=1`, set by .ci/run).
 pub fn strict() -> bool {
@@ -32,19 +32,23 @@ fn test_name() -> String {
 }
 
 fn record(reason: &str) {
-    let log = std::env::var_os("RUNLET_SKIP_LOG").map(PathBuf::from);
-    record_to(log.as_deref(), reason);
-}
-
-fn record_to(log: Option<&Path>, reason: &str) {
-    let line = format!("SKIP {}: {reason}\n", test_name());
+    let line = line(reason);
     // One write: a whole line even among parallel tests' output.
     let _ = std::io::stderr().write_all(line.as_bytes());
-    if let Some(p) = log {
-        let f = OpenOptions::new().create(true).append(true).open(p);
-        if let Ok(mut f) = f {
-            let _ = f.write_all(line.as_bytes());
-        }
+    if let Some(log) = std::env::var_os("RUNLET_SKIP_LOG") {
+        append(Path::new(&log), &line);
+    }
+}
+
+/// `SKIP <binary>::<test>: <reason>\n`.
+fn line(reason: &str) -> String {
+    format!("SKIP {}: {reason}\n", test_name())
+}
+
+fn append(log: &Path, line: &str) {
+    let f = OpenOptions::new().create(true).append(true).open(log);
+    if let Ok(mut f) = f {
+        let _ = f.write_all(line.as_bytes());
     }
 }
 
@@ -93,8 +97,8 @@ mod tests {
     fn a_skip_is_one_line_naming_the_test() {
         let log = std::env::temp_dir().join(format!("runlet-skiplog-{}", std::process::id()));
         let _ = std::fs::remove_file(&log);
-        record_to(Some(&log), "no BFQ");
-        record_to(Some(&log), "no swap accounting");
+        append(&log, &line("no BFQ"));
+        append(&log, &line("no swap accounting"));
         let text = std::fs::read_to_string(&log).unwrap();
         std::fs::remove_file(&log).unwrap();
         let me = "harness::skip::tests::a_skip_is_one_line_naming_the_test";
