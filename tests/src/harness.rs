@@ -25,9 +25,8 @@ pub mod skip;
 
 pub use fixture::Fixture;
 pub use host::{
-    cgroup2_mount, cgroup_mounts, cgroup_v1_mounts, child_cgroup_has, children_of,
-    describe_pid, host_mount_points, host_ns, processes_rooted_at, v1_mount, v2_controller,
-    V2Controller,
+    cgroup2_mount, cgroup_mounts, cgroup_v1_mounts, child_cgroup_has, children_of, describe_pid,
+    host_mount_points, host_ns, processes_rooted_at, v1_mount, v2_controller, V2Controller,
 };
 pub use leaks::stray_zombie_children;
 pub use lifecycle::{assert_gone, subreaper};

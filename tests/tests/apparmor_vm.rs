@@ -60,8 +60,14 @@ fn an_apparmor_profile_confines_the_container_in_a_vm() {
     if let Some(why) = guest::missing_packages() {
         runlet_tests::missing!("{why}");
     }
-    if Command::new("apparmor_parser").arg("--version").output().is_err() {
-        runlet_tests::missing!("apparmor_parser is needed: apt-get install apparmor (.ci/run does)");
+    if Command::new("apparmor_parser")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        runlet_tests::missing!(
+            "apparmor_parser is needed: apt-get install apparmor (.ci/run does)"
+        );
     }
     let work = std::env::temp_dir().join(format!("runlet-aa-vm-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
@@ -82,7 +88,10 @@ fn an_apparmor_profile_confines_the_container_in_a_vm() {
         ("/aa/runlet-test.bin".into(), compiled.unwrap()),
         ("/bundle/rootfs/denied/.keep".into(), Vec::new()),
     ];
-    let bundles = [("/bundle-aa", bundle(true)), ("/bundle-free", bundle(false))];
+    let bundles = [
+        ("/bundle-aa", bundle(true)),
+        ("/bundle-free", bundle(false)),
+    ];
     let c = guest::run_with(
         env!("CARGO_BIN_EXE_initramfs-init"),
         env!("CARGO_BIN_EXE_probe"),
