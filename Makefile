@@ -50,9 +50,11 @@ initramfs-demo: build
 # Every test, unit and integration. Integration tests start real containers as root.
 # The helpers' shared runtime is tested in an invocation of its own, as it is built:
 # the parent's rustix `std` must not unify into it.
+# TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run counts every test).
+TEST_FLAGS ?=
 test: build
-	$(CARGO) test -p helper-rt
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
+	$(CARGO) test $(TEST_FLAGS) -p helper-rt
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
 
 # The reliability suite's long version (docs/reliability.md): more soak runs and
 # every kill point swept more times than `make test` does.
