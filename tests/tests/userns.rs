@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use runlet_tests::fixture;
-use runlet_tests::harness::{require_root, Fixture};
+use runlet_tests::harness::Fixture;
 use runlet_tests::spec::{quote, Capabilities, Mount, Namespace};
 use seccomp::podman;
 
@@ -251,14 +251,15 @@ fn exec_joins_the_user_namespace() {
 
 #[test]
 fn seccomp_veth_and_memory_limit_in_a_user_namespace() {
-    if !require_root("seccomp_veth_and_memory_limit_in_a_user_namespace") {
-        return;
-    }
     let mut fx = fixture!("userns-all");
+    let profile = match podman::read() {
+        Ok(p) => p,
+        Err(why) => runlet_tests::missing!("{why}"),
+    };
     userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
     fx.spec.extra_linux.push((
         "seccomp".into(),
-        podman::oci(&podman::read(), &podman::DEFAULT_CAPS),
+        podman::oci(&profile, &podman::DEFAULT_CAPS, podman::running_kernel()),
     ));
     fx.spec.extra_linux.push((
         "resources".into(),
