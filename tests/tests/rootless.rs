@@ -161,3 +161,89 @@ fn rootless_create_exec_kill_delete() {
     let leaks = fx.leaks();
     assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
 }
+
+/// Host ids /etc/subuid and /etc/subgid give the user in `newuidmap_maps_subordinate_ids`.
+const SUB: u32 = 520_000;
+
+#[test]
+fn newuidmap_maps_subordinate_ids() {
+    let mut fx = fixture!("rootless-subid");
+    if !Path::new("/usr/bin/newuidmap").exists() {
+        runlet_tests::missing!("newuidmap/newgidmap (package uidmap) not installed");
+    }
+    let xdg = rootless_bundle(&mut fx);
+    user_run(&fx, &xdg, &["spec", "--rootless"]).assert_exit(0);
+    let cfg = fx.bundle.join("config.json");
+    let text = fs::read_to_string(&cfg).unwrap();
+    let mut edited = text.clone();
+    for k in ["uidMappings", "gidMappings"] {
+        let one = format!(r#""{k}": [{{"containerID": 0, "hostID": {UID}, "size": 1}}]"#);
+        let two = format!(
+            r#""{k}": [{{"containerID": 0, "hostID": {UID}, "size": 1}}, {{"containerID": 1, "hostID": {SUB}, "size": 65536}}]"#
+        );
+        assert!(edited.contains(&one), "{edited}");
+        edited = edited.replace(&one, &two);
+    }
+    // Its process: uid 1000 inside, the subordinate SUB+999 outside, writing a volume.
+    edited = edited.replacen(r#""uid": 0,"#, r#""uid": 1000,"#, 1);
+    edited = edited.replacen(r#""gid": 0"#, r#""gid": 1000"#, 1);
+    edited = edited.replacen(r#""sh""#, r#""sh", "report", "--write", "/tmp/f""#, 1);
+    edited = edited.replacen(r#""readonly": true"#, r#""readonly": false"#, 1);
+    fs::write(&cfg, edited).unwrap();
+    let tmp = fx.rootfs().join("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+    chown(&tmp, Some(SUB + 999), Some(SUB + 999)).unwrap();
+    // The user (newuidmap wants a name) and its ranges, seen only in a private mount
+    // namespace: the host's files stay as they are.
+    let sub = fx.dir.join("subid");
+    fs::write(&sub, format!("rlt:{SUB}:65536\n")).unwrap();
+    let passwd = fx.dir.join("passwd");
+    let mut users = fs::read_to_string("/etc/passwd").unwrap();
+    users.push_str(&format!(
+        "rlt:x:{UID}:{UID}::/nonexistent:/usr/sbin/nologin\n"
+    ));
+    fs::write(&passwd, users).unwrap();
+    let script = format!(
+        "mount --bind {p} /etc/passwd && mount --bind {s} /etc/subuid && mount --bind {s} /etc/subgid && exec \"$@\"",
+        s = sub.display(),
+        p = passwd.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+    ])
+    .args([
+        "setpriv",
+        "--reuid",
+        &UID.to_string(),
+        "--regid",
+        &UID.to_string(),
+    ])
+    .args(["--clear-groups", "--"])
+    .arg(runlet_bin())
+    .args(["run", &fx.id])
+    .current_dir(&fx.bundle)
+    .env("XDG_RUNTIME_DIR", &xdg);
+    let out = spawn(cmd).wait();
+    out.assert_exit(0);
+    only_cgroup_note(&out.stderr);
+    let r = Report::parse(&out.stdout);
+    assert_eq!(
+        (r.must("uid"), r.must("gid")),
+        ("1000", "1000"),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.answer("write", "/tmp/f"), "ok");
+    let m = fs::metadata(tmp.join("f")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (SUB + 999, SUB + 999));
+    assert!(!xdg.join("runlet").join(&fx.id).exists(), "state left");
+    let leaks = fx.leaks();
+    assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
+}
