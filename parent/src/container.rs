@@ -106,6 +106,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     };
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socket_pair("sync")?;
+    let idmapped = crate::idmap::prepare(&cfg.idmapped, &cfg.rootfs)?;
     let ns = open_namespaces(&cfg)?;
     let init = spawn_init(InitSpawn {
         ns_flags: ns.clone_flags,
@@ -185,7 +186,9 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     c.veths = net::create(&cfg.net, c.init.pid)?;
     // With prestart or createRuntime hooks, `Resume` waits for them (below).
     let runtime_hooks = [HookKind::Prestart, HookKind::CreateRuntime];
-    let resume_now = runtime_hooks.iter().all(|k| c.hooks.get(*k).is_empty());
+    // Id-mapped mounts are attached at `Prestart` too.
+    let resume_now =
+        runtime_hooks.iter().all(|k| c.hooks.get(*k).is_empty()) && idmapped.is_empty();
     if resume_now {
         c.send(&wire::empty_frame(FrameKind::Resume))?;
         debug!("Resume sent");
@@ -217,6 +220,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     debug!("state.json written");
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
+    if !idmapped.is_empty() {
+        crate::idmap::attach(&idmapped, pid, &cfg.rootfs)?;
+        debug!("id-mapped mounts attached");
+    }
     if !resume_now {
         // In the runtime's namespaces, the container's exist; nothing of it has
         // pivoted or run yet.

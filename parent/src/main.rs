@@ -13,6 +13,7 @@ mod fds;
 mod handle;
 mod helpers;
 mod hooks;
+mod idmap;
 mod log;
 mod net;
 mod proc;

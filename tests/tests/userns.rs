@@ -412,3 +412,87 @@ fn joins_a_user_namespace_by_path() {
     assert_eq!(r.answer("write", "/vol/j"), "ok");
     assert_eq!(fs::metadata(vol.join("j")).unwrap().uid(), HOST_ROOT);
 }
+
+#[test]
+fn id_mapped_mount_shows_the_volume_s_owners() {
+    let mut fx = fixture!("userns-idmap");
+    userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
+    // A volume of host root's, with a file of uid 5's: unmapped in the container
+    // (nobody) through a plain bind, its own owners through an id-mapped one.
+    let vol = host_dir(&fx, "vol", 0, 0);
+    fs::write(vol.join("five"), "5").unwrap();
+    chown(vol.join("five"), Some(5), Some(5)).unwrap();
+    let v = vol.to_str().unwrap();
+    fx.spec
+        .mounts
+        .push(Mount::bind(v, "/plain", &["rbind", "ro"]));
+    fx.spec
+        .mounts
+        .push(Mount::bind(v, "/mapped", &["rbind", "rw", "idmap"]));
+    fx.spec.probe(&[
+        "report",
+        "--stat",
+        "/plain/five",
+        "--stat",
+        "/mapped/five",
+        "--stat",
+        "/mapped",
+        "--write",
+        "/mapped/made",
+    ]);
+    let r = fx.run().report();
+    assert!(
+        r.answer("stat", "/plain/five").contains(" 65534 65534 "),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        r.answer("stat", "/mapped/five").contains(" 5 5 "),
+        "{}",
+        r.dump()
+    );
+    assert!(
+        r.answer("stat", "/mapped").starts_with("dir 0755 0 0 "),
+        "{}",
+        r.dump()
+    );
+    // The container's root writes as the volume's root: host uid 0 on disk.
+    assert_eq!(r.answer("write", "/mapped/made"), "ok");
+    let made = fs::metadata(vol.join("made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (0, 0));
+}
+
+#[test]
+fn id_mapped_mount_with_its_own_maps() {
+    let mut fx = fixture!("userns-idmap2");
+    userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
+    let vol = host_dir(&fx, "vol", 1000, 1000);
+    // Disk id 1000 is the container's root through the mount's maps.
+    let own = format!(r#"[{{"containerID":1000,"hostID":{HOST_ROOT},"size":1}}]"#);
+    let mount = format!(
+        r#"{{"destination":"/v","type":"bind","source":{},"options":["bind"],"uidMappings":{own},"gidMappings":{own}}}"#,
+        quote(vol.to_str().unwrap())
+    );
+    fx.spec
+        .probe(&["report", "--stat", "/v", "--write", "/v/f"]);
+    let mut text = fx.spec.to_json();
+    let key = r#""mounts": ["#;
+    let at = text.find(key).expect("mounts in the config") + key.len();
+    text.insert_str(at, &format!("{mount},"));
+    fx.config_text = Some(text);
+    let r = fx.run().report();
+    assert!(
+        r.answer("stat", "/v").starts_with("dir 0755 0 0 "),
+        "{}",
+        r.dump()
+    );
+    assert_eq!(r.answer("write", "/v/f"), "ok");
+    assert_eq!(fs::metadata(vol.join("f")).unwrap().uid(), 1000);
+    // An id-mapped mount in a container without a user namespace is refused.
+    let mut fx = fixture!("userns-idmap3");
+    fx.spec
+        .mounts
+        .push(Mount::bind(vol.to_str().unwrap(), "/v", &["bind", "idmap"]));
+    fx.run()
+        .assert_error(&["an id-mapped mount needs a new user namespace"]);
+}

@@ -15,6 +15,7 @@ mod caps;
 mod devices;
 mod diagnose;
 mod hooks;
+pub mod idmapped;
 mod lsm;
 mod mounts;
 mod namespaces;
@@ -133,6 +134,8 @@ pub struct Config {
     pub source: String,
     /// `linux.uidMappings`/`gidMappings` of a new user namespace (docs/userns.md).
     pub userns: Option<userns::IdMaps>,
+    /// Id-mapped bind mounts, with their maps (runlet attaches them: crate::idmap).
+    pub idmapped: Vec<(idmapped::IdMapped, userns::IdMaps)>,
     /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).
     pub net: crate::net::Plan,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).

@@ -140,6 +140,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         rootfs,
         annotations,
         namespaces,
+        idmapped: idmapped(&boot.mounts, userns.as_ref())?,
         userns,
         net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
@@ -152,6 +153,26 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         boot,
     };
     Ok((config, warnings))
+}
+
+/// The id-mapped mounts with the maps each gets. They need a new user namespace:
+/// in the host's they would map nothing runlet could check.
+fn idmapped(
+    mounts: &[Entry],
+    userns: Option<&super::userns::IdMaps>,
+) -> Result<Vec<(super::idmapped::IdMapped, super::userns::IdMaps)>> {
+    let mut out = Vec::new();
+    for m in mounts {
+        let Entry::IdMapped(m) = m else { continue };
+        let Some(maps) = userns else {
+            bail!(
+                "{}: an id-mapped mount needs a new user namespace (linux.namespaces type user, with linux.uidMappings)",
+                m.at
+            );
+        };
+        out.push((m.clone(), m.maps(maps)));
+    }
+    Ok(out)
 }
 
 fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
