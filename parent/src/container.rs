@@ -98,6 +98,11 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         cgroups = crate::rootless::cgroups(cgroups, &cfg.resources)?;
     }
     cgroups.create(true)?;
+    // In a user namespace the child enters the v1 cgroups itself, first thing: they
+    // are made before it (crate::cgroup::CgroupManager::v1_tasks).
+    if cfg.user_ns() {
+        cgroups.create(false)?;
+    }
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let shared_root = match cfg.mount_ns() {
@@ -114,6 +119,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         join: ns.join,
         around: ns.around,
         userns: ns.userns,
+        tasks: match cfg.user_ns() {
+            true => c_paths(&cgroups.v1_tasks()),
+            false => Vec::new(),
+        },
         cgroup: cgroups.v2_dir_fd()?,
         helper: helpers::memfd(Helper::Init)?,
         sync: theirs,
@@ -168,9 +177,8 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     // the init finds it waiting when it reaches the barrier.
     c.send(&frame)?;
     debug!("Bootstrap sent to runlet-init");
-    c.cgroups.create(false)?;
-    if cfg.user_ns() {
-        c.cgroups.place_v1(c.init.pid)?;
+    if !cfg.user_ns() {
+        c.cgroups.create(false)?;
     }
     // Rootless without cgroups: no limits were asked for (crate::rootless).
     if !c.cgroups.is_none() {
@@ -471,6 +479,14 @@ fn open_namespaces(cfg: &Config) -> Result<NsPlan> {
         }
     }
     Ok(plan)
+}
+
+fn c_paths(paths: &[PathBuf]) -> Vec<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    paths
+        .iter()
+        .filter_map(|p| std::ffi::CString::new(p.as_os_str().as_bytes()).ok())
+        .collect()
 }
 
 fn write_pid_file(p: &Path, pid: i32) -> Result<()> {

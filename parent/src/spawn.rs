@@ -36,6 +36,9 @@ pub struct InitSpawn {
     /// The child is in a user namespace (new: it waits for `IdMapped` first) and
     /// becomes its root before exec, so the helper keeps its capabilities there.
     pub userns: UserNsStep,
+    /// v1 `tasks` files the child writes "0" to before anything else (in a user
+    /// namespace it could not later: crate::cgroup::CgroupManager::v1_tasks).
+    pub tasks: Vec<std::ffi::CString>,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
     pub helper: OwnedFd,
@@ -196,6 +199,7 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         join: &join,
         userns: req.userns,
         unshare: req.unshare,
+        tasks: &req.tasks,
     };
     let argv: [*const c_char; 3] = match extra.is_empty() {
         true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
@@ -271,6 +275,7 @@ struct ChildFds<'a> {
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
     userns: UserNsStep,
     unshare: u64,
+    tasks: &'a [std::ffi::CString],
 }
 
 fn clone_child(
@@ -329,6 +334,13 @@ fn clone_child(
     }
 }
 
+/// Writes "0" to a v1 `tasks` file: the calling thread enters that cgroup.
+fn enter_cgroup(tasks: &std::ffi::CStr) -> rustix::io::Result<()> {
+    use rustix::fs::{open, Mode, OFlags};
+    let fd = open(tasks, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::io::write(&fd, b"0").map(drop)
+}
+
 /// The child between clone3 and exec. Never returns.
 fn child(
     sigmask: &SigSet,
@@ -344,6 +356,7 @@ fn child(
         join,
         userns,
         unshare,
+        tasks,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -356,6 +369,11 @@ fn child(
         sys::exit_now(1)
     };
     let errno = |e: rustix::io::Errno| e.raw_os_error();
+    for t in tasks {
+        if let Err(e) = enter_cgroup(t) {
+            fail("enter the v1 cgroups (write 0 to tasks)", errno(e));
+        }
+    }
     for (fd, kind, what) in join {
         // The type is checked: a path to a namespace of another kind is refused.
         if let Err(e) = move_into_link_name_space(fd.as_fd(), Some(*kind)) {

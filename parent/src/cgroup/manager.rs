@@ -158,13 +158,16 @@ impl CgroupManager {
         Ok(())
     }
 
-    /// Places `pid` in the v1 hierarchies: for an init in a user namespace, which may
-    /// not write the host's `tasks` files itself.
-    pub fn place_v1(&self, pid: i32) -> Result<()> {
-        for (_, dir) in self.dirs.iter().filter(|(h, _)| !h.v2) {
-            write_file(&dir.join("cgroup.procs"), &pid.to_string())?;
-        }
-        Ok(())
+    /// The `tasks` file of each v1 directory: a process in a user namespace enters
+    /// them before it joins or becomes the namespace's root (crate::spawn), as
+    /// itself ("0": no global lock, see `place_v2`), while the host's files are
+    /// still its to write.
+    pub fn v1_tasks(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .filter(|(h, _)| !h.v2)
+            .map(|(_, d)| d.join("tasks"))
+            .collect()
     }
 
     /// The container's directory in every hierarchy.

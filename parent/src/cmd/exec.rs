@@ -106,6 +106,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
             around: Vec::new(),
             unshare: 0,
             userns: crate::spawn::UserNsStep::Host,
+            tasks: Vec::new(),
             cgroup: v2_dir,
             helper: helpers::memfd(Helper::Exec)?,
             sync: theirs,
