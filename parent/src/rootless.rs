@@ -10,9 +10,21 @@ use crate::cgroup::CgroupManager;
 use crate::config::resources::Resources;
 use crate::error::{Error, Result};
 
-/// runlet runs as a user other than root.
+/// runlet runs as a user other than root, or as root of a user namespace other
+/// than the host's (runlet started by rootless podman, inside its namespace).
 pub fn active() -> bool {
-    !geteuid().is_root()
+    !geteuid().is_root() || in_user_namespace()
+}
+
+/// Whether runlet's own user namespace is not the initial one: its uid_map is not
+/// the identity over every id (runc's test).
+pub fn in_user_namespace() -> bool {
+    static IN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IN.get_or_init(|| {
+        let map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+        let fields: Vec<&str> = map.split_whitespace().collect();
+        fields != ["0", "0", "4294967295"]
+    })
 }
 
 /// The default `--root`: `/run/runlet` for root, `$XDG_RUNTIME_DIR/runlet` for

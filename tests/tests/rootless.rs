@@ -17,12 +17,7 @@ use runlet_tests::{fixture, Report};
 const UID: u32 = 42_421;
 
 fn chown_tree(p: &Path) {
-    std::os::unix::fs::lchown(p, Some(UID), Some(UID)).unwrap();
-    if fs::symlink_metadata(p).unwrap().is_dir() {
-        for e in fs::read_dir(p).unwrap() {
-            chown_tree(&e.unwrap().path());
-        }
-    }
+    chown_tree_to(p, UID);
 }
 
 /// The bundle and a runtime dir, the user's; the rootfs's `sh` is the probe (with
@@ -246,4 +241,156 @@ fn newuidmap_maps_subordinate_ids() {
     assert!(!xdg.join("runlet").join(&fx.id).exists(), "state left");
     let leaks = fx.leaks();
     assert!(leaks.is_empty(), "left behind:\n  {}", leaks.join("\n  "));
+}
+
+/// The rootless podman test's user (its own: tests of this file run in parallel).
+const PODMAN_UID: u32 = 42_422;
+
+/// Rootless podman (`podman --runtime runlet` as an ordinary user with subordinate
+/// ranges) runs, execs, stops and removes a container. The user, its home and its
+/// ranges exist only in a private mount namespace (bind-mounted copies of
+/// /etc/passwd, /etc/group, /etc/subuid, /etc/subgid); podman's pause process is
+/// killed by its pid file at the end.
+#[test]
+fn rootless_podman_drives_runlet() {
+    let fx = fixture!("rootless-podman");
+    for tool in ["podman", "conmon", "newuidmap", "slirp4netns"] {
+        if !Path::new("/usr/bin").join(tool).exists() {
+            runlet_tests::missing!(
+                "{tool} not installed (.ci/run installs podman, conmon, slirp4netns, uidmap)"
+            );
+        }
+    }
+    let t = &fx.dir;
+    let (home, xdg, rootfs) = (t.join("home"), t.join("xdg"), t.join("rootfs"));
+    for d in [&home, &xdg, &rootfs] {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::copy(fx.probe_path(), rootfs.join("probe")).unwrap();
+    for d in ["proc", "dev", "sys", "etc", "tmp"] {
+        fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    let u = PODMAN_UID;
+    let add = |file: &str, line: String| {
+        let mut text = fs::read_to_string(file).unwrap();
+        text.push_str(&line);
+        let copy = t.join(Path::new(file).file_name().unwrap());
+        fs::write(&copy, text).unwrap();
+        copy
+    };
+    let passwd = add(
+        "/etc/passwd",
+        format!("rltp:x:{u}:{u}::{}:/bin/sh\n", home.display()),
+    );
+    let group = add("/etc/group", format!("rltp:x:{u}:\n"));
+    let sub = t.join("subid");
+    fs::write(&sub, format!("rltp:{}:65536\n", SUB + 100_000)).unwrap();
+    for p in [&home, &xdg, &rootfs] {
+        chown_tree_to(p, u);
+    }
+    fs::set_permissions(&xdg, fs::Permissions::from_mode(0o700)).unwrap();
+    let podman = format!(
+        "podman --runtime {} --cgroup-manager=cgroupfs --events-backend=file --storage-driver=vfs",
+        runlet_bin().display()
+    );
+    let script = format!(
+        "set -e; P='{podman}'; \
+         $P run --rm --rootfs {r} /probe report; \
+         $P run -d --name c1 --rootfs {r} /probe sleep 60; \
+         $P exec c1 /probe report --cat /proc/self/uid_map; \
+         $P stop -t 1 c1; $P rm c1; echo ps=$($P ps -aq | wc -l)",
+        r = rootfs.display()
+    );
+    let binds = format!(
+        "mount --bind {} /etc/passwd && mount --bind {} /etc/group && mount --bind {s} /etc/subuid && mount --bind {s} /etc/subgid && exec \"$@\"",
+        passwd.display(),
+        group.display(),
+        s = sub.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &binds,
+        "sh",
+    ])
+    .args([
+        "setpriv",
+        "--reuid",
+        &u.to_string(),
+        "--regid",
+        &u.to_string(),
+    ])
+    .args(["--clear-groups", "--", "env", "-i"])
+    .arg(format!("HOME={}", home.display()))
+    .arg(format!("XDG_RUNTIME_DIR={}", xdg.display()))
+    .args([
+        "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
+        "USER=rltp",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .current_dir(t);
+    let out = spawn(cmd).wait();
+    // podman's pause process holds its user namespace after podman exits.
+    if let Ok(p) = fs::read_to_string(xdg.join("libpod/tmp/pause.pid")) {
+        let _ = Command::new("kill").arg(p.trim()).status();
+    }
+    out.assert_exit(0);
+    // `run --rm`: uid 0 and pid 1 in the container, in podman's user namespace.
+    let first = &out.stdout[..out.stdout.find("end=ok").expect("a report")];
+    let r = Report::parse(first);
+    assert_eq!((r.must("uid"), r.must("pid")), ("0", "1"), "{}", out.stdout);
+    // `exec`: the subordinate range maps the container's ids.
+    let rest = &out.stdout[first.len() + 6..];
+    let ex = Report::parse(rest);
+    let map = ex.answer("cat", "/proc/self/uid_map");
+    assert!(map.contains(&u.to_string()), "uid_map: {map}");
+    assert!(out.stdout.trim_end().ends_with("ps=0"), "{}", out.stdout);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !processes_of(u).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left running as {u}: {:?}",
+            processes_of(u)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn chown_tree_to(p: &Path, id: u32) {
+    std::os::unix::fs::lchown(p, Some(id), Some(id)).unwrap();
+    if fs::symlink_metadata(p).unwrap().is_dir() {
+        for e in fs::read_dir(p).unwrap() {
+            chown_tree_to(&e.unwrap().path(), id);
+        }
+    }
+}
+
+/// Live (not zombie) processes whose real uid is `uid`.
+fn processes_of(uid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(st) = fs::read_to_string(e.path().join("status")) else {
+            continue;
+        };
+        let ruid = st
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|l| l.split_whitespace().next().map(String::from));
+        let zombie = st
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z'));
+        if ruid.as_deref() == Some(&uid.to_string()) && !zombie {
+            out.push(pid);
+        }
+    }
+    out
 }

@@ -57,8 +57,9 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
     let b = &c.boot;
     let new_cgroupns = c.new_namespace(NsKind::Cgroup);
     let mut ops = mounts::expand(&b.mounts, cgroup_mounts, new_cgroupns);
-    let user_ns = c.namespaces.iter().any(|n| n.kind == NsKind::User);
-    let devices = match user_ns {
+    // runlet itself in a user namespace (rootless podman) cannot mknod either.
+    let user_ns = c.user_ns();
+    let devices = match user_ns || crate::rootless::in_user_namespace() {
         true => super::userns::adapt_mounts(&mut ops, &b.devices, c.new_namespace(NsKind::Network)),
         false => b.devices.clone(),
     };
