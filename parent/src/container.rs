@@ -98,6 +98,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         cgroups = crate::rootless::cgroups(cgroups, &cfg.resources)?;
     }
     cgroups.create(true)?;
+    crate::userns::delegate(&cgroups, &cfg)?;
     // In a user namespace the child enters the v1 cgroups itself, first thing: they
     // are made before it (crate::cgroup::CgroupManager::v1_tasks).
     if cfg.user_ns() {

@@ -189,3 +189,48 @@ fn map_tool(tool: &str, pid: i32, maps: &[IdMap]) -> Result<()> {
     let line = text.lines().next().unwrap_or("").trim();
     Err(Error::msg(format!("{tool} {pid}: {status}: {line}")))
 }
+
+/// cgroup2 delegation, as runc does it: with a new user namespace, a new cgroup
+/// namespace and a `cgroup` mount the config leaves writable, the container's
+/// cgroup2 directory and the files the kernel lists as delegatable
+/// (`/sys/kernel/cgroup/delegate`; else `cgroup.procs`, `cgroup.threads`,
+/// `cgroup.subtree_control`) become its root's: it may make and manage cgroups
+/// below its own, and no more.
+pub fn delegate(cgroups: &crate::cgroup::CgroupManager, cfg: &crate::config::Config) -> Result<()> {
+    use crate::config::NsKind;
+    let Some(maps) = &cfg.userns else {
+        return Ok(());
+    };
+    if !cfg.new_namespace(NsKind::Cgroup) || !cfg.cgroup_mount_writable() {
+        return Ok(());
+    }
+    let (Some(dir), Some(uid), Some(gid)) = (
+        cgroups.v2_directory(),
+        IdMaps::root_on_host(&maps.uid),
+        IdMaps::root_on_host(&maps.gid),
+    ) else {
+        return Ok(());
+    };
+    let listed = std::fs::read_to_string("/sys/kernel/cgroup/delegate").unwrap_or_default();
+    let mut files: Vec<&str> = listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if files.is_empty() {
+        files = vec!["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
+    }
+    let own = |p: &Path| {
+        std::os::unix::fs::chown(p, Some(uid), Some(gid))
+            .map_err(|e| Error::io("chown (cgroup delegation)", p, e))
+    };
+    own(dir)?;
+    for f in files {
+        let p = dir.join(f);
+        // A file this kernel lists but this cgroup lacks (a controller not enabled).
+        if p.exists() {
+            own(&p)?;
+        }
+    }
+    Ok(())
+}

@@ -122,6 +122,14 @@ impl CgroupManager {
         )))
     }
 
+    /// The container's cgroup2 directory, if the host has a cgroup2 hierarchy.
+    pub fn v2_directory(&self) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(h, _)| h.v2)
+            .map(|(_, d)| d.as_path())
+    }
+
     /// An fd of the container's cgroup2 directory, for clone3's CLONE_INTO_CGROUP.
     pub fn v2_dir_fd(&self) -> Result<Option<OwnedFd>> {
         let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2) else {
@@ -213,11 +221,9 @@ impl CgroupManager {
         let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2).or(self.dirs.first()) else {
             return Vec::new();
         };
-        fs::read_to_string(dir.join("cgroup.procs"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .collect()
+        let mut out = Vec::new();
+        procs_below(dir, &mut out);
+        out
     }
 
     /// Kills whatever is left in the cgroups (a container sharing the host's PID
@@ -264,8 +270,10 @@ impl CgroupManager {
     }
 
     fn remove_dirs(&mut self) -> std::result::Result<(), (PathBuf, io::Error)> {
-        // The leaves first: they hold the processes and must go.
+        // The leaves first: they hold the processes and must go (with any cgroups a
+        // delegated container made below its own, innermost first).
         for (_, dir) in &self.dirs {
+            remove_below(dir);
             match fs::remove_dir(dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -342,4 +350,35 @@ fn fill_cpuset(h: &Hierarchy, dir: &Path, f: &str) -> std::result::Result<String
     let v = fill_cpuset(h, parent, f)?;
     fs::write(&file, &v).map_err(|e| ("write", file, e))?;
     Ok(v)
+}
+
+/// The pids in `dir`'s `cgroup.procs` and in every cgroup below it (a container its
+/// cgroup was delegated to may have made some and moved its processes there).
+fn procs_below(dir: &Path, out: &mut Vec<i32>) {
+    let text = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    out.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+    for sub in subdirs(dir) {
+        procs_below(&sub, out);
+    }
+}
+
+/// Removes the (empty) cgroups below `dir`, innermost first; what cannot go stays
+/// for `remove_dir(dir)` to report.
+fn remove_below(dir: &Path) {
+    for sub in subdirs(dir) {
+        remove_below(&sub);
+        let _ = fs::remove_dir(&sub);
+    }
+}
+
+/// The cgroups directly below `dir` (in cgroupfs, the directories).
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -179,6 +179,14 @@ impl Config {
         }
     }
 
+    /// A `cgroup` mount the config leaves writable (no `ro`): it asks for the
+    /// container's cgroup2 directory to be delegated to its root (docs/userns.md).
+    pub fn cgroup_mount_writable(&self) -> bool {
+        self.boot.mounts.iter().any(|m| {
+            matches!(m, mounts::Entry::Cgroup { flags, .. } if flags & g::MS_RDONLY as u64 == 0)
+        })
+    }
+
     /// A user namespace, new or joined: the init's ids are not the host's.
     pub fn user_ns(&self) -> bool {
         self.namespaces.iter().any(|n| n.kind == NsKind::User)

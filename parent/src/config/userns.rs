@@ -34,6 +34,11 @@ pub struct IdMaps {
 }
 
 impl IdMaps {
+    /// The host id of the container's id 0, if the maps hold it.
+    pub fn root_on_host(maps: &[IdMap]) -> Option<u32> {
+        maps.iter().find(|m| m.container == 0).map(|m| m.host)
+    }
+
     /// `uid_map`'s text: one `inside outside count` line per range.
     pub fn text(maps: &[IdMap]) -> String {
         maps.iter()
@@ -184,6 +189,8 @@ mod tests {
         let m = parse(&new_user(), Some(&u), Some(&g)).unwrap().unwrap();
         assert_eq!(m.uid.len(), 2);
         assert_eq!(IdMaps::text(&m.uid), "0 100000 1000\n1000 1000 1\n");
+        assert_eq!(IdMaps::root_on_host(&m.uid), Some(100000));
+        assert_eq!(IdMaps::root_on_host(&m.uid[1..]), None);
         assert_eq!(parse(&[], None, None).unwrap(), None);
     }
 
