@@ -15,6 +15,7 @@ pub mod initramfs;
 pub mod report;
 pub mod spec;
 pub mod sys;
+pub mod userns;
 
 pub use harness::{Fixture, Outcome, Running};
 pub use report::{MountFact, Report};

@@ -363,12 +363,7 @@ fn rootless_podman_drives_runlet() {
 }
 
 fn chown_tree_to(p: &Path, id: u32) {
-    std::os::unix::fs::lchown(p, Some(id), Some(id)).unwrap();
-    if fs::symlink_metadata(p).unwrap().is_dir() {
-        for e in fs::read_dir(p).unwrap() {
-            chown_tree_to(&e.unwrap().path(), id);
-        }
-    }
+    runlet_tests::userns::chown_tree(p, id);
 }
 
 /// Live (not zombie) processes whose real uid is `uid`.

@@ -1,5 +1,5 @@
 //! User namespaces (docs/userns.md): the container's root is a mapped, unprivileged
-//! host uid; what host root may do it may not; several ranges; exec joins the user
+//! host uid (what it may not do: userns_confined.rs); several ranges; exec joins the user
 //! namespace; a userns container with podman's seccomp profile, a veth pair and a
 //! memory limit; joining a user namespace by path; failures leave nothing behind.
 
@@ -14,40 +14,19 @@ use std::process::Command;
 
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
-use runlet_tests::spec::{quote, Capabilities, Mount, Namespace};
+use runlet_tests::spec::{quote, Mount, Namespace};
 use seccomp::podman;
 
 /// Host ids the tests map the container's to (nobody's on a test host).
 const HOST_ROOT: u32 = 310_000;
 const HOST_SECOND: u32 = 420_000;
 
-/// A new user namespace with `uid` and `gid` maps: `(inside, outside, size)` ranges.
 fn userns(fx: &mut Fixture, maps: &[(u32, u32, u32)]) {
-    fx.spec.namespaces.push(Namespace {
-        typ: "user".into(),
-        path: None,
-    });
-    let list = maps
-        .iter()
-        .map(|(c, h, n)| format!(r#"{{"containerID":{c},"hostID":{h},"size":{n}}}"#))
-        .collect::<Vec<_>>()
-        .join(",");
-    for k in ["uidMappings", "gidMappings"] {
-        fx.spec.extra_linux.push((k.into(), format!("[{list}]")));
-    }
-    // The image belongs to the container's root, as a userns-remapped engine makes
-    // it: the container creates its mount points there.
-    let owner = maps.iter().find(|m| m.0 == 0).map_or(HOST_ROOT, |m| m.1);
-    chown_tree(&fx.rootfs(), owner);
+    runlet_tests::userns::add_userns(fx, maps);
 }
 
 fn chown_tree(p: &Path, id: u32) {
-    std::os::unix::fs::lchown(p, Some(id), Some(id)).unwrap();
-    if fs::symlink_metadata(p).unwrap().is_dir() {
-        for e in fs::read_dir(p).unwrap() {
-            chown_tree(&e.unwrap().path(), id);
-        }
-    }
+    runlet_tests::userns::chown_tree(p, id);
 }
 
 /// A host directory for a bind mount, owned by `uid:gid`, mode 0755.
@@ -112,79 +91,6 @@ fn root_inside_is_the_mapped_host_uid() {
     // The image's files, the mapped root's on the host, are root's inside.
     assert!(r.answer("stat", "/probe").contains(" 0 0 "), "{}", r.dump());
 }
-
-#[test]
-fn root_inside_cannot_do_what_host_root_can() {
-    let mut fx = fixture!("userns-weak");
-    userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
-    // Every capability, in the namespace.
-    fx.spec.capabilities = Some(Capabilities::all_sets(&ALL_CAPS));
-    let secret = fx.dir.join("root-owned");
-    fs::write(&secret, "host\n").unwrap();
-    fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
-    fx.spec.mounts.push(Mount::bind(
-        secret.to_str().unwrap(),
-        "/root-owned",
-        &["bind", "rw"],
-    ));
-    // Each checks a capability of the host's namespace before anything else:
-    // swapoff(NULL) CAP_SYS_ADMIN, vhangup() CAP_SYS_TTY_CONFIG, and where the kernel
-    // loads modules finit_module(3, NULL, 0) CAP_SYS_MODULE.
-    let calls: &[&str] = match Path::new("/proc/modules").exists() {
-        true => &["168", "153", "313"],
-        false => &["168", "153"],
-    };
-    for nr in calls {
-        fx.spec.args(&["/probe", "raw", nr, "3"]);
-        let out = fx.run();
-        out.assert_exit(0);
-        assert!(
-            out.stdout.contains(&format!("raw=errno {EPERM}")),
-            "syscall {nr} in a user namespace: {}",
-            out.stdout
-        );
-    }
-    fx.spec.probe(&["report", "--overwrite", "/root-owned"]);
-    let r = fx.run().report();
-    assert_eq!(r.answer("overwrite", "/root-owned"), "err EACCES");
-    assert_eq!(fs::read_to_string(&secret).unwrap(), "host\n");
-
-    // The same container without the user namespace gets past the check: the test
-    // can tell the two apart (swapoff of no path is EFAULT; vhangup without a
-    // controlling terminal does nothing).
-    let mut host = fixture!("userns-host");
-    host.spec.capabilities = Some(Capabilities::all_sets(&ALL_CAPS));
-    for (nr, want) in [("168", "raw=errno 14"), ("153", "raw=ok 0")] {
-        host.spec.args(&["/probe", "raw", nr, "3"]);
-        let out = host.run();
-        out.assert_exit(0);
-        assert!(
-            out.stdout.contains(want),
-            "syscall {nr} as host root: {}",
-            out.stdout
-        );
-    }
-}
-
-const EPERM: i32 = 1;
-
-/// The capabilities this host's root holds in its bounding set (no CAP_SYS_RESOURCE
-/// on some: a container may not ask for more than runlet has).
-static ALL_CAPS: [&str; 13] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_NET_ADMIN",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_SYS_ADMIN",
-    "CAP_MKNOD",
-];
 
 #[test]
 fn several_ranges_map_each_id() {

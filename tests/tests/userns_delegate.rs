@@ -3,34 +3,15 @@
 //! the container's cgroup2 directory is its root's; with a read-only mount it is not.
 //! A cgroup the container makes below its own goes with it.
 
-use std::fs;
 use std::path::PathBuf;
 
 use runlet_tests::harness::Fixture;
-use runlet_tests::{fixture, skip, Namespace};
+use runlet_tests::{fixture, skip};
 
 const HOST_ROOT: u32 = 330_000;
 
 fn userns(fx: &mut Fixture) {
-    fx.spec.namespaces.push(Namespace {
-        typ: "user".into(),
-        path: None,
-    });
-    let map = format!(r#"[{{"containerID":0,"hostID":{HOST_ROOT},"size":65536}}]"#);
-    fx.spec
-        .extra_linux
-        .push(("uidMappings".into(), map.clone()));
-    fx.spec.extra_linux.push(("gidMappings".into(), map));
-    chown_tree(&fx.rootfs());
-}
-
-fn chown_tree(p: &std::path::Path) {
-    std::os::unix::fs::lchown(p, Some(HOST_ROOT), Some(HOST_ROOT)).unwrap();
-    if fs::symlink_metadata(p).unwrap().is_dir() {
-        for e in fs::read_dir(p).unwrap() {
-            chown_tree(&e.unwrap().path());
-        }
-    }
+    runlet_tests::userns::add_userns(fx, &[(0, HOST_ROOT, 65536)]);
 }
 
 /// Where the container sees its cgroup2 hierarchy under its cgroup mount: the mount

@@ -4,6 +4,8 @@
 //! process goes on after a denied call), and exits 0.
 //!
 //! - `mkdir PATH`: mkdir(PATH, 0755).
+//! - `mount SRC DIR FSTYPE`: mount(SRC, DIR, FSTYPE, MS_RDONLY, NULL): `mount=ok 0`
+//!   or `mount=errno <N>` (the user namespace tests: a host block device).
 //! - `personality N`: personality(N), N up to 64 bits (the kernel uses the low 32).
 //! - `raw NR ARG`: syscall number NR (e.g. an x32 one, with bit 30 set) with one
 //!   integer argument: prints `raw=ok <ret>` or `raw=errno <N>`.
@@ -23,6 +25,8 @@ extern "C" {
 }
 
 const SYS_MKDIR: c_long = 83;
+const SYS_MOUNT: c_long = 165;
+const MS_RDONLY: c_long = 1;
 const SYS_GETPPID: c_long = 110;
 const SYS_PERSONALITY: c_long = 135;
 
@@ -47,6 +51,24 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
             // SAFETY: a valid C string; mkdir reads it only.
             let r = unsafe { syscall(SYS_MKDIR, path.as_ptr(), 0o755 as c_long) };
             report("mkdir", r);
+        }
+        "mount" => {
+            let c = |i: usize| CString::new(rest.get(i).map(String::as_str).unwrap_or(""));
+            let (Ok(src), Ok(dir), Ok(fs)) = (c(0), c(1), c(2)) else {
+                return Some(2);
+            };
+            // SAFETY: valid C strings and a null data pointer; mount reads them only.
+            let r = unsafe {
+                syscall(
+                    SYS_MOUNT,
+                    src.as_ptr(),
+                    dir.as_ptr(),
+                    fs.as_ptr(),
+                    MS_RDONLY,
+                    std::ptr::null::<u8>(),
+                )
+            };
+            report("mount", r);
         }
         "personality" => {
             let Ok(n) = arg.parse::<u64>() else {
