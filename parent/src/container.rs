@@ -114,12 +114,14 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let (ours, theirs) = socket_pair("sync")?;
     let idmapped = crate::idmap::prepare(&cfg.idmapped, &cfg.rootfs)?;
     let ns = open_namespaces(&cfg)?;
+    let mut chan = Channel::new(ours, "runlet-init");
     let init = spawn_init(InitSpawn {
         ns_flags: ns.clone_flags,
         unshare: ns.unshare,
         join: ns.join,
         around: ns.around,
         userns: ns.userns,
+        fork_pid1: ns.fork_pid1,
         tasks: match cfg.user_ns() {
             true => c_paths(&cgroups.v1_tasks()),
             false => Vec::new(),
@@ -139,6 +141,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
             .collect::<Result<_>>()?,
         console: console.for_helper,
     })?;
+    let init = match ns.fork_pid1 {
+        true => crate::userns::adopt_pid1(&mut chan, init)?,
+        false => init,
+    };
     debug!(
         "init {} cloned (namespace flags {:#x})",
         init.pid, ns.clone_flags
@@ -155,7 +161,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     hooks::add_init_states(&mut frame, &cfg.hooks, &hook_state, init.pid)?;
     let mut c = Container {
         init,
-        chan: Some(Channel::new(ours, "runlet-init")),
+        chan: Some(chan),
         fifo,
         cgroups,
         veths: net::Veths::default(),
@@ -413,6 +419,8 @@ struct NsPlan {
     /// Joined by runlet around clone3.
     around: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
     userns: UserNsStep,
+    /// A new PID namespace in a joined user namespace (crate::userns::fork_pid1).
+    fork_pid1: bool,
 }
 
 /// Opens every namespace the config joins by path and decides who joins it. A PID
@@ -438,10 +446,11 @@ fn open_namespaces(cfg: &Config) -> Result<NsPlan> {
         join: Vec::new(),
         around: Vec::new(),
         userns,
+        fork_pid1: false,
     };
     if userns == UserNsStep::Joined {
         if new & NsKind::Pid.clone_flag() != 0 {
-            bail!("linux.namespaces: a new pid namespace inside a joined user namespace is not supported yet (join a pid namespace by path too)");
+            plan.fork_pid1 = true;
         }
         plan.clone_flags = 0;
         plan.unshare = new;

@@ -36,6 +36,10 @@ pub struct InitSpawn {
     /// The child is in a user namespace (new: it waits for `IdMapped` first) and
     /// becomes its root before exec, so the helper keeps its capabilities there.
     pub userns: UserNsStep,
+    /// With a user namespace joined by path and a new PID namespace: the child,
+    /// having unshared it, forks the namespace's first process as runlet's child
+    /// (CLONE_PARENT), reports its pid in an `ExecPid` frame and exits.
+    pub fork_pid1: bool,
     /// v1 `tasks` files the child writes "0" to before anything else (in a user
     /// namespace it could not later: crate::cgroup::CgroupManager::v1_tasks).
     pub tasks: Vec<std::ffi::CString>,
@@ -200,6 +204,7 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         userns: req.userns,
         unshare: req.unshare,
         tasks: &req.tasks,
+        fork_pid1: req.fork_pid1,
     };
     let argv: [*const c_char; 3] = match extra.is_empty() {
         true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
@@ -276,6 +281,7 @@ struct ChildFds<'a> {
     userns: UserNsStep,
     unshare: u64,
     tasks: &'a [std::ffi::CString],
+    fork_pid1: bool,
 }
 
 fn clone_child(
@@ -357,6 +363,7 @@ fn child(
         userns,
         unshare,
         tasks,
+        fork_pid1,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -396,6 +403,11 @@ fn child(
                 "unshare the new namespaces in the joined user namespace",
                 errno(e),
             );
+        }
+    }
+    if fork_pid1 {
+        if let Err((what, e)) = crate::userns::fork_pid1(sync) {
+            fail(what, e);
         }
     }
     if let Err(e) = sys::set_signal_mask(sigmask) {

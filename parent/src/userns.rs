@@ -234,3 +234,68 @@ pub fn delegate(cgroups: &crate::cgroup::CgroupManager, cfg: &crate::config::Con
     }
     Ok(())
 }
+
+/// In the spawned child, after it unshared a PID namespace inside a joined user
+/// namespace: forks the namespace's first process as runlet's own child
+/// (CLONE_PARENT), which returns here and goes on to exec runlet-init; this process
+/// reports that child's pid (`ExecPid`) and exits. Allocation-free.
+pub fn fork_pid1(sync: &OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
+    use crate::sys::{self, CloneArgs};
+    let mut args = CloneArgs {
+        // Its exit signal is the caller's (SIGCHLD); clone3 wants 0 with CLONE_PARENT.
+        flags: linux_raw_sys::general::CLONE_PARENT as u64,
+        ..Default::default()
+    };
+    // SAFETY: single-threaded; both sides only make syscalls on memory prepared
+    // before the first clone, then exec or exit.
+    match unsafe { sys::clone3(&mut args) } {
+        Ok(0) => rustix::process::set_parent_process_death_signal(Some(Signal::KILL))
+            .map_err(|e| ("prctl PR_SET_PDEATHSIG", e.raw_os_error())),
+        Ok(pid) => {
+            let mut buf = [0u8; 16];
+            let report = wire::ExecPid { pid: pid as u32 };
+            if let Ok(s) = report.encode(wire::SliceSink::new(&mut buf)) {
+                let n = wire::Sink::written(&s);
+                let _ = rustix::io::write(sync, &buf[..n]);
+            }
+            sys::exit_now(0)
+        }
+        Err(e) => Err((
+            "clone3 (the pid namespace's first process)",
+            e.raw_os_error().unwrap_or(0),
+        )),
+    }
+}
+
+/// runlet's side of `fork_pid1`: reads the pid of the PID namespace's first process
+/// from `ExecPid`, holds it by a pidfd (it is runlet's child, so the pid cannot have
+/// been reused), and reaps the spawned child, which exits.
+pub fn adopt_pid1(
+    chan: &mut crate::channel::Channel,
+    mut middle: crate::spawn::Init,
+) -> Result<crate::spawn::Init> {
+    use crate::channel::Incoming;
+    use wire::FrameKind;
+    let pid = match chan.recv(MAP_TIMEOUT)? {
+        Incoming::Frame(FrameKind::ExecPid, body) => {
+            wire::ExecPid::decode(&body)
+                .map_err(|e| Error::msg(format!("runlet's child: {e}")))?
+                .pid as i32
+        }
+        Incoming::Frame(FrameKind::Error, body) => return Err(crate::channel::helper_error(&body)),
+        Incoming::Frame(k, _) => return Err(chan.unexpected("ExecPid", k)),
+        Incoming::Eof => {
+            return Err(Error::msg(
+                "runlet's child exited before it forked the pid namespace's first process",
+            ))
+        }
+    };
+    let p = rustix::process::Pid::from_raw(pid).ok_or_else(|| Error::msg("ExecPid: pid 0"))?;
+    let pidfd = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty())
+        .map_err(|e| Error::sys(&format!("pidfd_open {pid}"), e))?;
+    let _ = middle.wait(false);
+    let mut init = crate::spawn::Init::adopt(pid, pidfd);
+    // Born where its parent was placed.
+    init.in_v2_cgroup = middle.in_v2_cgroup;
+    Ok(init)
+}

@@ -292,31 +292,45 @@ fn holder() -> (u32, u32) {
 
 #[test]
 fn joins_a_user_namespace_by_path() {
-    let mut fx = fixture!("userns-join");
-    chown_tree(&fx.rootfs(), HOST_ROOT);
-    let (unshare, sleeper) = holder();
-    fx.spec
-        .join_namespace("user", &format!("/proc/{sleeper}/ns/user"));
-    fx.spec
-        .join_namespace("pid", &format!("/proc/{sleeper}/ns/pid"));
-    let vol = host_dir(&fx, "vol", HOST_ROOT, HOST_ROOT);
-    fx.spec
-        .mounts
-        .push(Mount::bind(vol.to_str().unwrap(), "/vol", &["rbind", "rw"]));
-    fx.spec.probe(&["report", "--write", "/vol/j"]);
-    let theirs = fs::read_link(format!("/proc/{sleeper}/ns/user")).unwrap();
-    let out = fx.run();
-    let _ = Command::new("kill").arg(unshare.to_string()).status();
-    let r = out.report();
-    let user = r
-        .all("ns")
-        .into_iter()
-        .find(|l| l.starts_with("user "))
-        .unwrap();
-    assert_eq!(user, format!("user {}", theirs.display()));
-    assert_eq!(r.must("uid"), "0");
-    assert_eq!(r.answer("write", "/vol/j"), "ok");
-    assert_eq!(fs::metadata(vol.join("j")).unwrap().uid(), HOST_ROOT);
+    // Its PID namespace joined too, then a new one (owned by the joined user
+    // namespace: runlet's child forks its first process).
+    for join_pid in [true, false] {
+        let mut fx = fixture!("userns-join");
+        chown_tree(&fx.rootfs(), HOST_ROOT);
+        let (unshare, sleeper) = holder();
+        let ns = |kind: &str| fs::read_link(format!("/proc/{sleeper}/ns/{kind}")).unwrap();
+        let (user, pid) = (ns("user"), ns("pid"));
+        fx.spec
+            .join_namespace("user", &format!("/proc/{sleeper}/ns/user"));
+        if join_pid {
+            fx.spec
+                .join_namespace("pid", &format!("/proc/{sleeper}/ns/pid"));
+        }
+        let vol = host_dir(&fx, "vol", HOST_ROOT, HOST_ROOT);
+        fx.spec
+            .mounts
+            .push(Mount::bind(vol.to_str().unwrap(), "/vol", &["rbind", "rw"]));
+        fx.spec.probe(&["report", "--write", "/vol/j"]);
+        let out = fx.run();
+        let _ = Command::new("kill").arg(unshare.to_string()).status();
+        let r = out.report();
+        let seen = |kind: &str| {
+            r.all("ns")
+                .into_iter()
+                .find(|l| l.starts_with(&format!("{kind} ")))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(seen("user"), format!("user {}", user.display()));
+        assert_eq!(seen("pid") == format!("pid {}", pid.display()), join_pid);
+        if !join_pid {
+            assert_eq!(r.must("pid"), "1", "the new PID namespace's first process");
+            assert_ne!(seen("pid"), format!("pid {}", own_ns("pid")));
+        }
+        assert_eq!(r.must("uid"), "0");
+        assert_eq!(r.answer("write", "/vol/j"), "ok");
+        assert_eq!(fs::metadata(vol.join("j")).unwrap().uid(), HOST_ROOT);
+    }
 }
 
 #[test]

@@ -107,6 +107,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
             unshare: 0,
             userns: crate::spawn::UserNsStep::Host,
             tasks: Vec::new(),
+            fork_pid1: false,
             cgroup: v2_dir,
             helper: helpers::memfd(Helper::Exec)?,
             sync: theirs,
