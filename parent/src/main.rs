@@ -1,30 +1,18 @@
 //! `runlet`: a minimal, runc-compatible OCI container runtime.
 
-mod arena;
 mod cgroup;
-mod channel;
 mod cli;
-mod clock;
 mod cmd;
 mod config;
 mod container;
 mod error;
-mod fds;
-mod handle;
-mod helpers;
 mod hooks;
-mod log;
 mod net;
-mod proc;
-mod rootplan;
-mod run;
+mod os;
+mod process;
 mod seccomp;
-mod signals;
-mod spawn;
 mod state;
-mod sys;
 mod terminal;
-mod tty_relay;
 
 use std::io::Write;
 
@@ -32,7 +20,7 @@ use cli::{Command, Global, LogFormat};
 use error::Error;
 
 #[global_allocator]
-static ALLOC: arena::Arena = arena::Arena;
+static ALLOC: os::arena::Arena = os::arena::Arena;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
@@ -42,7 +30,7 @@ fn main() {
         Err(e) => fail(cli::globals(argv).as_ref(), &e),
     };
     if global.debug {
-        log::enable_debug();
+        os::log::enable_debug();
     }
     let result = match command {
         Command::Help => {
@@ -53,7 +41,7 @@ fn main() {
             println!("runlet version {}\nspec: 1.2.0", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Run { c, detach: false } => run::run(&global, &c),
+        Command::Run { c, detach: false } => cmd::run::run(&global, &c),
         Command::Run { c, detach: true } => cmd::lifecycle::run_detached(&global, &c),
         Command::Create(c) => cmd::lifecycle::create(&global, &c),
         Command::Start { id } => cmd::lifecycle::start(&global, &id),
@@ -88,7 +76,7 @@ fn fail(global: Option<&Global>, e: &Error) -> ! {
             .append(true)
             .open(path)
         {
-            let time = clock::now();
+            let time = os::clock::now();
             let line = match log_format {
                 LogFormat::Text => format!("time={time:?} level=error msg={:?}\n", e.as_str()),
                 LogFormat::Json => {

@@ -8,6 +8,7 @@ pub mod console;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;
+pub mod podman;
 pub mod report;
 pub mod spec;
 pub mod sys;

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::signals;
+use crate::process::signals;
 use crate::state::DEFAULT_ROOT;
 
-#[path = "cli_exec.rs"]
 mod exec;
 pub use exec::ExecArgs;
 
@@ -332,10 +331,10 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
 /// `--preserve-fds N`: a count of fds after stdio (runc's limit is the fd table).
 fn preserve_fds(cmd: &str, v: &str) -> Result<u32> {
     match v.parse::<u32>() {
-        Ok(n) if n <= crate::fds::MAX_EXTRA_FDS => Ok(n),
+        Ok(n) if n <= crate::process::fds::MAX_EXTRA_FDS => Ok(n),
         _ => Err(Error::msg(format!(
             "{cmd} --preserve-fds {v:?}: expected a number of fds (at most {})",
-            crate::fds::MAX_EXTRA_FDS
+            crate::process::fds::MAX_EXTRA_FDS
         ))),
     }
 }
@@ -467,5 +466,4 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
 }
 
 #[cfg(test)]
-#[path = "cli_tests.rs"]
 mod tests;

@@ -27,19 +27,19 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 use wire::{empty_frame, ExecPid, FrameKind};
 
 use crate::cgroup::{CgroupManager, Layout};
-use crate::channel::{helper_error, socket_pair, Channel, Incoming};
 use crate::cli::{ExecArgs, Global};
+use crate::cmd::run::{reap_orphans, wait_forwarding, FORWARDED};
 use crate::cmd::{exec_process, find};
 use crate::debug;
 use crate::error::{Error, Result};
-use crate::helpers::{self, Helper};
-use crate::proc;
-use crate::run::{reap_orphans, wait_forwarding, FORWARDED};
-use crate::spawn::{spawn_helper, Exit, Init, InitSpawn};
+use crate::os::sys;
+use crate::process::channel::{helper_error, socket_pair, Channel, Incoming};
+use crate::process::helpers::{self, Helper};
+use crate::process::proc;
+use crate::process::spawn::{spawn_helper, Exit, Init, InitSpawn};
 use crate::state::{is_the_init, Saved, Status};
-use crate::sys;
+use crate::terminal::relay::{copy_winsize, relay, RawMode, SIGWINCH};
 use crate::terminal::{self, recv_master};
-use crate::tty_relay::{copy_winsize, relay, RawMode, SIGWINCH};
 
 /// How long the helper may take for each step (joining, the exec).
 const STEP: Duration = Duration::from_secs(60);
@@ -49,7 +49,7 @@ const HELPER_EXIT: Duration = Duration::from_secs(10);
 pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     // First: before runlet opens an fd of its own (runc's exec passes no
     // socket-activation fds).
-    let passed = crate::fds::collect(a.preserve_fds, false)?;
+    let passed = crate::process::fds::collect(a.preserve_fds, false)?;
     let found = find(&g.root, &a.id)?;
     if found.live.status == Status::Stopped {
         return Err(stopped(&found.saved));

@@ -7,9 +7,9 @@ use crate::cgroup::CgroupManager;
 use crate::cli::Global;
 use crate::cmd::{cgroups, find};
 use crate::error::{Error, Result};
-use crate::handle::InitHandle;
+use crate::os::sys;
+use crate::process::handle::InitHandle;
 use crate::state::Status;
-use crate::sys;
 
 /// How many times `--all` re-reads the cgroup for processes forked meanwhile.
 const ALL_PASSES: usize = 5;
@@ -38,7 +38,7 @@ pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
     }
     // Other signals wait for `resume`; SIGKILL thaws a paused container, or its
     // frozen init would not die (containerd kills paused containers so).
-    if sig == crate::signals::SIGKILL {
+    if sig == crate::process::signals::SIGKILL {
         let cg = cgroups(&f.saved)?;
         if crate::cgroup::freezer::is_paused(&cg.paths()) {
             cg.set_frozen(false)?;

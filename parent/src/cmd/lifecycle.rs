@@ -10,19 +10,19 @@ use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
-use crate::channel::helper_error;
 use crate::cli::{CreateArgs, Global};
 use crate::cmd::{cgroups, find};
 use crate::config::{HookKind, Hooks};
 use crate::container::{self, CreateOptions};
 use crate::debug;
 use crate::error::{Error, Result};
-use crate::handle::InitHandle;
 use crate::hooks;
 use crate::net;
-use crate::signals::SIGKILL;
+use crate::os::sys;
+use crate::process::channel::helper_error;
+use crate::process::handle::InitHandle;
+use crate::process::signals::SIGKILL;
 use crate::state::{self, StateDir, Status};
-use crate::sys;
 
 /// How long `start` waits for the init to exec once released.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,7 +32,7 @@ const KILL_TIMEOUT: Duration = Duration::from_secs(10);
 fn options<'a>(
     g: &'a Global,
     c: &'a CreateArgs,
-    passed: &'a crate::fds::Passed,
+    passed: &'a crate::process::fds::Passed,
 ) -> Result<CreateOptions<'a>> {
     Ok(CreateOptions {
         passed,
@@ -53,14 +53,14 @@ fn options<'a>(
 /// on the exec FIFO (reparented to the nearest subreaper).
 pub fn create(g: &Global, c: &CreateArgs) -> Result<i32> {
     // First: before runlet opens an fd of its own.
-    let passed = crate::fds::collect(c.preserve_fds, true)?;
+    let passed = crate::process::fds::collect(c.preserve_fds, true)?;
     container::create(&options(g, c, &passed)?)?.detach();
     Ok(0)
 }
 
 /// `runlet run --detach`: create, start through the sync socket, leave it running.
 pub fn run_detached(g: &Global, c: &CreateArgs) -> Result<i32> {
-    let passed = crate::fds::collect(c.preserve_fds, true)?;
+    let passed = crate::process::fds::collect(c.preserve_fds, true)?;
     let mut ct = container::create(&options(g, c, &passed)?)?;
     ct.start()?;
     ct.detach();

@@ -8,6 +8,7 @@ pub mod kill;
 pub mod lifecycle;
 pub mod pause;
 pub mod query;
+pub mod run;
 pub mod spec;
 pub mod update;
 

@@ -9,10 +9,10 @@ use crate::cli::{CreateArgs, Global};
 use crate::container::{self, CreateOptions};
 use crate::debug;
 use crate::error::{Error, Result};
-use crate::spawn::{Exit, Init};
-use crate::sys;
+use crate::os::sys;
+use crate::process::spawn::{Exit, Init};
 use crate::terminal::recv_master;
-use crate::tty_relay::{copy_winsize, relay, RawMode, SIGWINCH};
+use crate::terminal::relay::{copy_winsize, relay, RawMode, SIGWINCH};
 use std::time::Duration;
 
 /// Signals `runlet run` passes on to the container's init, as runc does for the
@@ -21,7 +21,7 @@ pub(crate) const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT US
 
 pub fn run(g: &Global, o: &CreateArgs) -> Result<i32> {
     // First: before runlet opens an fd of its own.
-    let passed = crate::fds::collect(o.preserve_fds, true)?;
+    let passed = crate::process::fds::collect(o.preserve_fds, true)?;
     // Orphans of a container that shares our PID namespace come to us, to be reaped.
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
         .map_err(|e| Error::sys("prctl PR_SET_CHILD_SUBREAPER", e))?;

@@ -20,6 +20,7 @@ mod paths;
 pub(crate) mod process;
 pub mod resources;
 mod rlimits;
+pub mod rootplan;
 mod spec;
 mod syntax;
 mod sysctl;
@@ -117,7 +118,7 @@ pub struct Config {
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
     /// pivot_root, or move the rootfs over `/` and chroot (docs/initramfs.md).
-    pub root: crate::rootplan::RootPlan,
+    pub root: crate::config::rootplan::RootPlan,
     /// `hooks`, checked.
     pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).

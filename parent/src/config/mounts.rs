@@ -370,5 +370,4 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
 }
 
 #[cfg(test)]
-#[path = "mounts_tests.rs"]
 mod tests;

@@ -14,18 +14,18 @@ use rustix::thread::LinkNameSpaceType;
 use wire::FrameKind;
 
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
-use crate::channel::{helper_error, socket_pair, Channel, Incoming};
-use crate::clock;
 use crate::config::{Config, HookKind, Hooks, NsKind};
 use crate::debug;
 use crate::error::{Error, Result};
-use crate::helpers::{self, Helper};
 use crate::hooks;
 use crate::net;
-use crate::proc;
-use crate::spawn::{spawn_init, Exit, Init, InitSpawn};
+use crate::os::clock;
+use crate::os::sys::SigSet;
+use crate::process::channel::{helper_error, socket_pair, Channel, Incoming};
+use crate::process::helpers::{self, Helper};
+use crate::process::proc;
+use crate::process::spawn::{spawn_init, Exit, Init, InitSpawn};
 use crate::state::{Saved, StateDir};
-use crate::sys::SigSet;
 
 /// The exit status of a helper that panicked (helper-rt's panic handler).
 const HELPER_PANIC: i32 = 126;
@@ -45,8 +45,8 @@ pub struct CreateOptions<'a> {
     /// The signal mask the container's process starts with (runlet's own, before
     /// it blocked the signals it forwards).
     pub sigmask: SigSet,
-    /// The caller's fds passed on (`--preserve-fds`, socket activation: crate::fds).
-    pub passed: &'a crate::fds::Passed,
+    /// The caller's fds passed on (`--preserve-fds`, socket activation: crate::process::fds).
+    pub passed: &'a crate::process::fds::Passed,
     /// `--console-socket`.
     pub console_socket: Option<&'a Path>,
     /// The command returns while the container runs (`create`, `run -d`).
@@ -75,7 +75,7 @@ pub struct Container {
 pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
-    cfg.root = crate::rootplan::plan(o.no_pivot)?;
+    cfg.root = crate::config::rootplan::plan(o.no_pivot)?;
     let console = crate::terminal::prepare(cfg.boot.process.terminal, o.console_socket, o.detach)?;
     cfg.boot.process.env.extend(o.passed.env());
     net::check_host(&cfg.net)?;

@@ -21,7 +21,7 @@ use rustix::process::{waitid, WaitId, WaitIdOptions, WaitIdStatus};
 use crate::config::{Hook, HookKind, Hooks};
 use crate::debug;
 use crate::error::{strerror, Error, Result};
-use crate::signals::SIGKILL;
+use crate::process::signals::SIGKILL;
 use crate::state::Saved;
 use spawn::Started;
 
@@ -86,7 +86,7 @@ fn run_one(kind: HookKind, i: usize, h: &Hook, state: &str) -> Result<()> {
     let mut started = spawn::start(h).map_err(|e| failed(e.to_string()))?;
     let waited = supervise(&mut started, state, h.timeout);
     if waited.is_err() {
-        let _ = crate::sys::pidfd_send_signal(started.pidfd.as_fd(), SIGKILL);
+        let _ = crate::os::sys::pidfd_send_signal(started.pidfd.as_fd(), SIGKILL);
     }
     let status = reap(&started).map_err(|e| failed(e.to_string()))?;
     let tail = waited.map_err(|e| failed(e.to_string()))?;

@@ -9,8 +9,8 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
 use crate::error::{Error, Result};
+use crate::os::sys;
 use crate::state::init_alive;
-use crate::sys;
 
 pub struct InitHandle {
     pub pid: i32,

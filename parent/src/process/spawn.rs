@@ -17,7 +17,7 @@ use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
 use wire::{ErrorReport, Sink, SliceSink};
 
 use crate::error::{Error, Result};
-use crate::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
+use crate::os::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
 
 /// Everything the child needs, prepared before the clone so it allocates nothing.
 pub struct InitSpawn {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::proc;
+use crate::process::proc;
 use crate::state::{Saved, EXEC_FIFO};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,8 @@
 //! for a foreground `run`/`exec` without one, one end of a socketpair whose other end
 //! runlet keeps, to relay the caller's terminal (`tty_relay`). docs/terminal.md.
 
+pub mod relay;
+
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -18,7 +20,7 @@ use rustix::net::{
 };
 use wire::{tag, Encoder, Sink, WireError};
 
-use crate::channel::socket_pair;
+use crate::process::channel::socket_pair;
 
 use crate::error::{Error, Result};
 

@@ -16,7 +16,7 @@ use rustix::termios::{
 };
 
 use crate::error::{Error, Result};
-use crate::spawn::{Exit, Init};
+use crate::process::spawn::{Exit, Init};
 
 pub const SIGWINCH: i32 = 28;
 
