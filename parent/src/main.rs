@@ -42,7 +42,7 @@ fn main() {
             Ok(0)
         }
         Command::Run { c, detach: false } => cmd::run::run(&global, &c),
-        Command::Run { c, detach: true } => cmd::lifecycle::run_detached(&global, &c),
+        Command::Run { c, detach: true } => cmd::run::run_detached(&global, &c),
         Command::Create(c) => cmd::lifecycle::create(&global, &c),
         Command::Start { id } => cmd::lifecycle::start(&global, &id),
         Command::Delete { id, force } => cmd::lifecycle::delete(&global, &id, force),
@@ -52,7 +52,8 @@ fn main() {
         Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
         Command::Spec { bundle } => cmd::spec::spec(&bundle),
         Command::Features => cmd::features::features(),
-        Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
+        Command::Update { id, resources } => cmd::update::update(&global.root, &id, &resources),
+        Command::Events { id } => cmd::events::events(&global.root, &id),
         Command::Exec(a) => cmd::exec::exec(&global, &a),
         Command::Freeze { id, freeze } => cmd::pause::pause(&global, &id, freeze),
     };

@@ -3,11 +3,13 @@
 
 use std::path::PathBuf;
 
+use crate::config::resources::Resources;
 use crate::error::{Error, Result};
 use crate::process::signals;
 use crate::state::DEFAULT_ROOT;
 
 mod exec;
+mod update;
 pub use exec::ExecArgs;
 
 pub const USAGE: &str = "\
@@ -112,8 +114,13 @@ pub enum Command {
         bundle: PathBuf,
     },
     Features,
-    /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
-    Cgroup(String, Vec<String>),
+    Update {
+        id: String,
+        resources: Resources,
+    },
+    Events {
+        id: String,
+    },
     Exec(ExecArgs),
     /// `pause` (freeze: true) / `resume`.
     Freeze {
@@ -443,7 +450,13 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
             }
             Command::Features
         }
-        "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
+        "update" => {
+            let (id, resources) = update::parse_update(&a.items[a.pos..])?;
+            Command::Update { id, resources }
+        }
+        "events" => Command::Events {
+            id: update::parse_events(&a.items[a.pos..])?,
+        },
         "exec" => Command::Exec(exec::parse(a)?),
         "pause" | "resume" => {
             let id = positional(cmd, &parse_opts(cmd, a, id_only)?, 1)?;

@@ -3,22 +3,23 @@
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::cli::{CreateArgs, Global};
-use crate::cmd::{cgroups, find};
+use crate::cmd::supervise;
+use crate::cmd::{cgroups, create_options, find};
 use crate::config::{HookKind, Hooks};
-use crate::container::{self, CreateOptions};
+use crate::container;
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::hooks;
 use crate::net;
-use crate::os::sys;
+use crate::os::poll::poll_until;
 use crate::process::channel::helper_error;
 use crate::process::handle::InitHandle;
 use crate::process::signals::SIGKILL;
@@ -29,41 +30,14 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `delete` waits for a killed init to exit.
 const KILL_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn options<'a>(
-    g: &'a Global,
-    c: &'a CreateArgs,
-    passed: &'a crate::process::fds::Passed,
-) -> Result<CreateOptions<'a>> {
-    Ok(CreateOptions {
-        passed,
-        console_socket: c.console_socket.as_deref(),
-        detach: true,
-        root: &g.root,
-        bundle: &c.bundle,
-        id: &c.id,
-        pid_file: c.pid_file.as_deref(),
-        new_keyring: !c.no_new_keyring,
-        no_pivot: c.no_pivot,
-        // The container's process starts with runlet's own signal mask.
-        sigmask: sys::block_signals(&[]).map_err(|e| Error::sys("sigprocmask", e))?,
-    })
-}
-
 /// `runlet create`: everything up to `Ready`, then runlet exits and the init waits
 /// on the exec FIFO (reparented to the nearest subreaper).
 pub fn create(g: &Global, c: &CreateArgs) -> Result<i32> {
     // First: before runlet opens an fd of its own.
     let passed = crate::process::fds::collect(c.preserve_fds, true)?;
-    container::create(&options(g, c, &passed)?)?.detach();
-    Ok(0)
-}
-
-/// `runlet run --detach`: create, start through the sync socket, leave it running.
-pub fn run_detached(g: &Global, c: &CreateArgs) -> Result<i32> {
-    let passed = crate::process::fds::collect(c.preserve_fds, true)?;
-    let mut ct = container::create(&options(g, c, &passed)?)?;
-    ct.start()?;
-    ct.detach();
+    // The container's process starts with runlet's own signal mask.
+    let (sigmask, _) = supervise::prepare(false)?;
+    container::create(&create_options(g, c, &passed, sigmask, true))?.detach();
     Ok(0)
 }
 
@@ -158,22 +132,19 @@ fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
 }
 
 fn wait_no_reader(w: &OwnedFd, fifo: &Path, timeout: Duration) -> Result<()> {
-    let t = Timespec {
-        tv_sec: timeout.as_secs() as i64,
-        tv_nsec: 0,
-    };
+    let deadline = Instant::now() + timeout;
     loop {
         // POLLERR on a pipe's write end: no reader left. Nothing else is asked for.
         let mut fds = [PollFd::new(w, PollFlags::empty())];
-        match poll(&mut fds, Some(&t)) {
-            Ok(0) => {
+        match poll_until(&mut fds, Some(deadline)) {
+            Ok(false) => {
                 return Err(Error::msg(format!(
                     "the container's init did not exec within {}s of start",
                     timeout.as_secs()
                 )))
             }
-            Ok(_) if fds[0].revents().contains(PollFlags::ERR) => return Ok(()),
-            Ok(_) | Err(Errno::INTR) => {}
+            Ok(true) if fds[0].revents().contains(PollFlags::ERR) => return Ok(()),
+            Ok(true) => {}
             Err(e) => return Err(Error::io("poll", fifo, e.into())),
         }
     }

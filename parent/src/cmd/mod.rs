@@ -1,6 +1,7 @@
 //! The commands that act on containers by ID, one file per concern. Each takes
 //! the global options and its own, and returns the exit status.
 
+pub mod events;
 pub mod exec;
 mod exec_process;
 pub mod features;
@@ -10,12 +11,17 @@ pub mod pause;
 pub mod query;
 pub mod run;
 pub mod spec;
+pub mod supervise;
 pub mod update;
 
 use std::path::{Path, PathBuf};
 
 use crate::cgroup::{CgroupManager, Layout};
+use crate::cli::{CreateArgs, Global};
+use crate::container::CreateOptions;
 use crate::error::Result;
+use crate::os::sys::SigSet;
+use crate::process::fds::Passed;
 use crate::state::{self, Live, Saved, StateDir};
 
 /// A container found by ID: its locked directory, what `create` saved, its live status.
@@ -60,4 +66,28 @@ pub fn cgroups(saved: &Saved) -> Result<CgroupManager> {
         &dirs,
         saved.cgroup_created.iter().map(Into::into).collect(),
     ))
+}
+
+/// What `create` and `run` (with or without `-d`) hand `container::create`.
+/// `sigmask`: the mask the container's process starts with; `detach`: the command
+/// returns while the container runs.
+pub fn create_options<'a>(
+    g: &'a Global,
+    c: &'a CreateArgs,
+    passed: &'a Passed,
+    sigmask: SigSet,
+    detach: bool,
+) -> CreateOptions<'a> {
+    CreateOptions {
+        root: &g.root,
+        bundle: &c.bundle,
+        id: &c.id,
+        pid_file: c.pid_file.as_deref(),
+        new_keyring: !c.no_new_keyring,
+        no_pivot: c.no_pivot,
+        sigmask,
+        passed,
+        console_socket: c.console_socket.as_deref(),
+        detach,
+    }
 }

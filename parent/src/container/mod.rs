@@ -1,37 +1,40 @@
 //! A container's life as runlet drives it: `create` (everything up to `Ready`),
 //! `start` (release the init; its exec is EOF on the sync socket), `destroy`.
 //!
-//! The order of DESIGN.md "Starting a container". `Container` owns every resource it
-//! made; its fields drop in declaration order, so a failure anywhere unwinds in
+//! The order of docs/design.md "Starting a container" (`create`, step by step, is in
+//! create.rs). `Container` owns every resource it made; its fields drop in declaration order, so a failure anywhere unwinds in
 //! reverse: the init is killed and reaped, then the cgroups go, then the state dir.
 
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use rustix::fs::{open, Mode, OFlags};
-use rustix::thread::LinkNameSpaceType;
+use rustix::event::{PollFd, PollFlags};
+
 use wire::FrameKind;
 
-use crate::cgroup::{cgroup_path, CgroupManager, Layout};
-use crate::config::{Config, HookKind, Hooks, NsKind};
+use crate::cgroup::CgroupManager;
+use crate::config::{HookKind, Hooks};
 use crate::debug;
 use crate::error::{Error, Result};
 use crate::hooks;
 use crate::net;
-use crate::os::clock;
+use crate::os::poll::poll_until;
 use crate::os::sys::SigSet;
-use crate::process::channel::{helper_error, socket_pair, Channel, Incoming};
-use crate::process::helpers::{self, Helper};
-use crate::process::proc;
-use crate::process::spawn::{spawn_init, Exit, Init, InitSpawn};
-use crate::state::{Saved, StateDir};
+use crate::process::channel::{helper_error, Channel, Incoming};
+use crate::process::spawn::{Child, Exit};
+use crate::state::StateDir;
 
 /// The exit status of a helper that panicked (helper-rt's panic handler).
 const HELPER_PANIC: i32 = 126;
 
 /// How long a helper may take for one step of the setup before runlet gives up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+mod create;
+mod namespaces;
+
+pub use create::create;
 
 pub struct CreateOptions<'a> {
     pub root: &'a Path,
@@ -55,7 +58,7 @@ pub struct CreateOptions<'a> {
 
 /// A created container. Dropped without `destroy`, it is torn down all the same.
 pub struct Container {
-    pub init: Init,
+    pub init: Child,
     chan: Option<Channel>,
     fifo: OwnedFd,
     cgroups: CgroupManager,
@@ -70,139 +73,6 @@ pub struct Container {
     hook_failed: bool,
     /// A foreground run's end of the console socket: the pty master arrives on it.
     pub console_relay: Option<OwnedFd>,
-}
-
-pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
-    let mut cfg = Config::load(o.bundle)?;
-    cfg.new_keyring = o.new_keyring;
-    cfg.root = crate::config::rootplan::plan(o.no_pivot)?;
-    let console = crate::terminal::prepare(cfg.boot.process.terminal, o.console_socket, o.detach)?;
-    cfg.boot.process.env.extend(o.passed.env());
-    net::check_host(&cfg.net)?;
-    debug!("config {} loaded", o.bundle.join("config.json").display());
-    let state = StateDir::create(o.root, o.id)?;
-    let layout = Layout::detect()?;
-    let cgroup = cgroup_path(cfg.cgroups_path.as_deref(), o.id)?;
-    let mut cgroups = CgroupManager::plan(&layout, &cgroup);
-    cgroups.create(true)?;
-    debug!("state dir and v2 cgroup made");
-    let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
-    let fifo = state.exec_fifo()?;
-    let (ours, theirs) = socket_pair("sync")?;
-    let (join, join_pid) = open_namespaces(&cfg)?;
-    let init = spawn_init(InitSpawn {
-        ns_flags: clone_flags(&cfg),
-        join,
-        join_pid,
-        cgroup: cgroups.v2_dir_fd()?,
-        helper: helpers::memfd(Helper::Init)?,
-        sync: theirs,
-        fifo: fifo
-            .try_clone()
-            .map_err(|e| Error::sys("dup exec fifo", e))?,
-        sigmask: o.sigmask,
-        extra: o
-            .passed
-            .fds
-            .iter()
-            .map(|fd| fd.try_clone().map_err(|e| Error::sys("dup passed fd", e)))
-            .collect::<Result<_>>()?,
-        console: console.for_helper,
-    })?;
-    debug!(
-        "init {} cloned (namespace flags {:#x})",
-        init.pid,
-        clone_flags(&cfg)
-    );
-    let text = |p: &Path| p.to_string_lossy().into_owned();
-    let hook_state = hooks::State {
-        oci_version: cfg.oci_version.clone(),
-        id: o.id.to_string(),
-        status: "creating".into(),
-        pid: init.pid,
-        bundle: text(&cfg.bundle),
-        annotations: cfg.annotations.clone(),
-    };
-    hooks::add_init_states(&mut frame, &cfg.hooks, &hook_state, init.pid)?;
-    let mut c = Container {
-        init,
-        chan: Some(Channel::new(ours, "runlet-init")),
-        fifo,
-        cgroups,
-        veths: net::Veths::default(),
-        state,
-        hooks: cfg.hooks.clone(),
-        hook_state,
-        hook_failed: false,
-        console_relay: console.relay,
-    };
-
-    // The init decodes and prepares mounts while we make its v1 cgroups. It enters
-    // them itself on `Resume`; with no hooks to run, `Resume` goes right away, and
-    // the init finds it waiting when it reaches the barrier.
-    c.send(&frame)?;
-    c.cgroups.create(false)?;
-    c.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
-    debug!("v1 cgroups made, resources applied");
-    if !c.init.in_v2_cgroup {
-        c.cgroups.place_v2(c.init.pid)?;
-    }
-    c.veths = net::create(&cfg.net, c.init.pid)?;
-    // With prestart or createRuntime hooks, `Resume` waits for them (below).
-    let runtime_hooks = [HookKind::Prestart, HookKind::CreateRuntime];
-    let resume_now = runtime_hooks.iter().all(|k| c.hooks.get(*k).is_empty());
-    if resume_now {
-        c.send(&wire::empty_frame(FrameKind::Resume))?;
-    }
-    // One write, before `Ready`: the init stops dying with runlet when it sends
-    // `Ready`, so from then on a state.json must exist for `delete` to find it (if
-    // runlet is killed). The status is read live: the exec FIFO exists until start;
-    // the saved start time tells the init from a process reusing its pid.
-    let pid = c.init.pid;
-    c.state.write(&Saved {
-        oci_version: cfg.oci_version.clone(),
-        id: o.id.to_string(),
-        status: "created".into(),
-        pid,
-        bundle: text(&cfg.bundle),
-        rootfs: text(&cfg.rootfs),
-        created: clock::now(),
-        annotations: cfg.annotations.clone(),
-        start_time: proc::start_time(pid)?,
-        cgroup_path: text(&cgroup),
-        cgroup_paths: c.cgroups.paths().iter().map(|p| text(p)).collect(),
-        cgroup_created: c.cgroups.created().iter().map(|p| text(p)).collect(),
-        stdio: proc::stdio_targets(pid),
-        host_veths: c.veths.host_names(),
-        config: cfg.source.clone(),
-    })?;
-    c.expect(Some(FrameKind::Prestart))?;
-    debug!("init: mounts before placement done (Prestart)");
-    if !resume_now {
-        // In the runtime's namespaces, the container's exist; nothing of it has
-        // pivoted or run yet.
-        let json = c.hook_state.json("creating", pid);
-        for kind in runtime_hooks {
-            if let Err(e) = hooks::run_all(kind, &c.hooks, &json) {
-                return Err(c.abort_after_hook(e));
-            }
-        }
-        c.send(&wire::empty_frame(FrameKind::Resume))?;
-    }
-    let t = STEP_TIMEOUT + c.hooks.total_timeout(&[HookKind::CreateContainer]);
-    if let Err(e) = c.expect_within(Some(FrameKind::Ready), t) {
-        return Err(if c.hook_failed {
-            c.abort_after_hook(e)
-        } else {
-            e
-        });
-    }
-    debug!("init: set up (Ready)");
-
-    if let Some(p) = o.pid_file {
-        write_pid_file(p, pid)?;
-    }
-    Ok(c)
 }
 
 impl Container {
@@ -250,15 +120,8 @@ impl Container {
     /// nothing by itself. (An `Error` frame needs nothing added.)
     fn with_exit(&mut self, e: Error) -> Error {
         // Its socket closes a moment before it can be reaped: give it that moment.
-        let mut fds = [rustix::event::PollFd::new(
-            &self.init.pidfd,
-            rustix::event::PollFlags::IN,
-        )];
-        let moment = rustix::event::Timespec {
-            tv_sec: 0,
-            tv_nsec: 100_000_000,
-        };
-        let _ = rustix::event::poll(&mut fds, Some(&moment));
+        let mut fds = [PollFd::new(&self.init.pidfd, PollFlags::IN)];
+        let _ = poll_until(&mut fds, Some(Instant::now() + Duration::from_millis(100)));
         match self.init.wait(true) {
             Ok(Some(Exit::Code(HELPER_PANIC))) => {
                 e.context("runlet-init crashed (a bug: exit status 126)")
@@ -333,55 +196,4 @@ impl Container {
         hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
         self.state.remove()
     }
-}
-
-/// CLONE_NEW* for the namespaces to create at clone time. A new cgroup namespace is
-/// made later by the init itself, once it sits in the container's cgroups, so that
-/// the namespace is rooted there.
-fn clone_flags(cfg: &Config) -> u64 {
-    cfg.namespaces
-        .iter()
-        .filter(|n| n.path.is_none() && n.kind != NsKind::Cgroup)
-        .fold(0, |f, n| f | n.kind.clone_flag())
-}
-
-type Joins = (
-    Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
-    Option<(OwnedFd, PathBuf)>,
-);
-
-/// Opens every namespace the config joins by path; the PID one separately.
-fn open_namespaces(cfg: &Config) -> Result<Joins> {
-    let mut join = Vec::new();
-    let mut pid = None;
-    for ns in &cfg.namespaces {
-        let Some(path) = &ns.path else { continue };
-        let fd = open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
-            Error::io(
-                &format!("open {} namespace", ns.kind.proc_name()),
-                path,
-                e.into(),
-            )
-        })?;
-        let t = match ns.kind {
-            NsKind::Pid => {
-                pid = Some((fd, path.clone()));
-                continue;
-            }
-            NsKind::Mount => LinkNameSpaceType::Mount,
-            NsKind::Ipc => LinkNameSpaceType::InterProcessCommunication,
-            NsKind::Uts => LinkNameSpaceType::HostNameAndNISDomainName,
-            NsKind::Network => LinkNameSpaceType::Network,
-            NsKind::Cgroup => LinkNameSpaceType::ControlGroup,
-        };
-        join.push((fd, t, path.clone()));
-    }
-    Ok((join, pid))
-}
-
-fn write_pid_file(p: &Path, pid: i32) -> Result<()> {
-    let tmp = p.with_extension("runlet-tmp");
-    std::fs::write(&tmp, pid.to_string())
-        .and_then(|_| std::fs::rename(&tmp, p))
-        .map_err(|e| Error::io("write pid file", p, e))
 }

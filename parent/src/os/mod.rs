@@ -1,8 +1,9 @@
 //! What runlet needs from the system beneath everything else: the raw syscalls rustix
-//! does not cover (`sys`), the allocator (`arena`), wall-clock times (`clock`) and the
-//! `--debug` log (`log`).
+//! does not cover (`sys`), the allocator (`arena`), wall-clock times (`clock`), the
+//! `--debug` log (`log`) and the one wait with a deadline (`poll`).
 
 pub mod arena;
 pub mod clock;
 pub mod log;
+pub mod poll;
 pub mod sys;

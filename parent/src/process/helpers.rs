@@ -2,6 +2,7 @@
 //! one file to ship, and no host binary a container could reach through
 //! /proc/<pid>/exe and overwrite (the CVE-2019-5736 class).
 
+use std::ffi::CStr;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::OwnedFd;
@@ -21,9 +22,25 @@ pub enum Helper {
 }
 
 impl Helper {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Helper::Init => "runlet-init",
+            Helper::Exec => "runlet-exec",
+        }
+    }
+
+    /// The name as the helper's argv[0].
+    pub fn argv0(self) -> &'static CStr {
+        match self {
+            Helper::Init => c"runlet-init",
+            Helper::Exec => c"runlet-exec",
+        }
+    }
+
+    /// What the running helper is called in messages ("signal init 42").
+    pub fn what(self) -> &'static str {
+        match self {
+            Helper::Init => "init",
             Helper::Exec => "runlet-exec",
         }
     }

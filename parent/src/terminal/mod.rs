@@ -12,8 +12,7 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::io::Errno;
+use rustix::event::{PollFd, PollFlags};
 use rustix::net::{
     connect, recvmsg, socket_with, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage,
     RecvFlags, SocketAddrUnix, SocketFlags, SocketType,
@@ -23,6 +22,7 @@ use wire::{tag, Encoder, Sink, WireError};
 use crate::process::channel::socket_pair;
 
 use crate::error::{Error, Result};
+use crate::os::poll::poll_until;
 
 /// The process fields of a terminal (none without one).
 pub fn encode<S: Sink>(
@@ -93,25 +93,14 @@ fn connect_to(path: &Path) -> Result<OwnedFd> {
 
 /// The master the helper sent over `sock` (data: its name; the fd: SCM_RIGHTS).
 pub fn recv_master(sock: &OwnedFd, timeout: Duration) -> Result<OwnedFd> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::msg(format!(
-                "no pty master on the console socket within {}s",
-                timeout.as_secs()
-            )));
-        }
-        let t = Timespec {
-            tv_sec: left.as_secs() as i64,
-            tv_nsec: left.subsec_nanos() as i64,
-        };
-        let mut fds = [PollFd::new(sock, PollFlags::IN)];
-        match poll(&mut fds, Some(&t)) {
-            Ok(0) | Err(Errno::INTR) => continue,
-            Ok(_) => break,
-            Err(e) => return Err(Error::sys("poll console socket", e)),
-        }
+    let mut fds = [PollFd::new(sock, PollFlags::IN)];
+    let ready = poll_until(&mut fds, Some(Instant::now() + timeout))
+        .map_err(|e| Error::sys("poll console socket", e))?;
+    if !ready {
+        return Err(Error::msg(format!(
+            "no pty master on the console socket within {}s",
+            timeout.as_secs()
+        )));
     }
     let mut name = [0u8; 256];
     let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];
