@@ -37,10 +37,11 @@ use crate::os::poll::poll_until;
 use crate::os::sys::SigSet;
 use crate::process::channel::{helper_error, socket_pair, Channel, Incoming};
 use crate::process::helpers::{self, Helper};
+use crate::process::proc::is_the_init;
 use crate::process::spawn::{spawn, Child, Exit, Spawn};
 use crate::process::{fds, pid_file, proc};
 use crate::seccomp::Filter;
-use crate::state::{is_the_init, Saved, Status};
+use crate::state::{Saved, Status};
 use crate::terminal::relay::{copy_winsize, relay, RawMode};
 use crate::terminal::{self, recv_master, Console};
 

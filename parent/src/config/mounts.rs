@@ -185,7 +185,7 @@ fn some(s: String) -> Option<String> {
 }
 
 fn empty_value(v: &Option<miniserde::json::Value>) -> bool {
-    super::validate::is_empty(v.as_ref())
+    super::spec::is_empty(v.as_ref())
 }
 
 pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {

@@ -193,7 +193,7 @@ impl<'a> Obj<'a> {
         let v = self.get(key);
         let empty = match v {
             Some(Value::Number(Number::U64(0))) | Some(Value::Number(Number::I64(0))) => true,
-            v => super::validate::is_empty(v),
+            v => super::spec::is_empty(v),
         };
         if !empty {
             bail!("{} is not supported{why}", self.at(key));

@@ -11,7 +11,7 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 use crate::error::{Error, Result};
 use crate::os::poll::poll_until;
 use crate::os::sys;
-use crate::state::init_alive;
+use crate::process::proc::init_alive;
 
 pub struct InitHandle {
     pub pid: i32,

@@ -18,7 +18,7 @@ use rustix::fs::{flock, mkfifoat, open, FlockOperation, Mode, OFlags, CWD};
 use crate::error::{Error, Result};
 
 pub use saved::Saved;
-pub use status::{init_alive, is_the_init, Live, Status};
+pub use status::{Live, Status};
 
 pub const DEFAULT_ROOT: &str = "/run/runlet";
 pub const EXEC_FIFO: &str = "exec.fifo";
