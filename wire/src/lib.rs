@@ -21,11 +21,12 @@ mod hooks;
 pub mod limits;
 mod messages;
 mod net;
+pub mod netlink;
 mod process;
 pub mod tag;
 
 pub use bootstrap::{Bootstrap, Device, Mount, MountKind, Sysctl};
-pub use encode::{empty_frame, Encoder, Sink, SliceSink};
+pub use encode::{empty_frame, ArraySink, Encoder, Sink, SliceSink};
 pub use error::WireError;
 pub use exec::ExecProcess;
 pub use fields::{Field, Fields};
@@ -39,6 +40,8 @@ pub use process::{Caps, Process, Rlimit, Seccomp};
 mod tests;
 #[cfg(test)]
 mod tests_hooks;
+#[cfg(test)]
+mod tests_netlink;
 #[cfg(test)]
 mod tests_seccomp;
 #[cfg(test)]

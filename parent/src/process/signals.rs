@@ -5,9 +5,11 @@ use crate::error::{Error, Result};
 
 use std::os::fd::AsFd;
 
-pub const SIGTERM: i32 = 15;
-pub const SIGKILL: i32 = 9;
-pub const SIGWINCH: i32 = 28;
+use linux_raw_sys::general as g;
+
+pub const SIGTERM: i32 = g::SIGTERM as i32;
+pub const SIGKILL: i32 = g::SIGKILL as i32;
+pub const SIGWINCH: i32 = g::SIGWINCH as i32;
 /// Signals a foreground `run` or `exec` passes on to the container's process, as
 /// runc does for the ones a terminal or a supervisor sends.
 pub const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT USR1 USR2 TERM
