@@ -54,23 +54,18 @@ impl Helper {
 }
 
 /// A sealed, close-on-exec memfd holding the helper, ready for execveat.
-///
-/// `RUNLET_HELPER_DIR` (a development override) points at a directory holding helper
-/// files to use instead of the embedded ones; they are copied into a memfd the same way.
 pub fn memfd(h: Helper) -> Result<OwnedFd> {
-    let owned;
-    let bytes: &[u8] = match std::env::var_os("RUNLET_HELPER_DIR") {
-        Some(dir) => {
-            let p = std::path::Path::new(&dir).join(h.name());
-            owned = std::fs::read(&p).map_err(|e| Error::io("read helper", &p, e))?;
-            &owned
-        }
-        None => h.embedded(),
-    };
+    let owned = override_file(h)?;
+    let bytes: &[u8] = owned.as_deref().unwrap_or(h.embedded());
     if bytes.is_empty() {
         return Err(Error::msg(format!(
-            "this runlet was built without {}; build it with `make` (or set RUNLET_HELPER_DIR)",
-            h.name()
+            "this runlet was built without {}; build it with `make`{}",
+            h.name(),
+            if cfg!(debug_assertions) {
+                " (or set RUNLET_HELPER_DIR)"
+            } else {
+                ""
+            }
         )));
     }
     let fd = memfd_create(h.name(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
@@ -81,4 +76,23 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
     fcntl_add_seals(&f, seals).map_err(|e| Error::sys("seal helper memfd", e))?;
     Ok(f.into())
+}
+
+/// Debug builds only: `RUNLET_HELPER_DIR` names a directory whose helper files are
+/// used instead of the embedded ones (a helper rebuilt without relinking runlet;
+/// docs/testing.md). A release runlet runs only what it embeds.
+#[cfg(debug_assertions)]
+fn override_file(h: Helper) -> Result<Option<Vec<u8>>> {
+    let Some(dir) = std::env::var_os("RUNLET_HELPER_DIR") else {
+        return Ok(None);
+    };
+    let p = std::path::Path::new(&dir).join(h.name());
+    std::fs::read(&p)
+        .map(Some)
+        .map_err(|e| Error::io("read helper", &p, e))
+}
+
+#[cfg(not(debug_assertions))]
+fn override_file(_: Helper) -> Result<Option<Vec<u8>>> {
+    Ok(None)
 }
