@@ -21,8 +21,9 @@ pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
         if cg.pids().is_empty() && f.live.status == Status::Stopped {
             return Err(not_running());
         }
-        // Frozen while signalled, so no fork escapes; rustix's `Signal` has no
-        // real-time signals, which go the plain way.
+        // Frozen while signalled, so no fork escapes. A real-time signal goes the
+        // plain way: rustix's `Signal` holds one only through the unsafe
+        // `from_raw_unchecked` (see os::sys::kill_pid).
         match rustix::process::Signal::from_named_raw(sig) {
             Some(s) => cg.signal_all(s)?,
             None => kill_each(&cg, sig)?,

@@ -34,8 +34,10 @@ fn check(r: c_long) -> io::Result<c_long> {
     }
 }
 
-/// kill(2) with any signal number: rustix's `Signal` has no real-time signals, and
-/// `kill --all` passes on whatever number the user gave.
+/// kill(2) with any signal number `kill --all` passes on. rustix's `Signal` holds
+/// an arbitrary number only through the unsafe `Signal::from_raw_unchecked`, whose
+/// contract forbids sending the C library's reserved real-time signals (32 to 34),
+/// which runlet passes on as runc does; the raw call has no such contract.
 pub fn kill_pid(pid: i32, sig: c_int) -> io::Result<()> {
     // SAFETY: integer arguments only.
     check(unsafe { kill(pid, sig) }.into()).map(|_| ())
@@ -88,7 +90,8 @@ pub fn signal_fd(sigs: &[c_int]) -> io::Result<std::os::fd::OwnedFd> {
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as RawFd) })
 }
 
-/// Sends any signal number through a pidfd (rustix's Signal type only has named ones).
+/// Sends any signal number through a pidfd (see `kill_pid` for why not rustix's
+/// `pidfd_send_signal`, which takes a `Signal`).
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: c_int) -> io::Result<()> {
     let nr = linux_raw_sys::general::__NR_pidfd_send_signal as c_long;
     // SAFETY: integer arguments only; a NULL siginfo is allowed.
