@@ -16,14 +16,14 @@ use crate::cmd::{cgroups, create_options, find};
 use crate::config::{HookKind, Hooks};
 use crate::container;
 use crate::debug;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::hooks;
 use crate::net;
 use crate::os::poll::poll_until;
 use crate::process::channel::helper_error;
 use crate::process::handle::InitHandle;
 use crate::process::signals::SIGKILL;
-use crate::state::{self, StateDir, Status};
+use crate::state::{StateDir, Status};
 
 /// How long `start` waits for the init to exec once released.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,13 +171,11 @@ fn exec_failure(frame: &[u8]) -> Failed {
 /// `runlet delete`: removes a stopped or created container; `--force` kills a
 /// running one first. With `--force`, an ID that is already gone is not an error.
 pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
-    state::check_id(id)?;
-    if force && !g.root.join(id).exists() {
-        return Ok(0);
-    }
     let mut f = match find(&g.root, id) {
         Ok(f) => f,
-        Err(e) => return delete_broken(&g.root, id, e),
+        Err(e) if force && e.kind() == Kind::NotFound => return Ok(0),
+        Err(e) if e.kind() == Kind::Incomplete => return delete_broken(&g.root, id),
+        Err(e) => return Err(e),
     };
     if matches!(f.live.status, Status::Running | Status::Paused) && !force {
         return Err(Error::msg(format!(
@@ -220,11 +218,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
 /// `start`, and dies with its creator until `Ready`), so the directory goes, and the
 /// cgroups such a `create` may have made at the default path (`/runlet/<id>`, which
 /// only this ID's owner uses); a configured cgroupsPath is not known without the state.
-fn delete_broken(root: &Path, id: &str, e: Error) -> Result<i32> {
-    let dir = root.join(id);
-    if !dir.exists() || dir.join("state.json").exists() {
-        return Err(e);
-    }
+fn delete_broken(root: &Path, id: &str) -> Result<i32> {
     let mut d = StateDir::open(root, id)?;
     let layout = Layout::detect()?;
     CgroupManager::plan(&layout, &cgroup_path(None, id)?).destroy()?;

@@ -43,15 +43,14 @@ pub fn find(root: &Path, id: &str) -> Result<Found> {
 /// command holds the lock — a hook asking about the container that runs it.
 pub fn look(root: &Path, id: &str) -> Result<(Saved, Live)> {
     state::check_id(id)?;
-    let dir = root.join(id);
     let saved = state::peek(root, id).map_err(|e| {
-        if dir.join("state.json").exists() {
-            e
-        } else {
+        if e.is_errno(linux_raw_sys::errno::ENOENT) {
             state::not_found(id)
+        } else {
+            e
         }
     })?;
-    let live = Live::of(&saved, &dir);
+    let live = Live::of(&saved, &root.join(id));
     Ok((saved, live))
 }
 

@@ -128,9 +128,10 @@ impl Channel {
 /// "mount proc on /proc: Operation not permitted" from a helper's `Error` frame.
 pub fn helper_error(body: &[u8]) -> Error {
     match ErrorReport::decode(body) {
-        Ok(r) if r.errno != 0 => {
-            Error::msg(format!("{}: {}", r.message, errno_text(r.errno as i32)))
-        }
+        Ok(r) if r.errno != 0 => Error::with_errno(
+            format!("{}: {}", r.message, errno_text(r.errno as i32)),
+            r.errno as i32,
+        ),
         Ok(r) => Error::msg(r.message.to_string()),
         Err(e) => Error::msg(format!("malformed Error frame: {e}")),
     }
