@@ -91,11 +91,6 @@ impl Error {
         self.kind
     }
 
-    /// The errno of the failed call, if this is one.
-    pub fn errno(&self) -> Option<i32> {
-        self.errno
-    }
-
     /// Whether the failed call's errno is `errno` (a linux-raw-sys `E*` constant).
     pub fn is_errno(&self, errno: u32) -> bool {
         self.errno == Some(errno as i32)
@@ -149,7 +144,7 @@ mod tests {
         let e = Error::io("open", "/x/y", io::Error::from_raw_os_error(2));
         assert_eq!(e.to_string(), "open /x/y: No such file or directory");
         assert_eq!(errno_text(1), "Operation not permitted");
-        assert_eq!((e.kind(), e.errno()), (Kind::Sys, Some(2)));
+        assert_eq!((e.kind(), e.errno), (Kind::Sys, Some(2)));
         let e = e.context("delete container x");
         assert_eq!(
             e.to_string(),
@@ -157,6 +152,6 @@ mod tests {
         );
         assert!(e.is_errno(linux_raw_sys::errno::ENOENT));
         let e = Error::of(Kind::NotFound, "container x does not exist").context("start");
-        assert_eq!((e.kind(), e.errno()), (Kind::NotFound, None));
+        assert_eq!((e.kind(), e.errno), (Kind::NotFound, None));
     }
 }

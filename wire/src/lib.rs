@@ -5,6 +5,7 @@
 //! their trailing NUL so a helper can hand them to the kernel in place. This crate is
 //! the only code that encodes or decodes frames; docs/protocol.md describes them.
 #![no_std]
+#![forbid(unsafe_code)]
 
 #[cfg(any(feature = "alloc", test))]
 extern crate alloc;
