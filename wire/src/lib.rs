@@ -4,6 +4,8 @@
 //! A body is a flat list of fields `u16 LE tag | u32 LE len | bytes`. Strings carry
 //! their trailing NUL so a helper can hand them to the kernel in place. This crate is
 //! the only code that encodes or decodes frames; docs/protocol.md describes them.
+//! It also holds the one rtnetlink encoder (`netlink`), which both the parent and
+//! runlet-init build their requests with.
 #![no_std]
 #![forbid(unsafe_code)]
 
