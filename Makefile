@@ -48,12 +48,15 @@ initramfs-demo: build
 	$(REL)/initramfs-demo $(TARGET_DIR)/initramfs-demo
 
 # Every test, unit and integration. Integration tests start real containers as root.
+# The helpers' shared runtime is tested in an invocation of its own, as it is built:
+# the parent's rustix `std` must not unify into it.
 test: build
+	$(CARGO) test -p helper-rt
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -p runlet-init -p runlet-exec -p helper-rt -- -D warnings
+	$(CARGO) clippy --all-targets -p runlet-init -p runlet-exec -p helper-rt -- -D warnings
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) clippy --all-targets -p wire -p runlet -p runlet-tests -- -D warnings
 
 fmt:

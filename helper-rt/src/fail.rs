@@ -87,3 +87,6 @@ impl<T> Context<T> for Result<T, Errno> {
         self.map_err(|e| fail(parts, Some(e)))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -61,3 +61,6 @@ impl HelperFds {
         3 + self.extra
     }
 }
+
+#[cfg(test)]
+mod tests;

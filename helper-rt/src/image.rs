@@ -50,3 +50,6 @@ pub fn pointer_arrays(p: &Process<'static>) -> Result<(&'static Argv, &'static E
     fill_pointers(envp, p.env())?;
     Ok((argv, envp))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,8 @@
 //! What both no_std helpers share: the C runtime glue (musl's crt calls their `main`),
 //! the panic handler, raw syscalls rustix lacks, failure reports, the sync socket, and
 //! the process settings both apply before their final exec (`process`, `path`).
-#![no_std]
+// std only for the unit tests, which run on the host (`make test`).
+#![cfg_attr(not(test), no_std)]
 // No heap: a Failure (a 512-byte message) travels by value on the error path only.
 #![allow(clippy::result_large_err)]
 
@@ -14,6 +15,8 @@ pub mod process;
 pub mod seccomp;
 pub mod sync;
 pub mod sys;
+#[cfg(test)]
+mod testing;
 
 pub use fail::{decimal, fail, Context, Failure, Msg};
 pub use sync::{now_ms, Channel};

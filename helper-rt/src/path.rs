@@ -102,3 +102,6 @@ pub fn split_last(path: &[u8]) -> (usize, &[u8]) {
     }
     (dir, &path[start..end])
 }
+
+#[cfg(test)]
+mod tests;

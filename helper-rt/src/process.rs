@@ -226,3 +226,6 @@ fn check(exe: &PathBuf) -> Result<(), Errno> {
     }
     access(exe.as_cstr(), Access::EXEC_OK)
 }
+
+#[cfg(test)]
+mod tests;

@@ -164,3 +164,6 @@ impl Channel {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
