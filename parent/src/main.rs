@@ -43,9 +43,9 @@ fn main() {
         }
         Command::Run { c, detach: false } => cmd::run::run(&global, &c),
         Command::Run { c, detach: true } => cmd::run::run_detached(&global, &c),
-        Command::Create(c) => cmd::lifecycle::create(&global, &c),
-        Command::Start { id } => cmd::lifecycle::start(&global, &id),
-        Command::Delete { id, force } => cmd::lifecycle::delete(&global, &id, force),
+        Command::Create(c) => cmd::create::create(&global, &c),
+        Command::Start { id } => cmd::start::start(&global, &id),
+        Command::Delete { id, force } => cmd::delete::delete(&global, &id, force),
         Command::Kill { id, signal, all } => cmd::kill::kill(&global, &id, signal, all),
         Command::State { id } => cmd::query::state(&global, &id),
         Command::List { quiet, json } => cmd::query::list(&global, quiet, json),

@@ -1,16 +1,20 @@
-//! The commands that act on containers by ID, one file per concern. Each takes
-//! the global options and its own, and returns the exit status.
+//! The commands, one file each (`query.rs`: `state`, `list`, `ps`; `pause.rs`:
+//! `pause`, `resume`; `run.rs`: `run` and `run -d`). Each takes the global options
+//! and its own, and returns the exit status. Here: finding a container by ID, and
+//! what `create` and `run` hand `container::create`.
 
+pub mod create;
+pub mod delete;
 pub mod events;
 pub mod exec;
 mod exec_process;
 pub mod features;
 pub mod kill;
-pub mod lifecycle;
 pub mod pause;
 pub mod query;
 pub mod run;
 pub mod spec;
+pub mod start;
 pub mod supervise;
 pub mod update;
 
