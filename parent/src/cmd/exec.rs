@@ -1,18 +1,19 @@
 //! `runlet exec`: a new process in a running container, through `runlet-exec`
 //! (runc's setnsProcess). docs/exec.md gives the order and the reasons:
 //!
-//! 1. find the container (locked) and refuse a stopped one; build the `Process`
-//!    frame (every capacity checked before anything starts);
+//! 1. find the container (locked) and refuse a stopped one (`check_status`); build
+//!    the `Process` frame, every capacity checked before anything starts (`Plan`);
 //! 2. open the init's /proc/<pid> and check its start time through that fd, so the
-//!    helper joins exactly that process or nothing;
+//!    helper joins exactly that process or nothing (`open_init`);
 //! 3. spawn runlet-exec (sync socket on fd 3, /proc/<pid> on fd 4; born into the
-//!    cgroup2 directory by CLONE_INTO_CGROUP), send `Process`;
+//!    cgroup2 directory by CLONE_INTO_CGROUP), send `Process` (`Run::spawn`);
 //! 4. the helper enters the v1 cgroups itself, joins, forks, reports the child's
 //!    host pid (`ExecPid`) and exits; the child goes on once the helper is gone.
 //!    runlet holds the child by a pidfd and reaps the helper; only when the helper
 //!    was not born in the cgroup2 directory does the child wait for runlet to place
-//!    it there and say `Resume`;
-//! 5. EOF means the program was exec'd; an `Error` frame that it was not.
+//!    it there and say `Resume` (`Run::join`);
+//! 5. EOF means the program was exec'd; an `Error` frame that it was not
+//!    (`Run::wait_exec`).
 //!
 //! Without `-d`, runlet (a child subreaper, so the orphaned child is its own) waits
 //! for the process, passing on the signals it gets, and exits with its status.

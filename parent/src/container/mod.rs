@@ -2,15 +2,18 @@
 //! `start` (release the init; its exec is EOF on the sync socket), `destroy`.
 //!
 //! The order of docs/design.md "Starting a container" (`create`, step by step, is in
-//! create.rs). `Container` owns every resource it made; its fields drop in declaration order, so a failure anywhere unwinds in
-//! reverse: the init is killed and reaped, then the cgroups go, then the state dir.
+//! create.rs). `Container` owns every resource it made; its fields drop in
+//! declaration order, so a failure anywhere unwinds in reverse: the init is killed
+//! and reaped, then the cgroups go, then the state dir.
+
+mod create;
+mod namespaces;
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags};
-
 use wire::FrameKind;
 
 use crate::cgroup::CgroupManager;
@@ -30,9 +33,6 @@ const HELPER_PANIC: i32 = 126;
 
 /// How long a helper may take for one step of the setup before runlet gives up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
-
-mod create;
-mod namespaces;
 
 pub use create::create;
 

@@ -149,7 +149,7 @@ pub(crate) fn dup_high(fd: &OwnedFd, min: RawFd) -> Result<OwnedFd> {
 /// helper's name, which names it in errors.
 pub fn spawn(req: Spawn, h: Helper) -> Result<Child> {
     let name = h.argv0();
-    // Above every fd the child dup2s onto (3..3+E, then sync, fifo, console).
+    // Above every fd the child dup2s onto (3..3+E, then sync, second, console).
     let min = req.extra.len() as RawFd + 10;
     let sync = dup_high(&req.sync, min)?;
     let second = dup_high(&req.second, min)?;
