@@ -21,13 +21,11 @@ use helper_rt::image::{self, Argv, Envp, EXEC_FAILED_EXIT, PROCESS_UMASK};
 use helper_rt::process::{find_executable, set_rlimits, switch_user_orphan};
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::pipe::{pipe_with, PipeFlags};
-use rustix::process::{
-    chdir, kill_process, set_dumpable_behavior, umask, DumpableBehavior, Pid, Signal,
-};
+use rustix::process::{kill_process, set_dumpable_behavior, umask, DumpableBehavior, Pid, Signal};
 use wire::{ExecPid, ExecProcess, FrameKind, Seccomp, Sink, SliceSink, WireError};
 
 /// How long runlet may take to send the `Process` frame, and then `Resume`.
@@ -102,6 +100,11 @@ fn join(
     let buf = image::frame_buffer()?;
     let body: &'static [u8] = chan.expect(FrameKind::Process, buf, FRAME_TIMEOUT_MS)?;
     let x = ExecProcess::decode(body).map_err(bad_frame)?;
+    // Closed, not only close-on-exec: the child walks the cwd and the PATH inside the
+    // container before its exec, and a directory fd of the host's on the way would
+    // lead out (CVE-2024-21626).
+    fds.close_unowned(x.process.terminal)
+        .ctx(&[b"close inherited fds"])?;
     // The v1 cgroups first, while the host's paths are in reach: the child inherits
     // them, so nothing of the exec runs outside the container's limits.
     for tasks in x.cgroup_tasks() {
@@ -113,11 +116,17 @@ fn join(
         write_file(c"/proc/self/oom_score_adj", v.to_bytes())
             .ctx(&[b"write oom_score_adj ", v.to_bytes()])?;
     }
-    // SAFETY: runlet hands the exec helper the init's /proc/<pid> there, open for
-    // the life of the process.
-    let proc_dir = unsafe { BorrowedFd::borrow_raw(fds.second()) };
-    let target = join::open(proc_dir)?;
+    // The forked child inherits them and its exec takes them on.
+    helper_rt::lsm::set_exec_labels(&x.process)?;
+    // SAFETY: runlet hands the exec helper the init's /proc/<pid> there; it is owned
+    // (and closed) here, before the helper enters the container: the host's /proc
+    // must not be reachable from inside through /proc/self/fd.
+    let proc_dir = unsafe { OwnedFd::from_raw_fd(fds.second()) };
+    let target = join::open(proc_dir.as_fd())?;
+    drop(proc_dir);
     join::enter(&target)?;
+    // The namespace and root fds go too: the child forks with none of the host's.
+    drop(target);
     Ok((x, argv, envp))
 }
 
@@ -157,7 +166,8 @@ fn prepare_child<'a>(
         }
     }
     switch_user_orphan(p)?;
-    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    // Inside the container's root, as runlet-init resolves process.cwd.
+    helper_rt::inroot::chdir_in_root(p.cwd)?;
     Ok((find_executable(p)?, late_filter))
 }
 

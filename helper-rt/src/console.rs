@@ -12,7 +12,7 @@ use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags}
 use rustix::pty::{openpt, unlockpt, OpenptFlags};
 
 use crate::fail::{fail, Context, Failure};
-use crate::path::PathBuf;
+use crate::path::{FdPath, PathBuf};
 
 /// `TIOCGPTN`: the pty's number (`_IOR('T', 0x30, unsigned int)`). rustix reads it
 /// only through `ptsname`, which allocates.
@@ -49,14 +49,15 @@ pub fn setup(
         };
         rustix::termios::tcsetwinsize(&master, ws).ctx(&[b"ioctl TIOCSWINSZ"])?;
     }
-    let slave = rustix::fs::open(
-        slave_path.as_cstr(),
-        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
+    // The slave straight from the master (TIOCGPTPEER), not by its /dev/pts path:
+    // nothing in the rootfs can put something else at that path (CVE-2025-52565).
+    let slave = rustix::pty::ioctl_tiocgptpeer(
+        &master,
+        OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC,
     )
-    .ctx(&[b"open ", slave_path.bytes()])?;
+    .ctx(&[b"open ", slave_path.bytes(), b" (TIOCGPTPEER)"])?;
     if console_mount {
-        mount_console(&slave_path)?;
+        mount_console(&slave, &slave_path)?;
     }
     send_master(socket, &master)?;
     drop(master);
@@ -71,27 +72,55 @@ pub fn setup(
     Ok(())
 }
 
-/// `/dev/console` made (an empty file, when missing) and the slave bound over it.
-fn mount_console(slave: &PathBuf) -> Result<(), Failure> {
+/// `/dev/console` made (an empty file, when missing) and the slave bound over it,
+/// from its fd onto the file opened without following links. A rootfs whose
+/// /dev/console is a symlink (to /proc/sys/kernel/core_pattern, say) must not get
+/// the pty bound over the link's target (CVE-2025-52565): the link is replaced.
+fn mount_console(slave: &OwnedFd, name: &PathBuf) -> Result<(), Failure> {
+    let target = console_file()?;
+    crate::sys::mount(
+        Some(FdPath::new(slave).as_cstr()),
+        FdPath::new(&target).as_cstr(),
+        None,
+        rustix::mount::MountFlags::BIND.bits() as u64,
+        None,
+    )
+    .ctx(&[b"bind ", name.bytes(), b" over /dev/console"])
+}
+
+/// `/dev/console` as an `O_PATH` fd of a regular file or device: made when
+/// missing, a symlink (or anything else) in its place removed first.
+fn console_file() -> Result<OwnedFd, Failure> {
+    use rustix::fs::{mknodat, open, unlinkat, AtFlags, FileType, CWD};
     let console = c"/dev/console";
-    match rustix::fs::mknodat(
-        rustix::fs::CWD,
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let is_file = |fd: &OwnedFd| {
+        rustix::fs::fstat(fd).is_ok_and(|st| {
+            matches!(
+                FileType::from_raw_mode(st.st_mode),
+                FileType::RegularFile | FileType::CharacterDevice
+            )
+        })
+    };
+    match open(console, flags, Mode::empty()) {
+        Ok(fd) if is_file(&fd) => return Ok(fd),
+        Ok(_) => unlinkat(CWD, console, AtFlags::empty()).ctx(&[b"remove /dev/console"])?,
+        Err(_) => {}
+    }
+    match mknodat(
+        CWD,
         console,
-        rustix::fs::FileType::RegularFile,
+        FileType::RegularFile,
         Mode::from_raw_mode(0o666),
         0,
     ) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(fail(&[b"create /dev/console"], Some(e))),
     }
-    crate::sys::mount(
-        Some(slave.as_cstr()),
-        console,
-        None,
-        rustix::mount::MountFlags::BIND.bits() as u64,
-        None,
-    )
-    .ctx(&[b"bind ", slave.bytes(), b" over /dev/console"])
+    match open(console, flags, Mode::empty()) {
+        Ok(fd) if is_file(&fd) => Ok(fd),
+        r => Err(fail(&[b"open /dev/console"], r.err())),
+    }
 }
 
 /// The master over the console socket: the name as data, the fd as SCM_RIGHTS.

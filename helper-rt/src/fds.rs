@@ -60,6 +60,19 @@ impl HelperFds {
     pub fn first_private(self) -> u32 {
         3 + self.extra
     }
+
+    /// Closes every fd runlet did not hand the helper on purpose: anything runlet's
+    /// caller leaked (not close-on-exec) above the helper's own, and the console
+    /// slot when there is no terminal. Called before any path in the container is
+    /// touched (CVE-2024-21626: `/proc/self/fd/N` of a leaked directory is the host).
+    pub fn close_unowned(self, terminal: bool) -> Result<(), rustix::io::Errno> {
+        let first = if terminal {
+            self.console() + 1
+        } else {
+            self.console()
+        };
+        crate::sys::close_fds(first as u32, u32::MAX)
+    }
 }
 
 #[cfg(test)]

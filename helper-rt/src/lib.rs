@@ -10,6 +10,8 @@ pub mod console;
 pub mod fail;
 pub mod fds;
 pub mod image;
+pub mod inroot;
+pub mod lsm;
 pub mod path;
 pub mod process;
 pub mod seccomp;

@@ -12,7 +12,8 @@ unsafe extern "C" {
     // rustix only has a hidden, renamed execve in its `runtime` module.
     fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
         -> c_int;
-    // rustix has no close_range; musl exposes it only through syscall().
+    // rustix has no close_range, keyctl or mount_setattr; musl exposes them only
+    // through syscall().
     fn syscall(n: c_long, ...) -> c_long;
     fn __errno_location() -> *mut c_int;
     // rustix's hidden fork leaves musl's cached tid stale; musl's own fork does not.
@@ -79,9 +80,19 @@ pub unsafe fn exec(path: &CStr, argv: *const *const c_char, envp: *const *const 
 /// container's program.
 pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     const CLOSE_RANGE_CLOEXEC: c_long = 1 << 2;
+    close_range(first, u32::MAX, CLOSE_RANGE_CLOEXEC)
+}
+
+/// Closes fds `first..=last`: a directory fd left open (even close-on-exec) is a way
+/// out of the container for any path walked through `/proc/self/fd` before the exec.
+pub fn close_fds(first: u32, last: u32) -> Result<(), Errno> {
+    close_range(first, last, 0)
+}
+
+fn close_range(first: u32, last: u32, flags: c_long) -> Result<(), Errno> {
     let nr = linux_raw_sys::general::__NR_close_range as c_long;
     // SAFETY: close_range takes three integer arguments and touches no memory.
-    let r = unsafe { syscall(nr, first as c_long, u32::MAX as c_long, CLOSE_RANGE_CLOEXEC) };
+    let r = unsafe { syscall(nr, first as c_long, last as c_long, flags) };
     if r < 0 {
         return Err(last_errno());
     }
@@ -95,6 +106,43 @@ pub fn join_new_session_keyring() -> Result<(), Errno> {
     let nr = linux_raw_sys::general::__NR_keyctl as c_long;
     // SAFETY: a NULL name asks for an anonymous keyring; no other memory is passed.
     let r = unsafe { syscall(nr, KEYCTL_JOIN_SESSION_KEYRING, 0 as c_long) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, {set, clr})`: mount attributes
+/// on the mount at `fd` and every mount below it (Linux 5.12). rustix has no
+/// mount_setattr.
+pub fn mount_setattr_recursive(fd: c_int, set: u64, clr: u64) -> Result<(), Errno> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let nr = linux_raw_sys::general::__NR_mount_setattr as c_long;
+    let flags =
+        (linux_raw_sys::general::AT_EMPTY_PATH | linux_raw_sys::general::AT_RECURSIVE) as c_long;
+    // SAFETY: `attr` lives across the call and its size is passed; the path is "".
+    let r = unsafe {
+        syscall(
+            nr,
+            fd as c_long,
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>(),
+        )
+    };
     if r < 0 {
         return Err(last_errno());
     }

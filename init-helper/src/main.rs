@@ -27,7 +27,7 @@ use rustix::fd::{AsFd, BorrowedFd, RawFd};
 use rustix::fs::Mode;
 use rustix::io::{read, Errno};
 use rustix::process::{
-    chdir, set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
+    set_dumpable_behavior, set_parent_process_death_signal, setsid, umask, DumpableBehavior,
 };
 use wire::{Bootstrap, FrameKind, HookWhen, Seccomp, WireError};
 
@@ -143,8 +143,14 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     let buf = image::frame_buffer()?;
     let body: &'static [u8] = chan.expect(FrameKind::Bootstrap, buf, BOOTSTRAP_TIMEOUT_MS)?;
     let bs = Bootstrap::decode(body).map_err(bad_frame)?;
-    // A kernel without keys (ENOSYS) has no keyring to share either.
+    // Closed, not only close-on-exec: mounts, hooks, the console and the cwd are
+    // resolved before the exec, and a host directory fd on the way would lead out.
+    fds.close_unowned(bs.process.terminal)
+        .ctx(&[b"close inherited fds"])?;
+    // A kernel without keys (ENOSYS) has no keyring to share either. Its SELinux
+    // label first: it applies to keys made from then on.
     if bs.new_keyring {
+        helper_rt::lsm::set_key_label(&bs.process)?;
         match sys::join_new_session_keyring() {
             Ok(()) | Err(Errno::NOSYS) => {}
             Err(e) => return Err(fail(&[b"join a new session keyring"], Some(e)).into()),
@@ -168,6 +174,9 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
     resolve(root.as_fd(), p.cwd, Create::Dir)?;
     // In the container's namespaces, with its mounts, before pivot_root.
     hooks::run_all(&bs, HookWhen::CreateContainer).map_err(End::hook(false))?;
+    // After the createContainer hooks (crun's moment), through the host's /proc; the
+    // startContainer hooks and the program run under them.
+    helper_rt::lsm::set_exec_labels(p)?;
     rootfs::enter(root, &bs)?;
     // After the mounts and pivot_root, before the read-only and masked paths: the
     // container's own /dev/ptmx (runc's moment).
@@ -192,7 +201,8 @@ fn setup(chan: &Channel, fds: HelperFds) -> Result<Setup, End> {
         }
     }
     process::switch_user(p)?;
-    chdir(p.cwd).ctx(&[b"chdir to cwd ", p.cwd.to_bytes()])?;
+    // Resolved again inside the new root: no magic link, no way out (as runlet-exec).
+    helper_rt::inroot::chdir_in_root(p.cwd)?;
     let exe = process::find_executable(p)?;
 
     // From here the container outlives `runlet create`. Cleared before `Ready`: once

@@ -4,15 +4,18 @@
 
 use core::ffi::CStr;
 
-use helper_rt::{sys, Channel, Context, Failure};
+use helper_rt::{fail, sys, Channel, Context, Failure};
 use linux_raw_sys::general::{
     MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE,
     MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE, MS_STRICTATIME,
 };
-use rustix::fd::{BorrowedFd, OwnedFd};
-use rustix::fs::{open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD};
+use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fs::{
+    fstatfs, open, statx, AtFlags, FileType, Mode, OFlags, StatxAttributes, StatxFlags, CWD,
+    PROC_SUPER_MAGIC,
+};
 use rustix::thread::{unshare_unsafe, UnshareFlags};
-use wire::{Bootstrap, FrameKind, Mount, MountKind};
+use wire::{Bootstrap, FrameKind, Mount, MountKind, SharedMount};
 
 use crate::path::{FdPath, PathBuf};
 use crate::resolve::{resolve, Create};
@@ -80,6 +83,16 @@ fn enter_cgroup(tasks: &CStr) -> Result<(), Failure> {
 /// Gives `/` its propagation, makes the rootfs a mount point of its own, and returns
 /// an `O_PATH` fd of it: the root every later lookup is confined to.
 pub fn prepare_root(bs: &Bootstrap<'_>) -> Result<OwnedFd, Failure> {
+    match bs.shared_mount {
+        SharedMount::No => {}
+        // Another namespace's `/` is not ours to change: only the rootfs becomes a
+        // mount point (runlet made it one already in its own namespace).
+        SharedMount::Joined => {
+            bind_onto_itself(bs.rootfs)?;
+            return open_root(bs.rootfs);
+        }
+        SharedMount::Bound => return open_root(bs.rootfs),
+    }
     let prop = match bs.root_propagation {
         0 => (MS_SLAVE | MS_REC) as u64,
         p => p,
@@ -95,12 +108,19 @@ pub fn prepare_root(bs: &Bootstrap<'_>) -> Result<OwnedFd, Failure> {
     if !(rec && kind != 0) {
         make_parent_mount_private(bs.rootfs)?;
     }
-    let rootfs = bs.rootfs;
+    bind_onto_itself(bs.rootfs)?;
+    open_root(bs.rootfs)
+}
+
+fn bind_onto_itself(rootfs: &CStr) -> Result<(), Failure> {
     sys::mount(Some(rootfs), rootfs, None, (MS_BIND | MS_REC) as u64, None).ctx(&[
         b"bind rootfs ",
         rootfs.to_bytes(),
         b" onto itself",
-    ])?;
+    ])
+}
+
+fn open_root(rootfs: &CStr) -> Result<OwnedFd, Failure> {
     open(
         rootfs,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -152,6 +172,7 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
     match m.kind {
         MountKind::Fs => {
             let target = resolve(root, m.dest, Create::Dir)?;
+            refuse_redirect(&target, dest)?;
             let what = m.source.or(m.fstype).map_or(&b"none"[..], CStr::to_bytes);
             sys::mount(
                 m.source,
@@ -171,6 +192,7 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
                 _ => Create::File,
             };
             let target = resolve(root, m.dest, create)?;
+            refuse_redirect(&target, dest)?;
             let flags = MS_BIND as u64 | (m.flags & MS_REC as u64);
             sys::mount(
                 Some(source),
@@ -197,6 +219,13 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
                 .ctx(&[b"remount ", dest])?;
         }
     }
+    if m.attr_set | m.attr_clr != 0 {
+        // The new mount (resolved again: the fd above is the one underneath), and
+        // every mount below it.
+        let target = resolve(root, m.dest, Create::No)?;
+        sys::mount_setattr_recursive(target.as_raw_fd(), m.attr_set, m.attr_clr)
+            .ctx(&[b"set recursive mount attributes of ", dest])?;
+    }
     if m.propagation != 0 {
         let target = resolve(root, m.dest, Create::No)?;
         sys::mount(
@@ -209,4 +238,34 @@ fn apply(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<(), Failure> {
         .ctx(&[b"set propagation of ", dest])?;
     }
     Ok(())
+}
+
+/// A mount whose destination is not under /proc or /sys must not land on procfs or
+/// sysfs: a symlink in the rootfs (`/data` → `/proc/sys/kernel`) would put it over
+/// the kernel's files, and what runlet later writes or masks there would follow it
+/// (the CVE-2025-52881 class). The lookup itself stayed inside the root; this is
+/// about where inside.
+fn refuse_redirect(target: &OwnedFd, dest: &[u8]) -> Result<(), Failure> {
+    const SYSFS_MAGIC: u64 = 0x6265_6572;
+    let under =
+        |top: &[u8]| dest.starts_with(top) && matches!(dest.get(top.len()), None | Some(b'/'));
+    let fs = fstatfs(target).ctx(&[b"statfs mount destination ", dest])?;
+    let kind = fs.f_type as u64;
+    let into = if kind == PROC_SUPER_MAGIC as u64 && !under(b"/proc") {
+        &b"/proc"[..]
+    } else if kind == SYSFS_MAGIC && !under(b"/sys") {
+        &b"/sys"[..]
+    } else {
+        return Ok(());
+    };
+    Err(fail(
+        &[
+            b"mount destination ",
+            dest,
+            b" resolves into ",
+            into,
+            b" (a symlink in the rootfs): refused",
+        ],
+        None,
+    ))
 }

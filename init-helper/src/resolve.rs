@@ -7,7 +7,9 @@ use core::ffi::CStr;
 
 use helper_rt::{fail, Context, Failure};
 use rustix::fd::{BorrowedFd, OwnedFd};
-use rustix::fs::{mkdirat, openat, openat2, Mode, OFlags, ResolveFlags};
+use rustix::fs::{mkdirat, openat, Mode, OFlags};
+
+pub use helper_rt::inroot::open_in_root;
 use rustix::io::Errno;
 
 use crate::path::{split_last, PathBuf};
@@ -21,23 +23,6 @@ pub enum Create {
     Dir,
     /// Directories for the parents, an empty file (0644) for the last component.
     File,
-}
-
-/// An `O_PATH` fd of `path` (absolute or not, always taken inside `root`).
-pub fn open_in_root(root: BorrowedFd<'_>, path: &CStr) -> Result<OwnedFd, Errno> {
-    loop {
-        match openat2(
-            root,
-            path,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        ) {
-            // The kernel asks for a retry when a rename raced the lookup.
-            Err(Errno::AGAIN) => continue,
-            r => return r,
-        }
-    }
 }
 
 /// Resolves `path` inside `root`, creating what is missing as `create` says.

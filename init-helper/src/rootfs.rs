@@ -10,16 +10,23 @@ use linux_raw_sys::general::{
     MS_REC, MS_RELATIME, MS_REMOUNT, MS_SLAVE,
 };
 use rustix::fd::OwnedFd;
-use rustix::fs::{open, stat, statvfs, FileType, Mode, OFlags};
+use rustix::fs::{fstat, makedev, open, stat, statvfs, FileType, Mode, OFlags};
 use rustix::io::{write, Errno};
 use rustix::mount::{unmount, UnmountFlags};
 use rustix::process::{chdir, fchdir, pivot_root};
 use wire::Bootstrap;
 
-use crate::path::PathBuf;
+use crate::path::{FdPath, PathBuf};
 
 /// Makes the rootfs `/`: pivot_root, or (`ROOT_MOVE`) the move of docs/initramfs.md.
 pub fn enter(root: OwnedFd, bs: &Bootstrap<'_>) -> Result<(), Failure> {
+    if bs.shared_mount != wire::SharedMount::No {
+        // The namespace is not the container's: pivot_root would move every process
+        // in it; the rootfs bind (its mounts below) is entered by chroot, as runc does.
+        fchdir(&root).ctx(&[b"chdir to rootfs"])?;
+        rustix::process::chroot(c".").ctx(&[b"chroot to rootfs"])?;
+        return chdir(c"/").ctx(&[b"chdir /"]);
+    }
     if bs.root_move {
         crate::rootmove::move_root(root, bs)
     } else {
@@ -66,10 +73,35 @@ pub fn finish(bs: &Bootstrap<'_>) -> Result<(), Failure> {
     for p in bs.readonly_paths() {
         readonly_path(p)?;
     }
+    // Opened once, at the first masked path that is not a directory.
+    let mut null = None;
     for p in bs.masked_paths() {
-        mask_path(p)?;
+        mask_path(p, &mut null)?;
     }
     Ok(())
+}
+
+/// The container's /dev/null, opened without following a symlink and checked to be
+/// the null device (1:3): a rootfs whose /dev/null is a symlink must not get the
+/// link's target bound over the masked paths (CVE-2025-31133). Masks are bound from
+/// this fd, not from the path.
+fn null_device() -> Result<OwnedFd, Failure> {
+    let fd = open(
+        c"/dev/null",
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(&[b"open /dev/null"])?;
+    let st = fstat(&fd).ctx(&[b"stat /dev/null"])?;
+    let is_null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && st.st_rdev == makedev(1, 3);
+    if !is_null {
+        return Err(helper_rt::fail(
+            &[b"/dev/null is not the null device (1:3): not masking with it"],
+            None,
+        ));
+    }
+    Ok(fd)
 }
 
 /// The read-only root, last of all mount changes.
@@ -119,8 +151,8 @@ fn readonly_path(path: &CStr) -> Result<(), Failure> {
 }
 
 /// Hides `path`: a directory under an empty read-only tmpfs, anything else under
-/// /dev/null. A missing path is skipped.
-fn mask_path(path: &CStr) -> Result<(), Failure> {
+/// /dev/null (`null`, opened on first use). A missing path is skipped.
+fn mask_path(path: &CStr, null: &mut Option<OwnedFd>) -> Result<(), Failure> {
     let st = match stat(path) {
         Err(Errno::NOENT) => return Ok(()),
         r => r.ctx(&[b"stat masked path ", path.to_bytes()])?,
@@ -134,7 +166,19 @@ fn mask_path(path: &CStr) -> Result<(), Failure> {
             Some(c"size=0"),
         )
     } else {
-        sys::mount(Some(c"/dev/null"), path, None, MS_BIND as u64, None)
+        let fd = match null.take() {
+            Some(fd) => fd,
+            None => null_device()?,
+        };
+        let r = sys::mount(
+            Some(FdPath::new(&fd).as_cstr()),
+            path,
+            None,
+            MS_BIND as u64,
+            None,
+        );
+        *null = Some(fd);
+        r
     };
     match r {
         Err(Errno::NOENT) if stat(path).is_err() => Ok(()),

@@ -15,6 +15,8 @@ pub enum Kind {
     /// A state directory without a state.json: a `create` cut short before it wrote
     /// one (runlet killed).
     Incomplete,
+    /// A state.json runlet cannot read (truncated, garbage).
+    Corrupt,
     /// A call to the system (or a helper's) failed; `errno` says how.
     Sys,
     /// Anything else: bad input, a protocol error, a deadline passed.

@@ -10,6 +10,7 @@ mod hooks;
 mod net;
 mod os;
 mod process;
+mod rdt;
 mod seccomp;
 mod state;
 mod terminal;

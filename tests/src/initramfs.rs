@@ -167,6 +167,8 @@ pub struct Parts<'a> {
     pub probe: &'a Path,
     pub init: &'a Path,
     pub scenario: &'a str,
+    /// More files for the image: (path, bytes), written after the bundles.
+    pub extra: Vec<(String, Vec<u8>)>,
 }
 
 /// Builds the image in `work` (bundles staged there first) and returns its path.
@@ -210,6 +212,9 @@ pub fn build_image(work: &Path, p: &Parts<'_>) -> io::Result<PathBuf> {
         shared.to_json().into_bytes(),
     );
 
+    for (path, data) in &p.extra {
+        img.file(path, 0o644, data.clone());
+    }
     let out = work.join("initramfs.cpio");
     img.write(&mut fs::File::create(&out).map_err(|e| named(&out, e))?)?;
     Ok(out)

@@ -3,7 +3,7 @@
 //!
 //! Modes (`argv[1]`, default `report`):
 //!
-//! - `report [--read P] [--write P] [--exec P] [--stat P] [--cat P] [--ls P]`
+//! - `report [--read P] [--write P] [--overwrite P] [--exec P] [--stat P] [--cat P] [--ls P]`
 //!   prints one `key=value` fact per line (repeated keys for lists), then the
 //!   answers to the questions given as options, in order. See docs/testing.md.
 //! - `exit N`: exit with status N at once.

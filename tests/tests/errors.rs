@@ -163,35 +163,6 @@ fn refuses_user_namespace() {
 }
 
 #[test]
-fn refuses_apparmor_profile() {
-    let mut fx = fixture!("apparmor");
-    fx.spec
-        .extra_process
-        .push(("apparmorProfile".into(), "\"docker-default\"".into()));
-    expect_error(&fx, &["process.apparmorProfile"]);
-}
-
-#[test]
-fn refuses_selinux_label() {
-    let mut fx = fixture!("selinux");
-    fx.spec.extra_process.push((
-        "selinuxLabel".into(),
-        "\"system_u:system_r:container_t:s0\"".into(),
-    ));
-    expect_error(&fx, &["process.selinuxLabel"]);
-}
-
-#[test]
-fn refuses_resources() {
-    let mut fx = fixture!("resources");
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#.into(),
-    ));
-    expect_error(&fx, &["linux.resources.rdma is not supported yet"]);
-}
-
-#[test]
 fn refuses_malformed_hooks() {
     let mut fx = fixture!("hooks");
     fx.spec.extra_top.push((

@@ -24,8 +24,8 @@ fn check_lines(log: &Path, pid: u32, id: &str, container_mnt: &str) {
     let (host_mnt, host_uts) = (host_ns("mnt"), host_ns("uts"));
     for (name, kv) in &lines {
         let want_status = match name.as_str() {
-            "prestart" | "createRuntime" | "createContainer" => "creating",
-            "startContainer" => "created",
+            // As crun: every kind before the user's program sees "created".
+            "prestart" | "createRuntime" | "createContainer" | "startContainer" => "created",
             "poststart" => "running",
             _ => "stopped",
         };

@@ -96,6 +96,7 @@ fn runlet_runs_containers_from_an_initramfs() {
         probe: &probe,
         init: &init,
         scenario: SCENARIO,
+        extra: Vec::new(),
     };
     let image = initramfs::build_image(&work, &parts).unwrap();
     let kernel = initramfs::find_kernel().unwrap();

@@ -40,6 +40,9 @@ pub struct Mount<'a> {
     pub propagation: u64,
     /// Wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
     pub after_placement: bool,
+    /// `MOUNT_ATTR_*` set and cleared recursively after mounting (0: none).
+    pub attr_set: u64,
+    pub attr_clr: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +64,18 @@ pub struct Sysctl<'a> {
     pub value: &'a CStr,
 }
 
+/// Whether the container has a mount namespace of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedMount {
+    /// A new one (the usual case): the init sets up `/` and pivots.
+    No = 0,
+    /// runlet's own: runlet has bound the rootfs onto itself there (and removes that
+    /// mount, with everything below it, when the container goes).
+    Bound = 1,
+    /// One joined by path: the init binds the rootfs onto itself in it.
+    Joined = 2,
+}
+
 #[derive(Clone)]
 pub struct Bootstrap<'a> {
     body: &'a [u8],
@@ -73,6 +88,8 @@ pub struct Bootstrap<'a> {
     pub new_keyring: bool,
     /// Move the rootfs over `/` and chroot instead of pivot_root (`ROOT_MOVE`).
     pub root_move: bool,
+    /// No mount namespace of the container's own (`SHARED_MNTNS`).
+    pub shared_mount: SharedMount,
     /// Bring `lo` up (a network namespace of the container's own).
     pub net_loopback: bool,
     /// State JSON for createContainer hooks' stdin (absent: none to run).
@@ -103,6 +120,7 @@ impl<'a> Bootstrap<'a> {
         let mut tasks = 0;
         let mut keyring = false;
         let (mut root_move, mut detach) = (false, 0);
+        let mut shared = SharedMount::No;
         let (mut lo, mut veths) = (false, 0);
         let (mut hooks, mut create_state, mut start_state, mut resume_wait) = (0, None, None, 0);
         for f in Fields::new(body) {
@@ -139,6 +157,15 @@ impl<'a> Bootstrap<'a> {
                 tag::ROOT_MOVE => {
                     seen.once(KIND, f.tag)?;
                     root_move = f.flag()?;
+                }
+                tag::SHARED_MNTNS => {
+                    seen.once(KIND, f.tag)?;
+                    shared = match f.u8()? {
+                        0 => SharedMount::No,
+                        1 => SharedMount::Bound,
+                        2 => SharedMount::Joined,
+                        _ => return Err(WireError::BadValue { tag: f.tag }),
+                    };
                 }
                 tag::ROOT_DETACH => {
                     count(&mut detach, f.tag, MAX_ROOT_DETACH)?;
@@ -208,6 +235,7 @@ impl<'a> Bootstrap<'a> {
             new_cgroupns: cgns,
             new_keyring: keyring,
             root_move,
+            shared_mount: shared,
             net_loopback: lo,
             create_state,
             start_state,
@@ -277,6 +305,8 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
         data: None,
         propagation: 0,
         after_placement: false,
+        attr_set: 0,
+        attr_clr: 0,
     };
     for f in Fields::new(body) {
         let f = f?;
@@ -300,6 +330,8 @@ fn decode_mount(body: &[u8]) -> Result<Mount<'_>, WireError> {
             tag::M_DATA => m.data = Some(f.cstr()?),
             tag::M_PROPAGATION => m.propagation = f.u64()?,
             tag::M_AFTER_PLACEMENT => m.after_placement = f.flag()?,
+            tag::M_ATTR_SET => m.attr_set = f.u64()?,
+            tag::M_ATTR_CLR => m.attr_clr = f.u64()?,
             t => return Err(WireError::UnknownTag { kind: K, tag: t }),
         }
     }

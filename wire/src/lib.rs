@@ -28,7 +28,7 @@ pub mod netlink;
 mod process;
 pub mod tag;
 
-pub use bootstrap::{Bootstrap, Device, Mount, MountKind, Sysctl};
+pub use bootstrap::{Bootstrap, Device, Mount, MountKind, SharedMount, Sysctl};
 pub use encode::{empty_frame, ArraySink, Encoder, Sink, SliceSink};
 pub use error::WireError;
 pub use exec::ExecProcess;

@@ -41,3 +41,6 @@ pub const MAX_HOOKS: usize = 64;
 pub const MAX_HOOK_ARGS: usize = 256;
 /// Entries of one hook's `env`.
 pub const MAX_HOOK_ENV: usize = 256;
+/// Bytes of a security label (AppArmor profile, SELinux context): the helper writes
+/// it from a stack buffer.
+pub const MAX_LABEL: usize = 4000;

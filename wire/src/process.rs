@@ -89,6 +89,9 @@ pub struct Process<'a> {
     pub no_new_privs: bool,
     pub caps: Option<Caps>,
     pub oom_score_adj: Option<&'a CStr>,
+    /// Security labels for the exec (only those the host's LSMs enforce).
+    pub apparmor_profile: Option<&'a CStr>,
+    pub selinux_label: Option<&'a CStr>,
     /// A seccomp filter to install before exec (`struct sock_filter` bytes) and its
     /// `SECCOMP_FILTER_FLAG_*`.
     pub seccomp: Option<Seccomp<'a>>,
@@ -111,6 +114,8 @@ pub(crate) struct ProcessDecoder<'a> {
     no_new_privs: bool,
     caps: Option<Caps>,
     oom: Option<&'a CStr>,
+    apparmor: Option<&'a CStr>,
+    selinux: Option<&'a CStr>,
     seccomp: Option<&'a [u8]>,
     seccomp_flags: Option<u32>,
     terminal: bool,
@@ -176,6 +181,18 @@ impl<'a> ProcessDecoder<'a> {
             tag::OOM_SCORE_ADJ => {
                 self.seen.once(kind, f.tag)?;
                 self.oom = Some(f.cstr()?);
+            }
+            tag::APPARMOR_PROFILE | tag::SELINUX_LABEL => {
+                self.seen.once(kind, f.tag)?;
+                let c = f.cstr()?;
+                if c.is_empty() || c.to_bytes().len() > crate::limits::MAX_LABEL {
+                    return Err(WireError::BadValue { tag: f.tag });
+                }
+                if f.tag == tag::APPARMOR_PROFILE {
+                    self.apparmor = Some(c);
+                } else {
+                    self.selinux = Some(c);
+                }
             }
             tag::SECCOMP => {
                 self.seen.once(kind, f.tag)?;
@@ -250,6 +267,8 @@ impl<'a> ProcessDecoder<'a> {
             no_new_privs: self.no_new_privs,
             caps: self.caps,
             oom_score_adj: self.oom,
+            apparmor_profile: self.apparmor,
+            selinux_label: self.selinux,
             seccomp: self.seccomp.map(|program| Seccomp {
                 program,
                 flags: self.seccomp_flags.unwrap_or(0),

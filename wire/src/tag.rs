@@ -15,6 +15,12 @@ pub const NO_NEW_PRIVS: u16 = 8;
 pub const CAPS: u16 = 9;
 /// Decimal text written to /proc/self/oom_score_adj.
 pub const OOM_SCORE_ADJ: u16 = 10;
+/// An AppArmor profile the helper sets for its exec (`/proc/self/attr/apparmor/exec`,
+/// else `attr/exec`: "exec <profile>"), sent only where AppArmor is enabled.
+pub const APPARMOR_PROFILE: u16 = 11;
+/// An SELinux context for the exec (`/proc/self/attr/exec`) and, in the init, for the
+/// keys it creates (`attr/keycreate`), sent only where SELinux is enabled.
+pub const SELINUX_LABEL: u16 = 12;
 
 // Container fields, `Bootstrap` only.
 pub const ROOTFS: u16 = 20;
@@ -49,6 +55,10 @@ pub const M_PROPAGATION: u16 = 45;
 pub const M_KIND: u16 = 46;
 /// u8, 1 = wait for `Resume` (cgroup placement) and enter the cgroup namespace first.
 pub const M_AFTER_PLACEMENT: u16 = 47;
+/// u64 `MOUNT_ATTR_*` set on the mount and all below it (mount_setattr, AT_RECURSIVE).
+pub const M_ATTR_SET: u16 = 48;
+/// u64 `MOUNT_ATTR_*` cleared the same way.
+pub const M_ATTR_CLR: u16 = 49;
 
 // Inside DEVICE.
 pub const D_PATH: u16 = 50;
@@ -123,6 +133,10 @@ pub const ROOT_MOVE: u16 = 140;
 /// A host mount point (below the host's root mount) the init detaches after moving
 /// the rootfs over `/`. Repeated; only with `ROOT_MOVE`.
 pub const ROOT_DETACH: u16 = 141;
+/// u8, see `SharedMount`: the container has no mount namespace of its own (it shares
+/// runlet's, or joins one by path). The init makes its mounts below the rootfs there,
+/// changes nothing above it, and chroots instead of pivoting.
+pub const SHARED_MNTNS: u16 = 142;
 // `runlet exec`'s own fields in its `Process` frame (120–129).
 /// A v1 `tasks` file (host path) runlet-exec writes "0" into, entering that cgroup
 /// itself (a thread moving itself skips the kernel's threadgroup lock), before it
@@ -155,6 +169,8 @@ pub fn name(tag: u16) -> &'static str {
         NO_NEW_PRIVS => "NO_NEW_PRIVS",
         CAPS => "CAPS",
         OOM_SCORE_ADJ => "OOM_SCORE_ADJ",
+        APPARMOR_PROFILE => "APPARMOR_PROFILE",
+        SELINUX_LABEL => "SELINUX_LABEL",
         ROOTFS => "ROOTFS",
         ROOTFS_READONLY => "ROOTFS_READONLY",
         ROOT_PROPAGATION => "ROOT_PROPAGATION",
@@ -175,6 +191,8 @@ pub fn name(tag: u16) -> &'static str {
         M_PROPAGATION => "M_PROPAGATION",
         M_KIND => "M_KIND",
         M_AFTER_PLACEMENT => "M_AFTER_PLACEMENT",
+        M_ATTR_SET => "M_ATTR_SET",
+        M_ATTR_CLR => "M_ATTR_CLR",
         D_PATH => "D_PATH",
         D_TYPE => "D_TYPE",
         D_MAJOR => "D_MAJOR",
@@ -207,6 +225,7 @@ pub fn name(tag: u16) -> &'static str {
         SECCOMP => "SECCOMP",
         SECCOMP_FLAGS => "SECCOMP_FLAGS",
         ROOT_MOVE => "ROOT_MOVE",
+        SHARED_MNTNS => "SHARED_MNTNS",
         ROOT_DETACH => "ROOT_DETACH",
         EXEC_CGROUP_TASKS => "EXEC_CGROUP_TASKS",
         EXEC_WAIT_RESUME => "EXEC_WAIT_RESUME",

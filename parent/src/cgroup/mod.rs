@@ -7,6 +7,9 @@
 //! - `manager`: making, placing, removing ([`CgroupManager`]);
 //! - `resources`: which hierarchy each resource goes to, controllers enabled;
 //! - `v1`, `v2`: the files and values for each (v1 values translated for v2);
+//! - `blkio`: blockIO's per-device weights and throttles, v1 and v2;
+//! - `extra`: real-time cpu, `cpu.idle`, net_cls/net_prio, rdma;
+//! - `kmem`: the deprecated kernel memory limits, where the host still has them;
 //! - `devices_bpf`: the device rules as a cgroup v2 BPF program;
 //! - `freezer`: `pause`/`resume` (v1 freezer or `cgroup.freeze`);
 //! - `kill`: emptying the cgroups at teardown (`cgroup.kill`, freezer);
@@ -14,9 +17,12 @@
 //!
 //! docs/cgroups.md describes the behaviour.
 
+mod blkio;
 mod devices_bpf;
+mod extra;
 pub mod freezer;
 mod kill;
+mod kmem;
 mod layout;
 mod manager;
 mod path;

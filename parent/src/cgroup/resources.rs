@@ -8,18 +8,21 @@ use std::path::{Path, PathBuf};
 
 use super::manager::CgroupManager;
 use super::path::DEFAULT_PARENT;
-use super::{devices_bpf, read_file, v1, v2, write_file, Write};
+use super::{devices_bpf, kmem, read_file, v1, v2, write_file, Write};
 use crate::config::resources::{DeviceRule, Resources};
 use crate::error::{Error, Result};
 
 /// (the spec's name, the v1 controller, the v2 controller).
-const CONTROLLERS: [(&str, &str, &str); 6] = [
+const CONTROLLERS: [(&str, &str, &str); 9] = [
     ("memory", "memory", "memory"),
     ("cpu", "cpu", "cpu"),
     ("cpu.cpus/mems", "cpuset", "cpuset"),
     ("pids", "pids", "pids"),
     ("blockIO", "blkio", "io"),
     ("hugepageLimits", "hugetlb", "hugetlb"),
+    ("network", "net_cls", "net_cls"),
+    ("network", "net_prio", "net_prio"),
+    ("rdma", "rdma", "rdma"),
 ];
 
 impl CgroupManager {
@@ -55,6 +58,8 @@ impl CgroupManager {
     }
 
     fn set(&self, r: &Resources) -> Result<()> {
+        self.set_kernel_memory(r)?;
+        self.raise_rt_parents(r)?;
         for (field, c1, c2) in CONTROLLERS {
             let w1 = v1::writes(r, c1);
             if w1.is_empty() {
@@ -95,6 +100,20 @@ impl CgroupManager {
             }
         }
         Ok(())
+    }
+
+    fn set_kernel_memory(&self, r: &Resources) -> Result<()> {
+        let m = &r.memory;
+        if m.kernel.is_none() && m.kernel_tcp.is_none() {
+            return Ok(());
+        }
+        match self.v1_dir("memory") {
+            Some(dir) => kmem::apply_v1(dir, m),
+            None => {
+                kmem::note_v2(m);
+                Ok(())
+            }
+        }
     }
 
     fn apply_devices(&self, rules: &[DeviceRule]) -> Result<()> {

@@ -63,6 +63,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Vec<Write> {
             if let Some(q) = c.quota.filter(|&q| q != 0) {
                 w.push(Write::new("cpu.quota", "cpu.cfs_quota_us", num(q)));
             }
+            super::extra::v1_cpu(c, &mut w);
         }
         "cpuset" => {
             if let Some(v) = &r.cpu.cpus {
@@ -85,6 +86,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Vec<Write> {
                 x.fallback = Some(("blkio.bfq.weight".into(), b.to_string()));
                 w.push(x);
             }
+            super::blkio::v1_writes(&r.blkio, &mut w);
         }
         "hugetlb" => {
             for (size, limit) in &r.hugepages {
@@ -92,6 +94,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Vec<Write> {
                 w.push(Write::new("hugepageLimits", &file, limit.to_string()));
             }
         }
+        "net_cls" | "net_prio" | "rdma" => super::extra::v1_writes(r, controller, &mut w),
         _ => {}
     }
     w

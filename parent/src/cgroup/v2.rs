@@ -82,6 +82,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Result<Vec<Write>> {
                 }
                 w.push(Write::new("cpu.quota", "cpu.max", v));
             }
+            super::extra::v2_cpu(c, &mut w)?;
         }
         "cpuset" => {
             if let Some(v) = &r.cpu.cpus {
@@ -103,6 +104,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Result<Vec<Write>> {
                 x.fallback = Some(("io.weight".into(), blkio_to_io_weight(b).to_string()));
                 w.push(x);
             }
+            super::blkio::v2_writes(&r.blkio, &mut w)?;
         }
         "hugetlb" => {
             for (size, limit) in &r.hugepages {
@@ -110,6 +112,7 @@ pub(super) fn writes(r: &Resources, controller: &str) -> Result<Vec<Write>> {
                 w.push(Write::new("hugepageLimits", &file, limit.to_string()));
             }
         }
+        "net_cls" | "net_prio" | "rdma" => super::extra::v2_writes(r, controller, &mut w)?,
         _ => {}
     }
     Ok(w)

@@ -116,7 +116,8 @@ pub enum Command {
     Features,
     Update {
         id: String,
-        resources: Resources,
+        /// Boxed: the checked `linux.resources` is far larger than any other command.
+        resources: Box<Resources>,
     },
     Events {
         id: String,
@@ -452,7 +453,10 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
         }
         "update" => {
             let (id, resources) = update::parse_update(&a.items[a.pos..])?;
-            Command::Update { id, resources }
+            Command::Update {
+                id,
+                resources: Box::new(resources),
+            }
         }
         "events" => Command::Events {
             id: update::parse_events(&a.items[a.pos..])?,

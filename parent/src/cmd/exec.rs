@@ -77,7 +77,8 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
         }
         return Ok(0);
     };
-    let mut child = run.child.take().expect("joined");
+    let mut child =
+        (run.child.take()).ok_or_else(|| Error::msg(format!("process {pid}: no pidfd")))?;
     let exit = match master {
         Some(m) => {
             copy_winsize(&m);
@@ -112,6 +113,8 @@ struct Plan {
     tasks: Vec<PathBuf>,
     console: Console,
     frame: Vec<u8>,
+    /// `-d`: runlet returns once the process has exec'd.
+    detach: bool,
 }
 
 impl Plan {
@@ -143,6 +146,7 @@ impl Plan {
             tasks,
             console,
             frame,
+            detach: a.detach,
         })
     }
 }
@@ -210,19 +214,18 @@ impl Run {
     /// and reaps the helper, which makes the child (without -d) runlet's own.
     fn join(&mut self) -> Result<i32> {
         let pid = self.exec_pid()?;
-        // Held by a pidfd at once. Without -d it is ours (or the helper's) until we
-        // reap it; with -d it could in principle have exec'd, exited and been reaped
-        // by the subreaper above us already, but its pid is not handed out again that
-        // soon (sequential pid allocation). Killed on drop until it has exec'd.
-        let pidfd = Pid::from_raw(pid)
-            .ok_or_else(|| Error::msg(format!("runlet-exec reported pid {pid}")))
-            .and_then(|p| {
-                pidfd_open(p, PidfdFlags::empty())
-                    .map_err(|e| Error::sys(&format!("pidfd_open {pid}"), e))
-            })?;
-        self.child = Some(Child::adopt(pid, pidfd));
+        // Held by a pidfd at once; killed on drop until it has exec'd. Without -d it
+        // is ours (or the helper's) until we reap it. With -d it may already have
+        // exec'd, exited and been reaped by the subreaper above us (containerd's shim
+        // reaps at once): no pidfd then, and not a failure; its EOF or Error frame
+        // says whether the exec happened.
+        self.child = hold(pid, self.plan.detach)?;
         debug!("process {pid} forked inside the container");
         if self.wait_resume {
+            // The child waits for Resume, so it cannot be gone yet.
+            if self.child.is_none() {
+                return Err(Error::msg(format!("process {pid} exited before Resume")));
+            }
             self.plan.cgroups.place_v2(pid)?;
             debug!("process {pid} placed in the container's cgroup2 directory");
             if let Err(e) = self.chan.send(&empty_frame(FrameKind::Resume)) {
@@ -297,6 +300,22 @@ fn open_init(saved: &Saved) -> Result<OwnedFd> {
     match proc::stat_at(dir.as_fd(), saved.pid) {
         Ok(s) if is_the_init(&s, saved.start_time) => Ok(dir),
         _ => Err(stopped(saved)),
+    }
+}
+
+/// A pidfd of the exec'd process. With `detach`, a process already reaped by the
+/// subreaper above runlet (ESRCH) is `None`: it ran; pid reuse is no concern, as the
+/// pid is only written to the pid file, never signalled without the pidfd.
+fn hold(pid: i32, detach: bool) -> Result<Option<Child>> {
+    let p =
+        Pid::from_raw(pid).ok_or_else(|| Error::msg(format!("runlet-exec reported pid {pid}")))?;
+    match pidfd_open(p, PidfdFlags::empty()) {
+        Ok(fd) => Ok(Some(Child::adopt(pid, fd))),
+        Err(rustix::io::Errno::SRCH) if detach => {
+            debug!("process {pid} already exited and was reaped by the subreaper");
+            Ok(None)
+        }
+        Err(e) => Err(Error::sys(&format!("pidfd_open {pid}"), e)),
     }
 }
 

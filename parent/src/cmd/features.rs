@@ -57,9 +57,9 @@ pub fn document() -> Value {
                 ("supportedFlags", list(seccomp::FLAGS.iter().copied())),
             ]),
         ),
-        ("apparmor", enabled(false)),
-        ("selinux", enabled(false)),
-        ("intelRdt", enabled(false)),
+        ("apparmor", enabled(true)),
+        ("selinux", enabled(true)),
+        ("intelRdt", enabled(true)),
         ("mountExtensions", obj(vec![("idmap", enabled(false))])),
     ]);
     obj(vec![

@@ -10,6 +10,7 @@ use rustix::fs::{open, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::cli::Global;
+use crate::cmd::delete::remove_made;
 use crate::cmd::{cgroups, find};
 use crate::config::{HookKind, Hooks};
 use crate::debug;
@@ -18,6 +19,7 @@ use crate::hooks;
 use crate::net;
 use crate::os::poll::poll_until;
 use crate::process::channel::helper_error;
+use crate::process::proc::init_alive;
 use crate::state::Status;
 
 /// How long `start` waits for the init to exec once released.
@@ -33,13 +35,16 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     }
     let hks = Hooks::from_config_text(&f.saved.config)?;
     let timeout = START_TIMEOUT + hks.total_timeout(&[HookKind::StartContainer]);
-    match release(&f.dir.fifo_path(), timeout) {
+    let (pid, start_time) = (f.saved.pid, f.saved.start_time);
+    let alive = || init_alive(pid, start_time);
+    match release(&f.dir.fifo_path(), timeout, &alive) {
         Ok(()) => {}
         // A failed startContainer hook stops the start and takes the container with
         // it (the init has exited): its cgroups go, the poststop hooks run, and its
         // state goes.
         Err(Failed::Hook(e)) => {
             cgroups(&f.saved)?.destroy()?;
+            remove_made(&f.saved)?;
             net::remove_host_ends(&f.saved.host_veths)?;
             let state = hooks::State::from_saved(&f.saved);
             hooks::run_warn(HookKind::Poststop, &hks, &state.json("stopped", 0));
@@ -76,8 +81,10 @@ impl From<Error> for Failed {
 
 /// One byte into the exec FIFO, then wait until no reader is left: the init's fd 4
 /// is close-on-exec, so that is its exec (or its death). A failed exec left its
-/// `Error` frame in the FIFO (docs/init.md, step 12).
-fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
+/// `Error` frame in the FIFO (docs/init.md, step 12). Our byte left unread while the
+/// init is `alive` means an earlier `start`, killed after its own byte, released it
+/// first: the container runs, which is what was asked.
+fn release(fifo: &Path, timeout: Duration, alive: &dyn Fn() -> bool) -> Result<(), Failed> {
     // Non-blocking: ENXIO at once when no init holds the FIFO any more.
     let w = match open(
         fifo,
@@ -106,6 +113,7 @@ fn release(fifo: &Path, timeout: Duration) -> Result<(), Failed> {
     };
     match &buf[..n] {
         [] => Ok(()),
+        [0] if alive() => Ok(()),
         [0] => Err(Error::msg("the container's init exited before it was started").into()),
         frame => Err(exec_failure(frame)),
     }

@@ -40,6 +40,12 @@ pub(crate) fn encode_process(
     if let Some(n) = p.oom_score_adj {
         e.str(tag::OOM_SCORE_ADJ, n.to_string().as_bytes())?;
     }
+    if let Some(l) = &p.labels.apparmor {
+        e.str(tag::APPARMOR_PROFILE, l.as_bytes())?;
+    }
+    if let Some(l) = &p.labels.selinux {
+        e.str(tag::SELINUX_LABEL, l.as_bytes())?;
+    }
     if let Some(f) = seccomp {
         e.bytes(tag::SECCOMP, &f.program)?;
         e.u32(tag::SECCOMP_FLAGS, f.flags)?;
@@ -75,6 +81,9 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
         }
         e.flag(tag::NEW_CGROUPNS, new_cgroupns)?;
         e.flag(tag::NEW_KEYRING, c.new_keyring)?;
+        if c.mount_ns() != wire::SharedMount::No {
+            e.u8(tag::SHARED_MNTNS, c.mount_ns() as u8)?;
+        }
         c.root.encode(&mut e)?;
         // The init enters its v1 cgroups itself (see CgroupManager::place_v2).
         for h in cgroup_mounts.iter().filter(|h| h.fstype == "cgroup") {
@@ -143,6 +152,12 @@ fn mount(e: &mut Encoder<Vec<u8>>, m: &Op) -> Result<(), WireError> {
     }
     if m.after_placement {
         e.flag(tag::M_AFTER_PLACEMENT, true)?;
+    }
+    if m.rec.set != 0 {
+        e.u64(tag::M_ATTR_SET, m.rec.set)?;
+    }
+    if m.rec.clr != 0 {
+        e.u64(tag::M_ATTR_CLR, m.rec.clr)?;
     }
     Ok(())
 }

@@ -9,16 +9,20 @@
 //!
 //! docs/config.md lists what is supported, refused and ignored.
 
+pub mod blkio;
 mod bootstrap;
 mod caps;
 mod devices;
 mod diagnose;
 mod hooks;
+mod lsm;
 mod mounts;
 mod namespaces;
+mod obj;
 mod paths;
 pub(crate) mod process;
 pub mod resources;
+mod resources_extra;
 mod rlimits;
 pub mod rootplan;
 mod spec;
@@ -115,6 +119,8 @@ pub struct Config {
     pub cgroups_path: Option<String>,
     /// `linux.resources`, checked (applied by the cgroup module).
     pub resources: resources::Resources,
+    /// `linux.intelRdt`, checked (applied by src/rdt.rs).
+    pub intel_rdt: Option<crate::rdt::IntelRdt>,
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
     /// pivot_root, or move the rootfs over `/` and chroot (docs/initramfs.md).
@@ -156,6 +162,16 @@ impl Config {
     }
 
     /// Whether the container gets a new namespace of this kind (listed without a path).
+    /// Whether the container's mount namespace is its own (new), runlet's (no
+    /// `mount` entry: docs/config.md) or one joined by path.
+    pub fn mount_ns(&self) -> wire::SharedMount {
+        match self.namespaces.iter().find(|n| n.kind == NsKind::Mount) {
+            None => wire::SharedMount::Bound,
+            Some(n) if n.path.is_some() => wire::SharedMount::Joined,
+            Some(_) => wire::SharedMount::No,
+        }
+    }
+
     pub fn new_namespace(&self, kind: NsKind) -> bool {
         self.namespaces
             .iter()

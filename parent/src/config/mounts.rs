@@ -21,6 +21,7 @@ pub fn option_names() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|(n, _, _)| *n)
         .chain(PROPAGATION.iter().map(|(n, _)| *n))
+        .chain(REC_ATTRS.iter().map(|(n, _, _)| *n))
 }
 
 /// VFS flags by option name; `true` clears the flag instead of setting it.
@@ -74,27 +75,55 @@ pub(crate) const PROPAGATION: [(&str, u64); 8] = [
     ("runbindable", ms(g::MS_UNBINDABLE | g::MS_REC)),
 ];
 
-/// runc's recursive mount attributes (mount_setattr), not supported yet.
-const REC_ATTRS: [&str; 18] = [
-    "rro",
-    "rrw",
-    "rnosuid",
-    "rsuid",
-    "rnodev",
-    "rdev",
-    "rnoexec",
-    "rexec",
-    "rnodiratime",
-    "rdiratime",
-    "rrelatime",
-    "rnorelatime",
-    "rnoatime",
-    "ratime",
-    "rstrictatime",
-    "rnostrictatime",
-    "rnosymfollow",
-    "rsymfollow",
+/// runc's recursive mount attributes: `MOUNT_ATTR_*` set (false) or cleared (true) on
+/// the mount and every mount below it, with mount_setattr(AT_RECURSIVE).
+const REC_ATTRS: [(&str, bool, u64); 18] = [
+    ("rro", false, g::MOUNT_ATTR_RDONLY as u64),
+    ("rrw", true, g::MOUNT_ATTR_RDONLY as u64),
+    ("rnosuid", false, g::MOUNT_ATTR_NOSUID as u64),
+    ("rsuid", true, g::MOUNT_ATTR_NOSUID as u64),
+    ("rnodev", false, g::MOUNT_ATTR_NODEV as u64),
+    ("rdev", true, g::MOUNT_ATTR_NODEV as u64),
+    ("rnoexec", false, g::MOUNT_ATTR_NOEXEC as u64),
+    ("rexec", true, g::MOUNT_ATTR_NOEXEC as u64),
+    ("rnodiratime", false, g::MOUNT_ATTR_NODIRATIME as u64),
+    ("rdiratime", true, g::MOUNT_ATTR_NODIRATIME as u64),
+    ("rrelatime", false, g::MOUNT_ATTR_RELATIME as u64),
+    ("rnorelatime", true, g::MOUNT_ATTR_RELATIME as u64),
+    ("rnoatime", false, g::MOUNT_ATTR_NOATIME as u64),
+    ("ratime", true, g::MOUNT_ATTR_NOATIME as u64),
+    ("rstrictatime", false, g::MOUNT_ATTR_STRICTATIME as u64),
+    ("rnostrictatime", true, g::MOUNT_ATTR_STRICTATIME as u64),
+    ("rnosymfollow", false, g::MOUNT_ATTR_NOSYMFOLLOW as u64),
+    ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW as u64),
 ];
+
+/// `MOUNT_ATTR_*` to set and to clear, recursively.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RecAttr {
+    pub set: u64,
+    pub clr: u64,
+}
+
+impl RecAttr {
+    /// One option, later ones undoing earlier ones as runc applies them. The access
+    /// time is one field of three values: setting one clears the field first.
+    fn apply(&mut self, clear: bool, f: u64) {
+        let atime = g::MOUNT_ATTR__ATIME as u64;
+        let is_atime = f & atime == f;
+        if clear {
+            self.clr |= f;
+            self.set &= !f;
+        } else {
+            if is_atime {
+                self.clr |= atime;
+                self.set &= !atime;
+            }
+            self.set |= f;
+            self.clr &= !f;
+        }
+    }
+}
 
 /// Files below /proc a container may mount over (what lxcfs provides), as runc allows.
 const PROC_OK: [&str; 10] = [
@@ -115,6 +144,7 @@ const PROC_OK: [&str; 10] = [
 pub(crate) struct Options {
     pub flags: u64,
     pub propagation: u64,
+    pub rec: RecAttr,
     /// Everything else, joined with ',' (filesystem data).
     pub data: String,
 }
@@ -133,8 +163,8 @@ pub(crate) fn parse_options(at: &str, opts: &[String]) -> Result<Options> {
         } else if let Some(&(_, p)) = PROPAGATION.iter().find(|(n, _)| *n == opt) {
             // Applied one after another by runc; the last one decides.
             o.propagation = p;
-        } else if REC_ATTRS.contains(&opt) {
-            bail!("{at}: {opt:?} (a recursive mount attribute) is not supported yet");
+        } else if let Some(&(_, clear, f)) = REC_ATTRS.iter().find(|(n, _, _)| *n == opt) {
+            o.rec.apply(clear, f);
         } else if opt == "idmap" || opt == "ridmap" {
             bail!("{at}: {opt:?} (an id-mapped mount) is not supported yet");
         } else if opt == "tmpcopyup" {
@@ -166,6 +196,8 @@ pub(crate) struct Op {
     pub data: Option<String>,
     pub propagation: u64,
     pub after_placement: bool,
+    /// Recursive attributes (`rro`, `rnosuid`, ...), applied with mount_setattr.
+    pub rec: RecAttr,
 }
 
 /// A mount of `mounts[]` after checking; cgroup mounts wait for the host's hierarchies.
@@ -229,11 +261,15 @@ pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
                 data: None,
                 propagation: o.propagation,
                 after_placement: false,
+                rec: o.rec,
             }));
             continue;
         }
         match fstype {
             "" => bail!("{at}.type is required (or a \"bind\" or \"rbind\" option)"),
+            "cgroup" | "cgroup2" if o.rec != RecAttr::default() => {
+                bail!("{at}: recursive mount attributes on a cgroup mount are not supported (use ro, nosuid, ...: they apply to each hierarchy)")
+            }
             "cgroup" | "cgroup2" => out.push(Entry::Cgroup {
                 dest,
                 flags: o.flags,
@@ -255,6 +291,7 @@ pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
                     data: some(o.data),
                     propagation: o.propagation,
                     after_placement: false,
+                    rec: o.rec,
                 }))
             }
         }
@@ -320,6 +357,7 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
                     data: some(d),
                     propagation,
                     after_placement: true,
+                    rec: RecAttr::default(),
                 }
             } else {
                 Op {
@@ -331,6 +369,7 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
                     data: None,
                     propagation,
                     after_placement: true,
+                    rec: RecAttr::default(),
                 }
             }
         };
@@ -349,6 +388,7 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
             data: Some("mode=755".to_string()),
             propagation,
             after_placement: true,
+            rec: RecAttr::default(),
         });
         for c in cgroups {
             out.push(hierarchy(format!("{dest}/{}", c.name), c, ""));
@@ -363,6 +403,7 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
                 data: None,
                 propagation: 0,
                 after_placement: true,
+                rec: RecAttr::default(),
             });
         }
     }

@@ -63,17 +63,11 @@ pub(crate) fn parse(list: &[spec::Namespace]) -> Result<Vec<Namespace>> {
                     bail!("{field} {p:?} must be an absolute path");
                 }
                 super::paths::no_nul(&field, p)?;
-                if kind == NsKind::Mount {
-                    bail!("{field}: joining a mount namespace is not supported (runlet sets up the container's root in a new one)");
-                }
                 std::fs::metadata(p).map_err(|e| Error::io(&field, p, e))?;
                 Some(PathBuf::from(p))
             }
         };
         out.push(Namespace { kind, path });
-    }
-    if !out.iter().any(|n| n.kind == NsKind::Mount) {
-        bail!("linux.namespaces must include a mount namespace (runlet always pivots into the rootfs)");
     }
     Ok(out)
 }
@@ -164,13 +158,8 @@ mod tests {
             e(&[m(), ns("network", Some("/run/netns/nope-runlet"))]),
             "linux.namespaces[1].path /run/netns/nope-runlet: No such file or directory"
         );
-        assert_eq!(
-            e(&[ns("mount", Some("/proc/self/ns/mnt"))]),
-            "linux.namespaces[0].path: joining a mount namespace is not supported (runlet sets up the container's root in a new one)"
-        );
-        assert_eq!(
-            e(&[ns("pid", None)]),
-            "linux.namespaces must include a mount namespace (runlet always pivots into the rootfs)"
-        );
+        // Sharing runlet's mount namespace and joining one by path are accepted.
+        assert!(parse(&[ns("mount", Some("/proc/self/ns/mnt"))]).is_ok());
+        assert!(parse(&[ns("pid", None)]).is_ok());
     }
 }

@@ -24,6 +24,8 @@ pub(crate) struct Proc {
     pub terminal: bool,
     /// `process.consoleSize` (rows, columns), when both are set and non-zero.
     pub console_size: Option<(u32, u32)>,
+    /// The security labels the host's LSMs enforce (config/lsm.rs).
+    pub labels: super::lsm::Labels,
 }
 
 /// "`field` has `n` entries; runlet-init holds at most `max`".
@@ -39,12 +41,11 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
     let Some(p) = p else {
         bail!("process is required");
     };
-    if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty()) {
-        bail!("process.apparmorProfile is not supported yet; the container would run unconfined");
-    }
-    if p.selinux_label.as_deref().is_some_and(|s| !s.is_empty()) {
-        bail!("process.selinuxLabel is not supported yet; the container would run unlabelled");
-    }
+    let labels = super::lsm::process_labels(
+        super::lsm::Host::detect(),
+        p.apparmor_profile.as_deref(),
+        p.selinux_label.as_deref(),
+    )?;
 
     let args = p.args.clone().unwrap_or_default();
     if args.is_empty() {
@@ -114,6 +115,7 @@ pub(crate) fn parse(p: Option<&spec::Process>, warnings: &mut Vec<String>) -> Re
                 (Some(h), Some(w)) if h > 0 && w > 0 => Some((h, w)),
                 _ => None,
             }),
+        labels,
     })
 }
 
@@ -206,10 +208,14 @@ mod tests {
         );
         let mut p = base();
         p.apparmor_profile = Some("docker-default".into());
-        assert!(e(p).starts_with("process.apparmorProfile is not supported yet"));
+        // Kept or dropped by the host's LSMs (config/lsm.rs), never refused.
+        let got = parse(Some(&p), &mut Vec::new()).unwrap().labels;
+        let host = super::super::lsm::Host::detect();
+        assert_eq!(got.apparmor.is_some(), host.apparmor);
         let mut p = base();
         p.selinux_label = Some("system_u:system_r:container_t:s0".into());
-        assert!(e(p).starts_with("process.selinuxLabel is not supported yet"));
+        let got = parse(Some(&p), &mut Vec::new()).unwrap().labels;
+        assert_eq!(got.selinux.is_some(), host.selinux);
         let mut p = base();
         p.args = Some(vec![]);
         assert_eq!(

@@ -52,7 +52,13 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
     let hostname = name_field("hostname", spec.hostname, &namespaces)?;
     let domainname = name_field("domainname", spec.domainname, &namespaces)?;
 
+    // Without a mount namespace of its own the rootfs bind is left as the caller's
+    // namespace makes it, unless the config asks (docs/config.md).
+    let own_mount_ns = namespaces
+        .iter()
+        .any(|n| n.kind == NsKind::Mount && n.path.is_none());
     let root_propagation = match linux.rootfs_propagation.as_deref() {
+        None | Some("") if !own_mount_ns => 0,
         None | Some("") => DEFAULT_PROPAGATION,
         Some(p) => match PROPAGATION.iter().find(|(n, _)| *n == p) {
             Some(&(_, f)) => f,
@@ -62,7 +68,9 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         },
     };
 
-    let mounts = mounts::parse(spec.mounts.as_deref().unwrap_or(&[]), &bundle)?;
+    let mut mounts = mounts::parse(spec.mounts.as_deref().unwrap_or(&[]), &bundle)?;
+    let host = super::lsm::Host::detect();
+    super::lsm::label_mounts(host, linux.mount_label.as_deref(), &mut mounts)?;
     capacity("mounts", mounts::min_ops(&mounts), MAX_MOUNTS)?;
 
     let devices = devices::parse(linux.devices.as_deref().unwrap_or(&[]))?;
@@ -119,6 +127,7 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
+        intel_rdt: crate::rdt::parse(linux.intel_rdt.as_ref())?,
         new_keyring: true,
         root: Default::default(),
         hooks,
@@ -143,14 +152,8 @@ fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
     {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
     }
-    if !spec::is_empty(linux.intel_rdt.as_ref()) {
-        bail!("linux.intelRdt is not supported yet");
-    }
     if !spec::is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");
-    }
-    if linux.mount_label.as_deref().is_some_and(|s| !s.is_empty()) {
-        bail!("linux.mountLabel is not supported yet; mounts would be unlabelled");
     }
     Ok(())
 }

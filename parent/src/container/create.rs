@@ -7,6 +7,7 @@ use std::path::Path;
 use wire::FrameKind;
 
 use super::namespaces::{clone_flags, open_namespaces};
+use super::shared_root::SharedRoot;
 use super::{Container, CreateOptions, STEP_TIMEOUT};
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
 use crate::config::{Config, HookKind};
@@ -34,6 +35,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     cgroups.create(true)?;
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
+    let shared_root = match cfg.mount_ns() {
+        wire::SharedMount::Bound => Some(SharedRoot::bind(&cfg.rootfs)?),
+        _ => None,
+    };
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socket_pair("sync")?;
     let init = spawn_init(&cfg, o, &cgroups, theirs, &fifo, console.for_helper)?;
@@ -50,8 +55,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         hook_state,
         hook_failed: false,
         console_relay: console.relay,
+        rdt: Default::default(),
+        shared_root,
     };
-    let resume_sent = c.set_up_host_side(&cfg, &frame)?;
+    let resume_sent = c.set_up_host_side(&cfg, o.id, &frame)?;
     c.save(&cfg, o.id, &cgroup)?;
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
@@ -70,7 +77,10 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
 fn load(o: &CreateOptions<'_>) -> Result<(Config, Console)> {
     let mut cfg = Config::load(o.bundle)?;
     cfg.new_keyring = o.new_keyring;
-    cfg.root = crate::config::rootplan::plan(o.no_pivot)?;
+    // Without a mount namespace of its own the init chroots (docs/config.md).
+    if cfg.mount_ns() == wire::SharedMount::No {
+        cfg.root = crate::config::rootplan::plan(o.no_pivot)?;
+    }
     let console = terminal::prepare(cfg.boot.process.terminal, o.console_socket, o.detach)?;
     cfg.boot.process.env.extend(o.passed.env());
     net::check_host(&cfg.net)?;
@@ -124,7 +134,7 @@ fn hook_state(cfg: &Config, id: &str, pid: i32) -> hooks::State {
     hooks::State {
         oci_version: cfg.oci_version.clone(),
         id: id.to_string(),
-        status: "creating".into(),
+        status: "created".into(),
         pid,
         bundle: text(&cfg.bundle),
         annotations: cfg.annotations.clone(),
@@ -133,15 +143,18 @@ fn hook_state(cfg: &Config, id: &str, pid: i32) -> hooks::State {
 
 impl Container {
     /// The init decodes and prepares mounts while runlet makes its v1 cgroups,
-    /// applies the resources, places it in cgroup2 (when clone3 could not) and makes
+    /// applies the resources (and `linux.intelRdt`), places it in cgroup2 (when clone3 could not) and makes
     /// the veths. It enters the v1 cgroups itself on `Resume`; with no runtime hooks
     /// to run, `Resume` goes right away (returns true), and the init finds it waiting
     /// when it reaches the barrier.
-    fn set_up_host_side(&mut self, cfg: &Config, frame: &[u8]) -> Result<bool> {
+    fn set_up_host_side(&mut self, cfg: &Config, id: &str, frame: &[u8]) -> Result<bool> {
         self.send(frame)?;
         self.cgroups.create(false)?;
         self.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
         debug!("v1 cgroups made, resources applied");
+        if let Some(r) = &cfg.intel_rdt {
+            self.rdt = crate::rdt::apply(r, id, self.init.pid)?;
+        }
         if !self.init.in_v2_cgroup {
             self.cgroups.place_v2(self.init.pid)?;
         }
@@ -175,13 +188,16 @@ impl Container {
             stdio: proc::stdio_targets(pid),
             host_veths: self.veths.host_names(),
             config: cfg.source.clone(),
+            shared_root_mount: self.shared_root.as_ref().map(|s| s.mount_id),
+            rdt_made: Some(self.rdt.made.iter().map(|p| text(p)).collect()),
         })
     }
 
     /// The prestart and createRuntime hooks, in the runtime's namespaces: the
     /// container's exist; nothing of it has pivoted or run yet. Then `Resume`.
     fn run_runtime_hooks(&mut self) -> Result<()> {
-        let json = self.hook_state.json("creating", self.init.pid);
+        // "created", as crun gives: a hook checking the status expects it.
+        let json = self.hook_state.json("created", self.init.pid);
         for kind in RUNTIME_HOOKS {
             if let Err(e) = hooks::run_all(kind, &self.hooks, &json) {
                 return Err(self.abort_after_hook(e));

@@ -8,6 +8,7 @@
 
 mod create;
 mod namespaces;
+pub mod shared_root;
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -27,6 +28,7 @@ use crate::os::sys::SigSet;
 use crate::process::channel::{helper_error, Channel, Incoming};
 use crate::process::spawn::{Child, Exit};
 use crate::state::StateDir;
+use shared_root::SharedRoot;
 
 /// The exit status of a helper that panicked (helper-rt's panic handler).
 const HELPER_PANIC: i32 = 126;
@@ -73,6 +75,11 @@ pub struct Container {
     hook_failed: bool,
     /// A foreground run's end of the console socket: the pty master arrives on it.
     pub console_relay: Option<OwnedFd>,
+    /// resctrl groups made for `linux.intelRdt` (after the init: removed once it went).
+    rdt: crate::rdt::Groups,
+    /// The rootfs bind in runlet's mount namespace, for a container without one of
+    /// its own. Last: it goes once the init has.
+    shared_root: Option<SharedRoot>,
 }
 
 impl Container {
@@ -177,6 +184,10 @@ impl Container {
         self.state.keep();
         self.cgroups.release();
         self.veths.keep();
+        if let Some(s) = &mut self.shared_root {
+            s.keep();
+        }
+        self.rdt.keep();
         let Container { init, .. } = self;
         init.release();
     }
@@ -192,6 +203,8 @@ impl Container {
         let _ = self.state.relock();
         self.cgroups.destroy()?;
         debug!("cgroups removed");
+        crate::rdt::remove(&std::mem::take(&mut self.rdt.made))?;
+        self.shared_root.take();
         let json = self.hook_state.json("stopped", 0);
         hooks::run_warn(HookKind::Poststop, &self.hooks, &json);
         self.state.remove()

@@ -220,7 +220,8 @@ pub fn quote_tail(tail: &[u8]) -> String {
 pub fn add_init_states(frame: &mut Vec<u8>, hooks: &Hooks, state: &State, pid: i32) -> Result<()> {
     use wire::tag;
     for (kind, t, status) in [
-        (HookKind::CreateContainer, tag::CREATE_STATE, "creating"),
+        // crun's statuses; startContainer "created" (crun's "starting" is no OCI status).
+        (HookKind::CreateContainer, tag::CREATE_STATE, "created"),
         (HookKind::StartContainer, tag::START_STATE, "created"),
     ] {
         if hooks.get(kind).is_empty() {

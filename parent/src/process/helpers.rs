@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 static INIT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-init"));
 static EXEC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlet-exec"));
 
+/// The name of runlet-init's memfd: `/proc/<pid>/exe` of an init that has not
+/// exec'd the container's program yet is `/memfd:runlet-init (deleted)`.
+pub const INIT_MEMFD_NAME: &str = "runlet-init";
+
 /// Which helper.
 #[derive(Clone, Copy)]
 pub enum Helper {
@@ -24,7 +28,7 @@ pub enum Helper {
 impl Helper {
     pub fn name(self) -> &'static str {
         match self {
-            Helper::Init => "runlet-init",
+            Helper::Init => INIT_MEMFD_NAME,
             Helper::Exec => "runlet-exec",
         }
     }

@@ -3,6 +3,7 @@
 //! outside the root. Every command that acts on a container holds the directory's
 //! lock (flock) while it does, so two commands on one ID cannot interleave.
 
+mod record;
 mod saved;
 mod status;
 
@@ -17,6 +18,7 @@ use rustix::fs::{flock, mkfifoat, open, FlockOperation, Mode, OFlags, CWD};
 
 use crate::error::{Error, Kind, Result};
 
+pub use record::Record;
 pub use saved::Saved;
 pub use status::{Live, Status};
 
@@ -147,8 +149,10 @@ impl StateDir {
         fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))
     }
 
-    /// Writes state.json atomically (a temporary file renamed over it).
+    /// Writes state.json atomically (a temporary file renamed over it), after the
+    /// redundant record `delete --force` falls back on (record.rs).
     pub fn write(&self, s: &Saved) -> Result<()> {
+        Record::of(s).write(&self.dir)?;
         let tmp = self.dir.join(".state.json.tmp");
         let path = self.dir.join(STATE_FILE);
         let text = miniserde::json::to_string(s);

@@ -36,7 +36,9 @@ pub struct Live {
 
 impl Live {
     /// The init is alive when its pid exists, is not a zombie, and started at the
-    /// saved time (else the pid was reused). Created until `start` removed the FIFO.
+    /// saved time (else the pid was reused). Created while the init is still
+    /// runlet-init (it execs the container's program only once started): told by
+    /// the process itself, not by a file a killed `start` may leave behind.
     pub fn of(saved: &Saved, dir: &Path) -> Live {
         if !init_alive(saved.pid, saved.start_time) {
             return Live {
@@ -44,7 +46,8 @@ impl Live {
                 pid: 0,
             };
         }
-        let status = if dir.join(EXEC_FIFO).exists() {
+        let created = still_the_helper(saved.pid).unwrap_or_else(|| dir.join(EXEC_FIFO).exists());
+        let status = if created {
             Status::Created
         } else if crate::cgroup::freezer::is_paused(&paths(saved)) {
             Status::Paused
@@ -56,6 +59,17 @@ impl Live {
             pid: saved.pid,
         }
     }
+}
+
+/// Whether process `pid` still runs runlet-init's image: its `/proc/<pid>/exe` is
+/// the sealed memfd runlet made (`/memfd:runlet-init (deleted)`), which the execve
+/// of the container's program replaces. None when /proc does not say (the process
+/// just went, or runlet may not read it): the exec FIFO's presence decides then.
+fn still_the_helper(pid: i32) -> Option<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let memfd = format!("/memfd:{}", crate::process::helpers::INIT_MEMFD_NAME);
+    Some(exe.as_os_str().as_bytes().starts_with(memfd.as_bytes()))
 }
 
 fn paths(saved: &Saved) -> Vec<std::path::PathBuf> {

@@ -30,6 +30,7 @@ fn main() {
         probe: &probe,
         init: &init,
         scenario: &scenario,
+        extra: Vec::new(),
     };
     let image = initramfs::build_image(&work, &parts).unwrap_or_else(|e| {
         eprintln!("initramfs-demo: build image: {e}");

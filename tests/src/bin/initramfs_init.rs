@@ -17,6 +17,10 @@
 //!   detach its root (as a container with CAP_SYS_ADMIN could) and join again: the
 //!   kernel then roots the child at what lies below the container's root. Print
 //!   `@@ under=MOUNTPOINT FSTYPE` for each mount seen there.
+//! - `securityfs`: mount securityfs at /sys/kernel/security (the LSMs' files).
+//! - `cat FILE`: print `@@ cat FILE=CONTENT` (trimmed) or `@@ cat FILE err ERROR`.
+//! - `load FILE TARGET`: write FILE's bytes to TARGET in one write (an AppArmor
+//!   profile to `.load`); print `@@ load=ok` or `@@ load=ERROR`.
 
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CString};
 use std::io::Write;
@@ -285,6 +289,15 @@ fn main() {
             ["root"] => root(),
             ["try-pivot"] => try_pivot(),
             ["under", f] => under(f),
+            ["securityfs"] => mount_fs("securityfs", "/sys/kernel/security", 0, ""),
+            ["cat", f] => match std::fs::read_to_string(f) {
+                Ok(s) => say(&format!("cat {f}={}", s.trim())),
+                Err(e) => say(&format!("cat {f} err {e}")),
+            },
+            ["load", f, target] => match std::fs::read(f).and_then(|b| std::fs::write(target, b)) {
+                Ok(()) => say("load=ok"),
+                Err(e) => say(&format!("load={e}")),
+            },
             _ => say(&format!("bad scenario line {line:?}")),
         }
     }

@@ -7,6 +7,9 @@
 //! - `mknod-open PATH b|c MAJOR MINOR [PATH ...]`: for each, make the device node and
 //!   open it for reading; print `mknod=PATH ok` or `mknod=PATH err ERRNO`, then
 //!   `open=PATH ok` or `open=PATH err ERRNO` (an existing node is opened all the same).
+//! - `read-direct PATH MIB`: read MIB MiB from PATH with O_DIRECT (past the page
+//!   cache, so a blkio throttle sees every byte), 1 MiB at a time; print
+//!   `read_bytes=N` and `ms=M` (the time it took), or `read=err ERRNO`.
 
 use crate::report::errname;
 use std::ffi::{c_int, c_uint, CString};
@@ -25,6 +28,7 @@ pub fn main(mode: &str, rest: &[String]) -> Option<i32> {
     Some(match mode {
         "fork-n" => fork_n(arg(0).parse().unwrap_or(1)),
         "alloc" => alloc(arg(0).parse().unwrap_or(1)),
+        "read-direct" => read_direct(arg(0), arg(1).parse().unwrap_or(1)),
         "mknod-open" => rest
             .chunks(4)
             .map(|c| mknod_open(&c[0], arg_or(c, 1), arg_or(c, 2), arg_or(c, 3)))
@@ -106,4 +110,47 @@ fn mknod_open(path: &str, kind: &str, major: &str, minor: &str) -> i32 {
         Err(e) => println!("open={path} err {}", errname(&e)),
     }
     0
+}
+
+fn read_direct(path: &str, mib: usize) -> i32 {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_DIRECT: i32 = 0o40000;
+    const CHUNK: usize = 1 << 20;
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_DIRECT)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            println!("read=err {}", errname(&e));
+            return 1;
+        }
+    };
+    // O_DIRECT wants a buffer aligned to the logical block size: 4 KiB covers it.
+    let layout = std::alloc::Layout::from_size_align(CHUNK, 4096).unwrap();
+    // SAFETY: a non-zero size; freed below with the same layout.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    // SAFETY: `ptr` holds CHUNK initialised bytes, ours until dealloc.
+    let buf = unsafe { std::slice::from_raw_parts_mut(ptr, CHUNK) };
+    let start = std::time::Instant::now();
+    let mut total = 0usize;
+    let mut code = 0;
+    while total < mib * CHUNK {
+        match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => {
+                println!("read=err {}", errname(&e));
+                code = 1;
+                break;
+            }
+        }
+    }
+    // SAFETY: allocated above with this layout.
+    unsafe { std::alloc::dealloc(ptr, layout) };
+    println!("read_bytes={total}");
+    println!("ms={}", start.elapsed().as_millis());
+    code
 }

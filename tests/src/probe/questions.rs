@@ -1,5 +1,5 @@
 //! The questions `probe report` answers after its facts, in the order asked:
-//! `--read P`, `--write P`, `--exec P`, `--stat P`, `--cat P`, `--ls P`, each
+//! `--read P`, `--write P`, `--overwrite P`, `--exec P`, `--stat P`, `--cat P`, `--ls P`, each
 //! answered by one line `<question>=P <answer>`, an error as `err <ERRNO>`.
 
 use crate::report::{errname, esc};
@@ -14,6 +14,7 @@ pub fn answer(opt: &str, p: &str) -> Option<String> {
     let (key, ask): (&str, fn(&str) -> io::Result<String>) = match opt {
         "--read" => ("read", ask_read),
         "--write" => ("write", ask_write),
+        "--overwrite" => ("overwrite", ask_overwrite),
         "--exec" => ("exec", ask_exec),
         "--stat" => ("stat", ask_stat),
         "--cat" => ("cat", ask_cat),
@@ -48,6 +49,15 @@ fn ask_write(p: &str) -> io::Result<String> {
         .create(true)
         .truncate(false)
         .open(p)?;
+    Ok("ok".to_string())
+}
+
+/// Open an existing file for writing and write 0x7f at offset 0 (an ELF file's first
+/// byte, so an executable stays as it was even when this succeeds): `ok`.
+fn ask_overwrite(p: &str) -> io::Result<String> {
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new().write(true).open(p)?;
+    f.write_all(&[0x7f])?;
     Ok("ok".to_string())
 }
 

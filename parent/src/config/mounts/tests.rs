@@ -77,17 +77,31 @@ fn options_parse_as_runc_parses_them() {
 }
 
 #[test]
+fn recursive_attributes_set_and_clear_as_runc() {
+    let rec = |o: &[&str]| parse_options("m", &strs(o)).unwrap().rec;
+    let r = rec(&["rro", "rnosuid", "rnoexec", "rnoatime"]);
+    let a = |x: u32| x as u64;
+    assert_eq!(
+        r.set,
+        a(g::MOUNT_ATTR_RDONLY
+            | g::MOUNT_ATTR_NOSUID
+            | g::MOUNT_ATTR_NOEXEC
+            | g::MOUNT_ATTR_NOATIME)
+    );
+    assert_eq!(r.clr, a(g::MOUNT_ATTR__ATIME) & !a(g::MOUNT_ATTR_NOATIME));
+    // Later options undo earlier ones.
+    let r = rec(&["rro", "rrw"]);
+    assert_eq!((r.set, r.clr), (0, a(g::MOUNT_ATTR_RDONLY)));
+    assert_eq!(rec(&["ro", "nosuid"]), Default::default());
+}
+
+#[test]
 fn unsupported_options_are_refused() {
     let e = |o: &str| {
         parse_options("mounts[3].options", &strs(&[o]))
             .unwrap_err()
             .to_string()
     };
-    assert_eq!(
-        e("rro"),
-        "mounts[3].options: \"rro\" (a recursive mount attribute) is not supported yet"
-    );
-    assert!(e("rnosuid").contains("recursive mount attribute"));
     assert_eq!(
         e("idmap"),
         "mounts[3].options: \"idmap\" (an id-mapped mount) is not supported yet"
@@ -250,6 +264,7 @@ fn cgroup_entry(flags: u64) -> Vec<Entry> {
             data: None,
             propagation: 0,
             after_placement: false,
+            rec: Default::default(),
         }),
     ]
 }
