@@ -9,7 +9,7 @@ DEMO_ID    ?= runlet-demo
 export RUNLET_BIN := $(abspath $(REL)/runlet)
 export PROBE_BIN  := $(abspath $(REL)/probe)
 
-.PHONY: all build toolchain helpers sizes demo initramfs-demo test unit integration lint fmt bench install clean
+.PHONY: all build toolchain helpers sizes demo initramfs-demo test soak unit integration lint fmt bench install clean
 
 all: build
 
@@ -50,9 +50,20 @@ initramfs-demo: build
 # Every test, unit and integration. Integration tests start real containers as root.
 # The helpers' shared runtime is tested in an invocation of its own, as it is built:
 # the parent's rustix `std` must not unify into it.
+# TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run counts every test).
+TEST_FLAGS ?=
 test: build
-	$(CARGO) test -p helper-rt
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
+	$(CARGO) test $(TEST_FLAGS) -p helper-rt
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
+
+# The reliability suite's long version (docs/reliability.md): more soak runs and
+# every kill point swept more times than `make test` does.
+RUNLET_SOAK_RUNS   ?= 3000
+RUNLET_SOAK_SWEEPS ?= 10
+soak: build
+	RUNLET_SOAK_RUNS=$(RUNLET_SOAK_RUNS) RUNLET_SOAK_SWEEPS=$(RUNLET_SOAK_SWEEPS) \
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p runlet-tests \
+		--no-fail-fast --test reliability --test reliability_state -- --nocapture
 
 lint: toolchain
 	$(CARGO) fmt --all -- --check

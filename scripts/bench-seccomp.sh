@@ -32,7 +32,7 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
         command -v crun >/dev/null || missing="$missing crun"
         if [ -n "$missing" ]; then
             echo "installing$missing (apt-get)..."
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } >/dev/null 2>&1 ||
                 echo "  could not install$missing; going on without"
         fi
     fi
@@ -73,9 +73,8 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
     exit
 fi
 
-if grep -q ' /sys/fs/cgroup/unified .* - cgroup2 ' /proc/self/mountinfo; then
-    umount /sys/fs/cgroup/unified
-    echo "note: hybrid cgroup host: /sys/fs/cgroup/unified unmounted in this private mount"
+if hide_cgroup2_unified; then
+    echo "note: hybrid cgroup host: /sys/fs/cgroup/unified unmounted (and covered by an empty tmpfs) in this private mount"
     echo "      namespace (crun 1.8 refuses the hybrid layout), for every runtime alike."
 fi
 

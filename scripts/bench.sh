@@ -26,7 +26,7 @@ if [ "${RUNLET_BENCH_INNER:-}" != 1 ]; then
         command -v runc >/dev/null || missing="$missing runc"
         if [ -n "$missing" ] && command -v apt-get >/dev/null; then
             echo "installing$missing for the comparison (apt-get)..."
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing; } >/dev/null 2>&1 ||
                 echo "  could not install$missing; going on without"
         fi
     fi
@@ -39,11 +39,11 @@ fi
 echo "== runlet start-up benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(uname -srm), $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 cg=$(grep -c ' - cgroup ' /proc/self/mountinfo || true)
-if grep -q ' /sys/fs/cgroup/unified .* - cgroup2 ' /proc/self/mountinfo; then
-    umount /sys/fs/cgroup/unified
+if hide_cgroup2_unified; then
     echo "note: hybrid cgroup host ($cg v1 hierarchies + cgroup2 at /sys/fs/cgroup/unified). crun 1.8 refuses"
     echo "      such a host, so every runtime (and the floor) runs in a private mount namespace where"
-    echo "      /sys/fs/cgroup/unified is unmounted: a plain cgroup v1 host for all of them alike."
+    echo "      /sys/fs/cgroup/unified is unmounted and covered by an empty tmpfs: a plain cgroup v1"
+    echo "      host for all of them alike, and nothing is written into the host's /sys/fs/cgroup."
 fi
 
 WORK=$(mktemp -d /tmp/runlet-bench.XXXXXX)

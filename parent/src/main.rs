@@ -66,7 +66,9 @@ fn main() {
 
 /// One line on stderr (and in the log file, as runc writes it), then exit 1.
 fn fail(global: Option<&Global>, e: &Error) -> ! {
-    eprintln!("runlet: {e}");
+    // One write: the line never interleaves with another process's output.
+    let line = format!("runlet: {e}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     if let Some(Global {
         log: Some(path),
         log_format,

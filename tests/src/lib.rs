@@ -3,8 +3,12 @@
 //! runs real containers with a deadline and checks that nothing leaked.
 //! std only. See docs/testing.md.
 
+pub mod aftermath;
 pub mod bundle;
+pub mod clients;
 pub mod console;
+pub mod faults;
+pub mod guest;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;

@@ -29,6 +29,8 @@
 //!
 //! - `root-escape NAME`: try the chroot escape (probe/rootescape.rs).
 //! - `tty-shell`, `tick`, `read-fds N`: terminals, pause, passed fds (probe/tty.rs).
+//! - run as `runlet-init` or `runlet-exec` (argv[0]): a helper cut short in the
+//!   middle of a frame (probe/fakehelper.rs).
 //!
 //! `report`'s facts are printed by `probe/report.rs`, the answers to its questions
 //! by `probe/questions.rs`; the other modes are here.
@@ -37,6 +39,8 @@
 
 #[path = "probe/cgroups.rs"]
 mod cgroups;
+#[path = "probe/fakehelper.rs"]
+mod fakehelper;
 #[path = "probe/hook.rs"]
 mod hook;
 #[path = "probe/net.rs"]
@@ -76,6 +80,10 @@ extern "C" {
 const SIG_BLOCK: c_int = 0;
 
 fn main() {
+    let argv0 = std::env::args().next().unwrap_or_default();
+    if fakehelper::is_helper_name(&argv0) {
+        std::process::exit(fakehelper::run(&argv0));
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or("report");
     let rest = if args.is_empty() {

@@ -51,6 +51,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
                 cg.set_frozen(false)?;
             }
             init.wait_exit(KILL_TIMEOUT)?;
+            debug!("init {} killed", f.saved.pid);
         }
     }
     // Whatever is left in the cgroups (orphans of a container in the host's PID
@@ -59,6 +60,7 @@ pub fn delete(g: &Global, id: &str, force: bool) -> Result<i32> {
     debug!("cgroups of {id} removed");
     remove_made(&f.saved)?;
     net::remove_host_ends(&f.saved.host_veths)?;
+    debug!("{} host veth ends removed", f.saved.host_veths.len());
     // After the container is gone, before its state is: the directory's lock keeps
     // the id from being reused while they run.
     match Hooks::from_config_text(&f.saved.config) {

@@ -69,6 +69,7 @@ pub fn exec(g: &Global, a: &ExecArgs) -> Result<i32> {
     drop(found);
     if let Some(p) = &a.pid_file {
         pid_file::write(p, pid)?;
+        debug!("pid file {} written", p.display());
     }
     let Some(sigfd) = sigfd else {
         // Left to the nearest subreaper above runlet (the shim's way).
@@ -200,6 +201,7 @@ impl Run {
         if let Err(e) = chan.send(&plan.frame) {
             return Err(chan.last_word().unwrap_or(e));
         }
+        debug!("Process sent to runlet-exec");
         Ok(Run {
             plan,
             helper,
@@ -234,6 +236,7 @@ impl Run {
         }
         // The child goes on as soon as the helper is gone.
         reap_helper(&mut self.helper)?;
+        debug!("runlet-exec reaped");
         Ok(pid)
     }
 

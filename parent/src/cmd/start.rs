@@ -37,8 +37,9 @@ pub fn start(g: &Global, id: &str) -> Result<i32> {
     let timeout = START_TIMEOUT + hks.total_timeout(&[HookKind::StartContainer]);
     let (pid, start_time) = (f.saved.pid, f.saved.start_time);
     let alive = || init_alive(pid, start_time);
+    debug!("releasing the init of {id} through exec.fifo");
     match release(&f.dir.fifo_path(), timeout, &alive) {
-        Ok(()) => {}
+        Ok(()) => debug!("the init of {id} exec'd the container's process"),
         // A failed startContainer hook stops the start and takes the container with
         // it (the init has exited): its cgroups go, the poststop hooks run, and its
         // state goes.

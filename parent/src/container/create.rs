@@ -68,6 +68,7 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     c.wait_ready()?;
     if let Some(p) = o.pid_file {
         pid_file::write(p, c.init.pid)?;
+        debug!("pid file {} written", p.display());
     }
     Ok(c)
 }
@@ -149,6 +150,7 @@ impl Container {
     /// when it reaches the barrier.
     fn set_up_host_side(&mut self, cfg: &Config, id: &str, frame: &[u8]) -> Result<bool> {
         self.send(frame)?;
+        debug!("Bootstrap sent to runlet-init");
         self.cgroups.create(false)?;
         self.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
         debug!("v1 cgroups made, resources applied");
@@ -162,6 +164,7 @@ impl Container {
         let resume_now = RUNTIME_HOOKS.iter().all(|k| self.hooks.get(*k).is_empty());
         if resume_now {
             self.send(&wire::empty_frame(FrameKind::Resume))?;
+            debug!("Resume sent");
         }
         Ok(resume_now)
     }
@@ -190,7 +193,9 @@ impl Container {
             config: cfg.source.clone(),
             shared_root_mount: self.shared_root.as_ref().map(|s| s.mount_id),
             rdt_made: Some(self.rdt.made.iter().map(|p| text(p)).collect()),
-        })
+        })?;
+        debug!("state.json written");
+        Ok(())
     }
 
     /// The prestart and createRuntime hooks, in the runtime's namespaces: the

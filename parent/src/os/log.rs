@@ -20,7 +20,15 @@ pub fn debug_enabled() -> bool {
 pub fn emit(args: std::fmt::Arguments<'_>) {
     // Integer arithmetic: float formatting would add 20 KiB to the binary.
     let us = START.get().map_or(0, |t| t.elapsed().as_micros());
-    eprintln!("runlet: debug: {:4}.{:03} ms  {args}", us / 1000, us % 1000);
+    // One write per line (eprintln! writes each piece): a line never interleaves with
+    // another process's, and a test can stop runlet at exactly one line
+    // (tests/src/faults.rs reads stderr one write at a time).
+    let line = format!(
+        "runlet: debug: {:4}.{:03} ms  {args}\n",
+        us / 1000,
+        us % 1000
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// `debug!("made {} cgroups", n)`: a line on stderr under `--debug`, nothing otherwise.

@@ -409,18 +409,21 @@ fn flags_and_the_encoded_program() {
     assert!(OPERATORS.contains(&"SCMP_CMP_MASKED_EQ"));
 }
 
-#[test]
-fn podman_default_profile() {
-    let oci = podman::oci(&podman::read(), &podman::DEFAULT_CAPS);
-    let v = json::from_str::<Value>(&oci).unwrap();
-    let prof = parse(&v).unwrap();
-    assert_eq!(prof.default, Action::Errno(38));
+/// A profile in podman's format (testdata/podman-style.json, written for this test:
+/// the kinds of entries podman's default profile has), converted as podman does for
+/// a default container on a given kernel version.
+fn podman_style(kernel: (u64, u64)) -> (Profile, Vec<Insn>) {
+    let text = include_str!("testdata/podman-style.json");
+    let oci = podman::oci(text, &podman::DEFAULT_CAPS, kernel);
+    let prof = parse(&json::from_str::<Value>(&oci).unwrap()).unwrap();
     let prog = program(&prof);
-    println!(
-        "podman default profile: {} BPF instructions (kernel limit 4096)",
-        prog.len()
-    );
-    assert!(prog.len() < 1024, "{} instructions", prog.len());
+    (prof, prog)
+}
+
+#[test]
+fn podman_style_profile() {
+    let (prof, prog) = podman_style((6, 1));
+    assert_eq!(prof.default, Action::Errno(38));
     let errno1 = p::SECCOMP_RET_ERRNO | 1;
     assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), ALLOW);
@@ -451,6 +454,23 @@ fn podman_default_profile() {
     assert_eq!(nr_run(&prog, socket, [2, 1, 0, 0, 0, 0]), ALLOW);
     // A syscall the profile does not name: the default action.
     assert_eq!(nr_run(&prog, 335, [0; 6]), p::SECCOMP_RET_ERRNO | 38);
+    // minKernel 5.8: included from 5.8 on, excluded before (both ways round).
+    let getpid = names::number(Abi::X86_64, "getpid").unwrap();
+    let gettid = names::number(Abi::X86_64, "gettid").unwrap();
+    assert_eq!(nr_run(&prog, getpid, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, gettid, [0; 6]), p::SECCOMP_RET_ERRNO | 38);
+    let (_, old) = podman_style((5, 4));
+    assert_eq!(nr_run(&old, getpid, [0; 6]), p::SECCOMP_RET_ERRNO | 38);
+    assert_eq!(nr_run(&old, gettid, [0; 6]), ALLOW);
+    // Entries for other arches only are dropped.
+    for name in ["sync", "syncfs"] {
+        let nr = names::number(Abi::X86_64, name).unwrap();
+        assert_eq!(
+            nr_run(&prog, nr, [0; 6]),
+            p::SECCOMP_RET_ERRNO | 38,
+            "{name}"
+        );
+    }
     // archMap lists i386 and x32 with x86_64: their rules are compiled too.
     assert_eq!(prof.abis, [true, true, true]);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), ALLOW);
@@ -469,7 +489,8 @@ fn podman_default_profile() {
 #[test]
 #[ignore]
 fn compile_time() {
-    let oci = podman::oci(&podman::read(), &podman::DEFAULT_CAPS);
+    let profile = podman::read().unwrap_or_else(|e| panic!("{e}"));
+    let oci = podman::oci(&profile, &podman::DEFAULT_CAPS, podman::running_kernel());
     if let Ok(out) = std::env::var("RUNLET_SECCOMP_OCI_OUT") {
         std::fs::write(&out, &oci).unwrap_or_else(|e| panic!("write {out}: {e}"));
     }

@@ -20,7 +20,13 @@ pub(super) fn in_flight() -> MutexGuard<'static, Vec<u32>> {
     IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn unregister(pid: u32) {
+/// The pids of runlet commands spawned and not reaped yet.
+pub fn in_flight_pids() -> Vec<u32> {
+    in_flight().clone()
+}
+
+/// Forgets a child spawned by [`spawn_registered`] once it is reaped.
+pub fn unregister(pid: u32) {
     in_flight().retain(|&p| p != pid);
 }
 
@@ -164,6 +170,14 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Spawns `cmd` as it is set up, known to the zombie check until [`unregister`]ed.
+pub fn spawn_registered(cmd: &mut Command, what: &str) -> Child {
+    let mut g = in_flight();
+    let c = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    g.push(c.id());
+    c
 }
 
 /// Spawn `cmd` with stdin from /dev/null and stdout/stderr read by threads.
