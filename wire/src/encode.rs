@@ -73,12 +73,15 @@ impl<const N: usize> Default for ArraySink<N> {
 
 impl<const N: usize> Sink for ArraySink<N> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), WireError> {
-        SliceSink {
-            buf: &mut self.buf,
-            len: self.len,
+        let end = self.len + bytes.len();
+        if end > N {
+            return Err(WireError::NoRoom {
+                need: bytes.len(),
+                have: N - self.len,
+            });
         }
-        .put(bytes)?;
-        self.len += bytes.len();
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.len = end;
         Ok(())
     }
     fn written(&self) -> usize {
