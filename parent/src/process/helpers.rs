@@ -63,13 +63,8 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     let bytes: &[u8] = owned.as_deref().unwrap_or(h.embedded());
     if bytes.is_empty() {
         return Err(Error::msg(format!(
-            "this runlet was built without {}; build it with `make`{}",
-            h.name(),
-            if cfg!(debug_assertions) {
-                " (or set RUNLET_HELPER_DIR)"
-            } else {
-                ""
-            }
+            "this runlet was built without {}; build it with `make` (or set RUNLET_HELPER_DIR)",
+            h.name()
         )));
     }
     let fd = memfd_create(h.name(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
@@ -82,10 +77,9 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     Ok(f.into())
 }
 
-/// Debug builds only: `RUNLET_HELPER_DIR` names a directory whose helper files are
-/// used instead of the embedded ones (a helper rebuilt without relinking runlet;
-/// docs/testing.md). A release runlet runs only what it embeds.
-#[cfg(debug_assertions)]
+/// `RUNLET_HELPER_DIR` names a directory whose helper files are run instead of the
+/// embedded ones: a helper rebuilt without relinking runlet, or the reliability
+/// suite's fake helper that cuts a frame short (docs/testing.md).
 fn override_file(h: Helper) -> Result<Option<Vec<u8>>> {
     let Some(dir) = std::env::var_os("RUNLET_HELPER_DIR") else {
         return Ok(None);
@@ -94,9 +88,4 @@ fn override_file(h: Helper) -> Result<Option<Vec<u8>>> {
     std::fs::read(&p)
         .map(Some)
         .map_err(|e| Error::io("read helper", &p, e))
-}
-
-#[cfg(not(debug_assertions))]
-fn override_file(_: Helper) -> Result<Option<Vec<u8>>> {
-    Ok(None)
 }
