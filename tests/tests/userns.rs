@@ -3,10 +3,6 @@
 //! namespace; a userns container with podman's seccomp profile, a veth pair and a
 //! memory limit; joining a user namespace by path; failures leave nothing behind.
 
-mod seccomp {
-    pub mod podman;
-}
-
 use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -14,8 +10,8 @@ use std::process::Command;
 
 use runlet_tests::fixture;
 use runlet_tests::harness::Fixture;
+use runlet_tests::podman;
 use runlet_tests::spec::{quote, Mount, Namespace};
-use seccomp::podman;
 
 /// Host ids the tests map the container's to (nobody's on a test host).
 const HOST_ROOT: u32 = 310_000;

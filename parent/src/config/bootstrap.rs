@@ -59,7 +59,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
     let mut ops = mounts::expand(&b.mounts, cgroup_mounts, new_cgroupns);
     // runlet itself in a user namespace (rootless podman) cannot mknod either.
     let user_ns = c.user_ns();
-    let devices = match user_ns || crate::rootless::in_user_namespace() {
+    let devices = match user_ns || crate::container::rootless::in_user_namespace() {
         true => super::userns::adapt_mounts(&mut ops, &b.devices, c.new_namespace(NsKind::Network)),
         false => b.devices.clone(),
     };

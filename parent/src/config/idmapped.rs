@@ -55,7 +55,7 @@ pub(crate) fn parse(
     dest: String,
     o: &Options,
 ) -> Result<IdMapped> {
-    let given = |v: &Option<miniserde::json::Value>| !super::validate::is_empty(v.as_ref());
+    let given = |v: &Option<miniserde::json::Value>| !super::spec::is_empty(v.as_ref());
     let uid = match given(&m.uid_mappings) {
         true => Some(ranges(
             &format!("{at}.uidMappings"),

@@ -9,7 +9,7 @@ use linux_raw_sys::general as g;
 
 use super::devices::Dev;
 use super::mounts::Op;
-use super::validate::is_empty;
+use super::spec::is_empty;
 use super::{Namespace, NsKind};
 use crate::bail;
 use crate::error::Result;

@@ -11,8 +11,7 @@ use super::asm::{Asm, Insn, To, ALU_AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RE
 use super::compile::program;
 use super::{load, names, parse, Abi, Action, Profile, OPERATORS};
 
-#[path = "../../../tests/tests/seccomp/podman.rs"]
-mod podman;
+use runlet_tests::podman;
 
 const ALLOW: u32 = p::SECCOMP_RET_ALLOW;
 const KILL_PROCESS: u32 = p::SECCOMP_RET_KILL_PROCESS;

@@ -20,7 +20,7 @@ use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
 use crate::config::idmapped::IdMapped;
 use crate::config::userns::IdMaps;
 use crate::error::{Error, Result};
-use crate::sys::{self, CloneArgs, MountAttr, CLONE_PIDFD};
+use crate::os::sys::{self, CloneArgs, MountAttr, CLONE_PIDFD};
 
 /// How long attaching may take (a child making a few syscalls).
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,7 +85,7 @@ fn userns_with(maps: &IdMaps) -> Result<OwnedFd> {
     }
     // SAFETY: clone3 wrote a new pidfd that nothing else owns.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    let ns = crate::userns::write_maps(pid, maps).and_then(|()| {
+    let ns = crate::container::userns::write_maps(pid, maps).and_then(|()| {
         let p = format!("/proc/{pid}/ns/user");
         rustix::fs::open(&p, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| Error::io("open", &p, e.into()))

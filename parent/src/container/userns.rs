@@ -240,7 +240,7 @@ pub fn delegate(cgroups: &crate::cgroup::CgroupManager, cfg: &crate::config::Con
 /// (CLONE_PARENT), which returns here and goes on to exec runlet-init; this process
 /// reports that child's pid (`ExecPid`) and exits. Allocation-free.
 pub fn fork_pid1(sync: &OwnedFd) -> std::result::Result<(), (&'static str, i32)> {
-    use crate::sys::{self, CloneArgs};
+    use crate::os::sys::{self, CloneArgs};
     let mut args = CloneArgs {
         // Its exit signal is the caller's (SIGCHLD); clone3 wants 0 with CLONE_PARENT.
         flags: linux_raw_sys::general::CLONE_PARENT as u64,
@@ -271,10 +271,10 @@ pub fn fork_pid1(sync: &OwnedFd) -> std::result::Result<(), (&'static str, i32)>
 /// from `ExecPid`, holds it by a pidfd (it is runlet's child, so the pid cannot have
 /// been reused), and reaps the spawned child, which exits.
 pub fn adopt_pid1(
-    chan: &mut crate::channel::Channel,
-    mut middle: crate::spawn::Init,
-) -> Result<crate::spawn::Init> {
-    use crate::channel::Incoming;
+    chan: &mut crate::process::channel::Channel,
+    mut middle: crate::process::spawn::Child,
+) -> Result<crate::process::spawn::Child> {
+    use crate::process::channel::Incoming;
     use wire::FrameKind;
     let pid = match chan.recv(MAP_TIMEOUT)? {
         Incoming::Frame(FrameKind::ExecPid, body) => {
@@ -282,7 +282,9 @@ pub fn adopt_pid1(
                 .map_err(|e| Error::msg(format!("runlet's child: {e}")))?
                 .pid as i32
         }
-        Incoming::Frame(FrameKind::Error, body) => return Err(crate::channel::helper_error(&body)),
+        Incoming::Frame(FrameKind::Error, body) => {
+            return Err(crate::process::channel::helper_error(&body))
+        }
         Incoming::Frame(k, _) => return Err(chan.unexpected("ExecPid", k)),
         Incoming::Eof => {
             return Err(Error::msg(
@@ -294,7 +296,8 @@ pub fn adopt_pid1(
     let pidfd = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty())
         .map_err(|e| Error::sys(&format!("pidfd_open {pid}"), e))?;
     let _ = middle.wait(false);
-    let mut init = crate::spawn::Init::adopt(pid, pidfd);
+    let mut init = crate::process::spawn::Child::adopt(pid, pidfd);
+    init.what = "init";
     // Born where its parent was placed.
     init.in_v2_cgroup = middle.in_v2_cgroup;
     Ok(init)
