@@ -3,7 +3,7 @@
 //! the container's cgroup2 directory is its root's; with a read-only mount it is not.
 //! A cgroup the container makes below its own goes with it.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use runlet_tests::harness::Fixture;
 use runlet_tests::{fixture, skip};
@@ -18,7 +18,7 @@ fn userns(fx: &mut Fixture) {
 /// itself on a pure v2 host, `unified` below it on a hybrid one. None: no cgroup2.
 fn v2_inside() -> Option<String> {
     let mount = runlet_tests::harness::cgroup2_mount()?;
-    Some(match mount == PathBuf::from("/sys/fs/cgroup") {
+    Some(match mount == Path::new("/sys/fs/cgroup") {
         true => "/sys/fs/cgroup".into(),
         false => format!("/sys/fs/cgroup/{}", mount.file_name()?.to_string_lossy()),
     })
