@@ -244,6 +244,16 @@ fn failures_are_one_line_and_leave_nothing() {
     fx.run().assert_error(&[
         "linux.uidMappings is required with a new user namespace (at least one range)",
     ]);
+    // A filesystem without id-mapped mounts (sysfs): the mount is named.
+    let mut fx = fixture!("userns-noidmap");
+    userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
+    let n = fx.spec.mounts.len();
+    fx.spec
+        .mounts
+        .push(Mount::bind("/sys/kernel", "/k", &["bind", "idmap"]));
+    fx.run().assert_error(&[&format!(
+        "mounts[{n}]: mount_setattr MOUNT_ATTR_IDMAP /sys/kernel: "
+    )]);
     let mut fx = fixture!("userns-mntjoin");
     userns(&mut fx, &[(0, HOST_ROOT, 65536)]);
     fx.spec.join_namespace("mount", "/proc/self/ns/mnt");
