@@ -22,6 +22,7 @@ pub fn option_names() -> impl Iterator<Item = &'static str> {
         .map(|(n, _, _)| *n)
         .chain(PROPAGATION.iter().map(|(n, _)| *n))
         .chain(REC_ATTRS.iter().map(|(n, _, _)| *n))
+        .chain(["idmap", "ridmap"])
 }
 
 /// VFS flags by option name; `true` clears the flag instead of setting it.
