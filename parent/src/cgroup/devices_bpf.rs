@@ -26,7 +26,6 @@ unsafe extern "C" {
 }
 
 // From the kernel's uapi/linux/bpf.h (linux-raw-sys has no bpf module).
-const SYS_BPF: c_long = 321; // x86_64
 const BPF_PROG_LOAD: c_long = 5;
 const BPF_PROG_ATTACH: c_long = 8;
 const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
@@ -166,7 +165,7 @@ fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<c_long> {
     // the kernel reads (and for a load, writes the log into) memory it points to.
     let r = unsafe {
         syscall(
-            SYS_BPF,
+            linux_raw_sys::general::__NR_bpf as c_long,
             cmd,
             attr as *mut T as *mut c_void,
             std::mem::size_of::<T>() as u32,
