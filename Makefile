@@ -1,7 +1,11 @@
-# The commands a person types. Everything builds static for x86_64 musl.
-TARGET     := x86_64-unknown-linux-musl
+# The commands a person types. Everything builds static for musl: x86_64 by default,
+# or TARGET=aarch64-unknown-linux-musl, armv7-unknown-linux-musleabihf,
+# riscv64gc-unknown-linux-musl (docs/building.md).
+TARGET     ?= x86_64-unknown-linux-musl
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 REL        := $(TARGET_DIR)/$(TARGET)/release
+
+include mk/cross.mk
 PREFIX     ?= /usr/local
 CARGO      ?= cargo
 DEMO_ID    ?= runlet-demo
@@ -13,18 +17,19 @@ export PROBE_BIN  := $(abspath $(REL)/probe)
 
 all: build
 
-# The musl target is not on a new machine; rustup adds it once.
-toolchain:
-	@rustup target list --installed 2>/dev/null | grep -qx $(TARGET) || rustup target add $(TARGET)
+# The musl target is not on a new machine; rustup adds it once. The x86_64 one also
+# when building for another, for the tests' host side.
+toolchain: toolchain-$(TARGET)
+	@rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
 # The no_std helpers build in a cargo invocation of their own: features unify across
 # one invocation, and the parent's rustix `std` would otherwise reach them.
 helpers: toolchain
-	$(CARGO) build --release -p runlet-init -p runlet-exec
+	$(CARGO_T) build --release --target $(TARGET) $(STD_HELPERS) -p runlet-init -p runlet-exec
 
 # The parent embeds the helpers, so it builds after them.
 build: helpers
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) build --release -p runlet -p runlet-tests
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO_T) build --release --target $(TARGET) $(STD_PARENT) -p runlet -p runlet-tests
 	@$(MAKE) --no-print-directory sizes
 
 sizes:
@@ -50,7 +55,10 @@ initramfs-demo: build
 # Every test, unit and integration. Integration tests start real containers as root.
 # The helpers' shared runtime is tested in an invocation of its own, as it is built:
 # the parent's rustix `std` must not unify into it.
-test: build
+# After the host's tests, the unit tests of wire and runlet for each board's
+# architecture under qemu-user, and the initramfs VM test in each one's VM
+# (mk/cross.mk).
+test: build test-cross
 	$(CARGO) test -p helper-rt
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
 

@@ -52,7 +52,7 @@ const MNT_DETACH: c_int = 2;
 const MS_BIND: c_ulong = 4096;
 const MS_REC: c_ulong = 16384;
 const MS_PRIVATE: c_ulong = 1 << 18;
-const SYS_PIVOT_ROOT: c_long = 155;
+const SYS_PIVOT_ROOT: c_long = linux_raw_sys::general::__NR_pivot_root as c_long;
 
 const RB_POWER_OFF: c_int = 0x4321_fedc;
 const WNOHANG: c_int = 1;
