@@ -57,10 +57,12 @@ initramfs-demo: build
 # the parent's rustix `std` must not unify into it.
 # After the host's tests, the unit tests of wire and runlet for each board's
 # architecture under qemu-user, and the initramfs VM test in each one's VM
-# (mk/cross.mk).
+# (mk/cross.mk). TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run
+# counts every test).
+TEST_FLAGS ?=
 test: build test-cross
-	$(CARGO) test -p helper-rt
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p wire -p runlet -p runlet-tests
+	$(CARGO) test $(TEST_FLAGS) -p helper-rt
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
 
 # The reliability suite's long version (docs/reliability.md): more soak runs and
 # every kill point swept more times than `make test` does.

@@ -301,6 +301,9 @@ impl Container {
     /// comes back as its `Error` frame.
     pub fn start(&mut self) -> Result<()> {
         rustix::io::write(&self.fifo, &[0]).map_err(|e| Error::sys("write exec fifo", e))?;
+        // Started from here, as `state` reads it: the container's process may run, and
+        // be asked about, before the exec's EOF reaches runlet.
+        self.state.started()?;
         let t = STEP_TIMEOUT + self.hooks.total_timeout(&[HookKind::StartContainer]);
         if let Err(e) = self.expect_within(None, t) {
             return Err(if self.hook_failed {
@@ -311,7 +314,6 @@ impl Container {
         }
         self.chan = None;
         debug!("container process exec'd (EOF on the sync socket)");
-        self.state.started()?;
         // Unlocked first: a poststart hook may well ask `runlet state` about it.
         self.state.unlock();
         let json = self.hook_state.json("running", self.init.pid);

@@ -7,8 +7,10 @@
 //! - `host`: what the host looks like (cgroup and mount points, processes);
 //! - `leaks`: what a finished container left behind;
 //! - `lifecycle`: a container driven through create/start/state/kill/delete;
+//! - `purev2`: a pure cgroup v2 host simulated in a private mount namespace;
 //! - `netns`: host resources a test makes for itself (a netns, a tmpfs);
-//! - `cleanup`: tearing a fixture down on drop.
+//! - `cleanup`: tearing a fixture down on drop;
+//! - `skip`: skipped tests, said and counted (`skip!`, `missing!`).
 
 mod cleanup;
 mod fixture;
@@ -17,17 +19,20 @@ mod leaks;
 mod lifecycle;
 mod netns;
 mod outcome;
+mod purev2;
 mod run;
+pub mod skip;
 
 pub use fixture::Fixture;
 pub use host::{
-    cgroup_mounts, cgroup_v1_mounts, children_of, describe_pid, host_mount_points, host_ns,
-    processes_rooted_at,
+    cgroup2_mount, cgroup_mounts, cgroup_v1_mounts, child_cgroup_has, children_of, describe_pid,
+    host_mount_points, host_ns, processes_rooted_at, v1_mount, v2_controller, V2Controller,
 };
 pub use leaks::stray_zombie_children;
 pub use lifecycle::{assert_gone, subreaper};
 pub use netns::must_succeed;
 pub use outcome::Outcome;
+pub use purev2::pure_v2_unavailable;
 pub use run::{in_flight_pids, spawn, spawn_registered, unregister, Running};
 
 use crate::sys;
@@ -58,16 +63,13 @@ pub fn probe_bin(fallback: Option<&str>) -> PathBuf {
     }
 }
 
-/// True when the test may go on. Not root: a printed skip, or a failure when
+/// True when the test may go on. Not root: a counted skip, or a failure when
 /// `RUNLET_REQUIRE_ROOT=1` (CI), so CI can never pass by skipping.
-pub fn require_root(test: &str) -> bool {
+pub fn require_root(_test: &str) -> bool {
     if sys::euid() == 0 {
         return true;
     }
-    if std::env::var("RUNLET_REQUIRE_ROOT").as_deref() == Ok("1") {
-        panic!("{test}: needs root, and RUNLET_REQUIRE_ROOT=1 forbids skipping it");
-    }
-    eprintln!("SKIP {test}: needs root (set RUNLET_REQUIRE_ROOT=1 to make this a failure)");
+    skip::ci_fixable("needs root");
     false
 }
 
@@ -80,7 +82,7 @@ pub fn deadline() -> Duration {
     Duration::from_secs(secs)
 }
 
-/// A fixture for one test, or `return` (skip) when not root. Use in #[test] fns:
+/// A fixture for one test, or `return` (a counted skip) when not root. Use in #[test] fns:
 /// `let mut fx = fixture!("name");`
 #[macro_export]
 macro_rules! fixture {

@@ -167,6 +167,9 @@ pub struct Parts<'a> {
     pub probe: &'a Path,
     pub init: &'a Path,
     pub scenario: &'a str,
+    /// More bundles, `(dir, config)`, sharing `/bundle/rootfs` (the config's
+    /// `root.path` is set to it).
+    pub bundles: &'a [(&'a str, Spec)],
     /// More files for the image: (path, bytes), written after the bundles.
     pub extra: Vec<(String, Vec<u8>)>,
 }
@@ -212,6 +215,12 @@ pub fn build_image(work: &Path, p: &Parts<'_>) -> io::Result<PathBuf> {
         shared.to_json().into_bytes(),
     );
 
+    for (dir, spec) in p.bundles {
+        let mut spec = spec.clone();
+        spec.root_path = "/bundle/rootfs".into();
+        let config = format!("{dir}/config.json");
+        img.file(&config, 0o644, spec.to_json().into_bytes());
+    }
     for (path, data) in &p.extra {
         img.file(path, 0o644, data.clone());
     }

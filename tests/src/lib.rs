@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod clients;
 pub mod console;
 pub mod faults;
+pub mod guest;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;

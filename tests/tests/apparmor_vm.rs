@@ -3,16 +3,13 @@
 //! initramfs harness (tests/initramfs.rs) with qemu. A profile compiled here with
 //! `apparmor_parser` is loaded through securityfs; a container whose config names it
 //! runs confined: `/proc/self/attr/current` names it, and a write it denies fails with
-//! EACCES while the same write without the profile succeeds. Installs qemu, the
-//! kernel and apparmor (for `apparmor_parser`) when missing.
+//! EACCES while the same write without the profile succeeds. qemu, the kernel and
+//! apparmor (for `apparmor_parser`) are installed by .ci/run, never by the test.
 
-use runlet_tests::harness::{probe_bin, require_root, runlet_bin};
-use runlet_tests::initramfs::{self, Parts, PACKAGES};
+use runlet_tests::guest::{self, one, section, sections};
+use runlet_tests::harness::require_root;
 use runlet_tests::Spec;
 use std::process::Command;
-use std::time::Duration;
-
-const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Everything, files and capabilities, except writes below /denied.
 const PROFILE: &str = "\
@@ -36,48 +33,8 @@ run /runlet --debug run --bundle /bundle-aa confined
 run /runlet run --bundle /bundle-free free
 ";
 
-fn ensure_packages() {
-    let have = initramfs::have_qemu()
-        && initramfs::find_kernel().is_some()
-        && Command::new("apparmor_parser")
-            .arg("--version")
-            .output()
-            .is_ok();
-    if have {
-        return;
-    }
-    let pkgs = format!("{} apparmor", PACKAGES.join(" "));
-    eprintln!("apparmor_vm test: installing {pkgs}");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {pkgs}"))
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "needed: apt-get install {pkgs}");
-}
-
-/// The console's lines after the `@@ $ ...` line ending in `end`, up to the next.
-fn section<'a>(console: &'a str, end: &str) -> Vec<&'a str> {
-    let mut lines = console
-        .lines()
-        .skip_while(|l| !(l.starts_with("@@ $ ") && l.ends_with(end)));
-    lines
-        .next()
-        .unwrap_or_else(|| panic!("no step ending {end:?}:\n{console}"));
-    lines.take_while(|l| !l.starts_with("@@ $ ")).collect()
-}
-
-fn one<'a>(lines: &[&'a str], key: &str) -> &'a str {
-    let v: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix(key)).collect();
-    match v.as_slice() {
-        [x] => x,
-        _ => panic!("{key}: {v:?} in\n{}", lines.join("\n")),
-    }
-}
-
-fn bundle(profile: bool) -> Vec<u8> {
+fn bundle(profile: bool) -> Spec {
     let mut s = Spec::runc_default();
-    s.root_path = "/bundle/rootfs".into();
     s.root_readonly = false;
     s.probe(&[
         "report",
@@ -92,7 +49,7 @@ fn bundle(profile: bool) -> Vec<u8> {
         s.extra_process
             .push(("apparmorProfile".into(), "\"runlet-test\"".into()));
     }
-    s.to_json().into_bytes()
+    s
 }
 
 #[test]
@@ -100,7 +57,18 @@ fn an_apparmor_profile_confines_the_container_in_a_vm() {
     if !require_root("an_apparmor_profile_confines_the_container_in_a_vm") {
         return;
     }
-    ensure_packages();
+    if let Some(why) = guest::missing_packages() {
+        runlet_tests::missing!("{why}");
+    }
+    if Command::new("apparmor_parser")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        runlet_tests::missing!(
+            "apparmor_parser is needed: apt-get install apparmor (.ci/run does)"
+        );
+    }
     let work = std::env::temp_dir().join(format!("runlet-aa-vm-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
     let src = work.join("runlet-test");
@@ -113,56 +81,47 @@ fn an_apparmor_profile_confines_the_container_in_a_vm() {
         .arg(&src)
         .output()
         .unwrap();
-    assert!(out.status.success(), "apparmor_parser: {out:?}");
-    let (runlet, probe) = (runlet_bin(), probe_bin(Some(env!("CARGO_BIN_EXE_probe"))));
-    let init = std::path::PathBuf::from(env!("CARGO_BIN_EXE_initramfs-init"));
-    let parts = Parts {
-        runlet: &runlet,
-        probe: &probe,
-        init: &init,
-        scenario: SCENARIO,
-        extra: vec![
-            ("/aa/runlet-test.bin".into(), std::fs::read(&bin).unwrap()),
-            ("/bundle/rootfs/denied/.keep".into(), Vec::new()),
-            ("/bundle-aa/config.json".into(), bundle(true)),
-            ("/bundle-free/config.json".into(), bundle(false)),
-        ],
-    };
-    let image = initramfs::build_image(&work, &parts).unwrap();
-    let kernel = initramfs::find_kernel().unwrap();
-    let b = initramfs::boot(&kernel, &image, BOOT_TIMEOUT, false).unwrap();
+    let compiled = std::fs::read(&bin);
     let _ = std::fs::remove_dir_all(&work);
-    let c = &b.console;
-    assert!(
-        !b.timed_out,
-        "the guest did not finish in {BOOT_TIMEOUT:?}:\n{c}"
+    assert!(out.status.success(), "apparmor_parser: {out:?}");
+    let extra = vec![
+        ("/aa/runlet-test.bin".into(), compiled.unwrap()),
+        ("/bundle/rootfs/denied/.keep".into(), Vec::new()),
+    ];
+    let bundles = [
+        ("/bundle-aa", bundle(true)),
+        ("/bundle-free", bundle(false)),
+    ];
+    let c = guest::run_with(
+        env!("CARGO_BIN_EXE_initramfs-init"),
+        env!("CARGO_BIN_EXE_probe"),
+        SCENARIO,
+        &bundles,
+        extra,
     );
-    assert!(
-        c.contains("@@ scenario done"),
-        "the guest stopped early:\n{c}"
-    );
-    let pre: Vec<&str> = c.lines().collect();
-    if one(&pre, "@@ cat /sys/module/apparmor/parameters/enabled=") != "Y" {
-        eprintln!("SKIP an_apparmor_profile_confines: the guest kernel has AppArmor disabled");
-        return;
+    let all = sections(&c);
+    let pre = &all[0].1;
+    // cat and load print no `@@ $` line: their answers come before the first run.
+    if one(pre, "@@ cat=/sys/module/apparmor/parameters/enabled ") != "ok Y" {
+        runlet_tests::skip!("the guest kernel has AppArmor disabled");
     }
-    assert!(pre.contains(&"@@ load=ok"), "{c}");
+    assert_eq!(one(pre, "@@ load="), "ok", "{c}");
 
-    let confined = section(c, " confined");
-    assert_eq!(one(&confined, "@@ exit="), "0", "{c}");
+    let confined = section(&all, " confined");
+    assert_eq!(one(confined, "@@ exit="), "0", "{c}");
     assert_eq!(
-        one(&confined, "cat=/proc/self/attr/current "),
+        one(confined, "cat=/proc/self/attr/current "),
         "ok runlet-test (enforce)",
         "{c}"
     );
-    assert_eq!(one(&confined, "write=/denied/file "), "err EACCES", "{c}");
-    assert_eq!(one(&confined, "write=/tmp/file "), "ok", "{c}");
+    assert_eq!(one(confined, "write=/denied/file "), "err EACCES", "{c}");
+    assert_eq!(one(confined, "write=/tmp/file "), "ok", "{c}");
 
-    let free = section(c, " free");
-    assert_eq!(one(&free, "@@ exit="), "0", "{c}");
-    assert_eq!(one(&free, "write=/denied/file "), "ok", "{c}");
+    let free = section(&all, " free");
+    assert_eq!(one(free, "@@ exit="), "0", "{c}");
+    assert_eq!(one(free, "write=/denied/file "), "ok", "{c}");
     assert!(
-        one(&free, "cat=/proc/self/attr/current ").contains("unconfined"),
+        one(free, "cat=/proc/self/attr/current ").contains("unconfined"),
         "{c}"
     );
 }

@@ -1,21 +1,23 @@
-//! linux.resources on this host's layout: limits read back from the host side, a
-//! pids limit stops the next fork, a memory limit kills, `update` changes a limit
-//! live, `events --stats` reports, and nothing of the cgroups stays behind.
+//! linux.resources on a host with v1 hierarchies: limits read back from the host side,
+//! a pids limit stops the next fork, a memory limit kills, `update` changes a limit
+//! live, `events --stats` reports, and nothing of the cgroups stays behind. A host
+//! without the v1 hierarchy a test needs counts it as skipped; the same limits on
+//! cgroup2 are checked in cgroup_v2_limits.rs, on every host. Resources a kernel may
+//! lack (swap accounting, a blkio weight, hugetlb) are in cgroup_optional.rs.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use runlet_tests::fixture;
-use runlet_tests::harness::{cgroup_mounts, Fixture};
-use runlet_tests::sys;
+use runlet_tests::harness::{cgroup2_mount, cgroup_mounts, v1_mount, Fixture};
+use runlet_tests::{fixture, skip, sys};
 
-/// The container's dir in the hierarchy mounted at /sys/fs/cgroup/<name>.
-fn dir(fx: &Fixture, name: &str) -> PathBuf {
-    let m = Path::new("/sys/fs/cgroup").join(name);
+/// The container's dir in the v1 hierarchy carrying `controller`.
+fn dir(fx: &Fixture, controller: &str) -> PathBuf {
+    let m = v1_mount(controller).unwrap_or_else(|| panic!("no v1 {controller} hierarchy"));
     fx.cgroup_dirs()
         .into_iter()
         .find(|d| d.starts_with(&m))
-        .unwrap_or_else(|| panic!("no hierarchy at {}", m.display()))
+        .unwrap_or_else(|| panic!("no dir in {}", m.display()))
 }
 
 fn read(p: PathBuf) -> String {
@@ -25,14 +27,19 @@ fn read(p: PathBuf) -> String {
         .to_string()
 }
 
-/// A v1 controller mounted at /sys/fs/cgroup/<c> (this host's hybrid layout).
-fn v1(c: &str, test: &str) -> bool {
-    let ok = cgroup_mounts().contains(&Path::new("/sys/fs/cgroup").join(c))
-        && !Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    if !ok {
-        eprintln!("SKIP {test}: no v1 {c} hierarchy at /sys/fs/cgroup/{c}");
-    }
-    ok
+/// Why the test cannot run here: a v1 controller it needs is not mounted.
+fn v1_lacks(controllers: &[&str]) -> Option<String> {
+    let missing: Vec<&str> = controllers
+        .iter()
+        .copied()
+        .filter(|c| v1_mount(c).is_none())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "no v1 hierarchy for {} (cgroup v2: cgroup_v2_limits.rs checks the same limits)",
+            missing.join(", ")
+        )
+    })
 }
 
 fn no_dirs_left(fx: &Fixture) {
@@ -44,8 +51,8 @@ fn no_dirs_left(fx: &Fixture) {
 #[test]
 fn limits_read_back_and_the_init_is_in_every_hierarchy() {
     let mut fx = fixture!("cglimits");
-    if !v1("memory", "limits_read_back") {
-        return;
+    if let Some(why) = v1_lacks(&["memory", "cpu", "pids"]) {
+        skip!("{why}");
     }
     fx.spec.extra_linux.push((
         "resources".into(),
@@ -104,8 +111,8 @@ fn the_probe_sees_its_cgroup_in_every_hierarchy() {
 #[test]
 fn a_pids_limit_of_n_stops_the_nth_process() {
     let mut fx = fixture!("cgpids");
-    if !v1("pids", "a_pids_limit_of_n") {
-        return;
+    if let Some(why) = v1_lacks(&["pids"]) {
+        skip!("{why}");
     }
     fx.spec
         .extra_linux
@@ -124,17 +131,31 @@ fn a_pids_limit_of_n_stops_the_nth_process() {
     assert!(out.stdout.contains("forked=4\n"), "{}", out.context());
 }
 
+/// Whether the kernel accounts swap in v1 (`memory.memsw.*`, swap accounting on).
+fn v1_swap_accounting() -> bool {
+    v1_mount("memory").is_some_and(|m| m.join("memory.memsw.limit_in_bytes").exists())
+}
+
+/// Whether swap is on (a limit without swap accounting lets a process swap instead).
+fn swap_on() -> bool {
+    fs::read_to_string("/proc/swaps").is_ok_and(|s| s.lines().count() > 1)
+}
+
 #[test]
 fn a_memory_limit_kills_a_probe_that_allocates_past_it() {
     let mut fx = fixture!("cgoom");
-    if !v1("memory", "a_memory_limit_kills") {
-        return;
+    if let Some(why) = v1_lacks(&["memory"]) {
+        skip!("{why}");
     }
-    // swap = limit: no swap to escape into.
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        r#"{"memory":{"limit":33554432,"swap":33554432}}"#.into(),
-    ));
+    // swap = limit: no swap to escape into (swap accounting: cgroup_optional.rs).
+    let res = if v1_swap_accounting() {
+        r#"{"memory":{"limit":33554432,"swap":33554432}}"#
+    } else if swap_on() {
+        skip!("swap is on and not accounted (no memory.memsw.*): a limit cannot force an OOM kill");
+    } else {
+        r#"{"memory":{"limit":33554432}}"#
+    };
+    fx.spec.extra_linux.push(("resources".into(), res.into()));
     fx.spec.probe(&["alloc", "256"]);
     let out = fx.run();
     out.assert_exit(128 + sys::SIGKILL);
@@ -154,8 +175,8 @@ fn a_memory_limit_kills_a_probe_that_allocates_past_it() {
 #[test]
 fn update_changes_limits_live_and_events_reports_them() {
     let mut fx = fixture!("cgupdate");
-    if !v1("pids", "update_changes_limits_live") {
-        return;
+    if let Some(why) = v1_lacks(&["pids", "memory", "cpu"]) {
+        skip!("{why}");
     }
     fx.spec.extra_linux.push((
         "resources".into(),
@@ -215,8 +236,8 @@ fn update_changes_limits_live_and_events_reports_them() {
 #[test]
 fn a_relative_cgroups_path_goes_below_runlets_own_cgroup() {
     let mut fx = fixture!("cgrel");
-    if !v1("pids", "a_relative_cgroups_path") {
-        return;
+    if let Some(why) = v1_lacks(&["pids", "memory"]) {
+        skip!("{why}");
     }
     let rel = format!("runlet-rel-{}", fx.id);
     fx.spec.cgroups_path = Some(rel.clone());
@@ -231,7 +252,7 @@ fn a_relative_cgroups_path_goes_below_runlets_own_cgroup() {
         .expect("a v1 memory line")
         .trim_start_matches('/')
         .to_string();
-    let d = Path::new("/sys/fs/cgroup/memory").join(&mem).join(&rel);
+    let d = v1_mount("memory").unwrap().join(&mem).join(&rel);
     let pids = fx.container_pids();
     assert_eq!(
         read(d.join("cgroup.procs")),
@@ -258,101 +279,50 @@ fn a_resource_the_config_gets_wrong_is_one_line() {
 #[test]
 fn every_v1_resource_reads_back() {
     let mut fx = fixture!("cgall");
-    if !v1("blkio", "every_v1_resource_reads_back") {
-        return;
+    if let Some(why) = v1_lacks(&["memory", "cpuset", "devices"]) {
+        skip!("{why}");
     }
-    // A weight needs CFQ's or BFQ's file; a host whose disks use neither (mq-deadline)
-    // has no such file, and the weight is an error naming it (checked below).
-    let root = Path::new("/sys/fs/cgroup/blkio");
-    let weighs = ["blkio.weight", "blkio.bfq.weight"]
-        .iter()
-        .any(|f| root.join(f).exists());
-    let blkio = if weighs {
-        r#","blockIO":{"weight":300}"#
-    } else {
-        ""
-    };
     fx.spec.extra_linux.push((
         "resources".into(),
-        format!(
-            r#"{{"devices":[{{"allow":false,"access":"rwm"}}],
-            "memory":{{"limit":67108864,"reservation":1048576,"swap":134217728,
-                      "swappiness":10,"disableOOMKiller":true}},
-            "cpu":{{"shares":256,"cpus":"0","mems":"0"}}{blkio}}}"#
-        ),
+        r#"{"devices":[{"allow":false,"access":"rwm"}],
+            "memory":{"limit":67108864,"reservation":1048576,
+                      "swappiness":10,"disableOOMKiller":true},
+            "cpu":{"shares":256,"cpus":"0","mems":"0"}}"#
+            .into(),
     ));
     fx.spec.probe(&["wait-signal"]);
     let mut run = fx.spawn();
     run.wait_line(|l| l == "ready");
     let mem = dir(&fx, "memory");
-    assert_eq!(read(mem.join("memory.memsw.limit_in_bytes")), "134217728");
+    assert_eq!(read(mem.join("memory.soft_limit_in_bytes")), "1048576");
     assert_eq!(read(mem.join("memory.swappiness")), "10");
     assert!(read(mem.join("memory.oom_control")).starts_with("oom_kill_disable 1"));
     assert_eq!(read(dir(&fx, "cpuset").join("cpuset.cpus")), "0");
     assert_eq!(read(dir(&fx, "cpuset").join("cpuset.mems")), "0");
-    // blkio.weight where CFQ exists, BFQ's file where it does not.
-    if weighs {
-        let b = dir(&fx, "blkio");
-        let w = ["blkio.weight", "blkio.bfq.weight"]
-            .iter()
-            .map(|f| b.join(f))
-            .find(|p| p.exists())
-            .expect("a blkio weight file");
-        assert_eq!(read(w), "300");
-    }
     let list = read(dir(&fx, "devices").join("devices.list"));
     assert!(list.starts_with("c *:* m\nb *:* m\nc 1:3 rwm"), "{list}");
     assert!(!list.contains("a *:* rwm"), "{list}");
     run.signal(sys::SIGTERM);
     fx.finish(run);
-    if !weighs {
-        let mut fx = fixture!("cgweight");
-        fx.spec
-            .extra_linux
-            .push(("resources".into(), r#"{"blockIO":{"weight":300}}"#.into()));
-        fx.run().assert_error(&[
-            "linux.resources.blockIO.weight:",
-            "blkio.weight does not exist on this host",
-        ]);
-    }
-}
-
-#[test]
-fn a_controller_not_enabled_for_cgroup2_is_an_error_naming_it() {
-    // This host's hugetlb controller is on cgroup2 only, and its root does not enable
-    // it for children: runlet leaves the root alone and says so.
-    let mut fx = fixture!("cghuge");
-    let unified = Path::new("/sys/fs/cgroup/unified");
-    let offered = fs::read_to_string(unified.join("cgroup.controllers")).unwrap_or_default();
-    let enabled = fs::read_to_string(unified.join("cgroup.subtree_control")).unwrap_or_default();
-    if !offered.contains("hugetlb") || enabled.contains("hugetlb") {
-        eprintln!("SKIP: needs hugetlb offered but not enabled by /sys/fs/cgroup/unified");
-        return;
-    }
-    fx.spec.extra_linux.push((
-        "resources".into(),
-        r#"{"hugepageLimits":[{"pageSize":"2MB","limit":4194304}]}"#.into(),
-    ));
-    fx.run().assert_error(&[
-        "linux.resources.hugepageLimits: the hugetlb controller is not enabled in /sys/fs/cgroup/unified/cgroup.subtree_control",
-    ]);
-    no_dirs_left(&fx);
 }
 
 #[test]
 fn v1_only_host_kills_orphans_of_a_host_pid_namespace_container_through_the_freezer() {
-    // With the cgroup2 mount hidden (a private mount namespace), runlet sees a plain v1
-    // host and has no cgroup.kill: the orphans die through the v1 freezer.
+    // With cgroup2 hidden (a private mount namespace), runlet sees a plain v1 host and
+    // has no cgroup.kill: the orphans die through the v1 freezer.
     let mut fx = fixture!("cgfreeze");
-    if !Path::new("/sys/fs/cgroup/unified/cgroup.procs").exists() || !v1("freezer", "freezer") {
-        return;
+    if let Some(why) = v1_lacks(&["freezer"]) {
+        skip!("{why}");
     }
     fx.spec.remove_namespace("pid");
     fx.spec.probe(&["spawn-orphan", "300"]);
+    let hide = match cgroup2_mount() {
+        Some(m) => format!("umount {} && ", m.display()),
+        None => String::new(),
+    };
     let mut c = std::process::Command::new("unshare");
     c.args(["--mount", "--propagation", "private", "sh", "-c"]);
-    c.arg(r#"umount /sys/fs/cgroup/unified && exec "$@""#)
-        .arg("sh");
+    c.arg(format!(r#"{hide}exec "$@""#)).arg("sh");
     c.arg(runlet_tests::harness::runlet_bin())
         .arg("--root")
         .arg(&fx.root);

@@ -2,17 +2,13 @@
 //! holds runlet, a probe bundle and the project's `/init`; the checks read the serial
 //! console. The guest's `/` is the initramfs itself, where pivot_root cannot be used:
 //! runlet must see that alone, and the container must still see nothing outside its
-//! rootfs. Installs qemu and the Debian kernel when they are missing (as .ci/run does).
+//! rootfs. Needs qemu and a kernel (.ci/run and `make initramfs-demo` install them); a
+//! test never installs anything.
 
-use runlet_tests::harness::{probe_bin, require_root, runlet_bin};
-use runlet_tests::initramfs::{self, Parts, MARKER, PACKAGES};
+use runlet_tests::guest::{self, one, section, sections, values};
+use runlet_tests::harness::require_root;
+use runlet_tests::initramfs::MARKER;
 use std::collections::BTreeSet;
-use std::process::Command;
-use std::time::Duration;
-
-/// Software emulation boots in ~15 s on this project's machines; a loaded CI
-/// machine gets ample room.
-const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
 
 const SCENARIO: &str = "\
 root
@@ -31,93 +27,17 @@ run /runlet list -q
 run /runlet run --bundle /bundle-escape escape
 ";
 
-fn ensure_packages() {
-    if initramfs::have_qemu() && initramfs::find_kernel().is_some() {
-        return;
-    }
-    eprintln!("initramfs test: installing {PACKAGES:?}");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {}",
-            PACKAGES.join(" ")
-        ))
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok && initramfs::have_qemu() && initramfs::find_kernel().is_some(),
-        "qemu-system-x86_64 and /boot/vmlinuz-* are needed: apt-get install {}",
-        PACKAGES.join(" ")
-    );
-}
-
-/// The console split at `@@ $ COMMAND` lines: (command, lines up to the next one).
-fn sections(console: &str) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = vec![(String::new(), vec![])];
-    for l in console.lines() {
-        match l.strip_prefix("@@ $ ") {
-            Some(c) => out.push((c.to_string(), vec![])),
-            None => out.last_mut().unwrap().1.push(l.to_string()),
-        }
-    }
-    out
-}
-
-fn section<'a>(all: &'a [(String, Vec<String>)], cmd_end: &str) -> &'a [String] {
-    &all.iter()
-        .find(|(c, _)| c.ends_with(cmd_end))
-        .unwrap_or_else(|| panic!("no step ending {cmd_end:?}"))
-        .1
-}
-
-fn values<'a>(lines: &'a [String], key: &str) -> Vec<&'a str> {
-    lines.iter().filter_map(|l| l.strip_prefix(key)).collect()
-}
-
-fn one<'a>(lines: &'a [String], key: &str) -> &'a str {
-    match values(lines, key).as_slice() {
-        [v] => v,
-        v => panic!("{key}: {v:?} in\n{}", lines.join("\n")),
-    }
-}
-
 #[test]
 fn runlet_runs_containers_from_an_initramfs() {
     if !require_root("runlet_runs_containers_from_an_initramfs") {
         return;
     }
-    ensure_packages();
-    let work = std::env::temp_dir().join(format!("runlet-initramfs-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
-    let (runlet, probe) = (runlet_bin(), probe_bin(Some(env!("CARGO_BIN_EXE_probe"))));
-    let init = std::path::PathBuf::from(env!("CARGO_BIN_EXE_initramfs-init"));
-    let parts = Parts {
-        runlet: &runlet,
-        probe: &probe,
-        init: &init,
-        scenario: SCENARIO,
-        extra: Vec::new(),
-    };
-    let image = initramfs::build_image(&work, &parts).unwrap();
-    let kernel = initramfs::find_kernel().unwrap();
-    let b = initramfs::boot(&kernel, &image, BOOT_TIMEOUT, false).unwrap();
-    let _ = std::fs::remove_dir_all(&work);
-    let c = &b.console;
-    eprintln!(
-        "booted {} ({}) in {:.1} s",
-        kernel.display(),
-        if b.kvm { "KVM" } else { "TCG" },
-        b.elapsed.as_secs_f64()
-    );
-    assert!(
-        !b.timed_out,
-        "the guest did not finish in {BOOT_TIMEOUT:?}:\n{c}"
-    );
-    assert!(
-        c.contains("@@ scenario done"),
-        "the guest stopped early:\n{c}"
-    );
-    check(c);
+    if let Some(why) = guest::missing_packages() {
+        runlet_tests::missing!("{why}");
+    }
+    let init = env!("CARGO_BIN_EXE_initramfs-init");
+    let c = guest::run(init, env!("CARGO_BIN_EXE_probe"), SCENARIO, &[]);
+    check(&c);
 }
 
 fn check(c: &str) {

@@ -40,10 +40,7 @@ fn labelled(fx: &mut Fixture) {
 fn labels_run_where_no_lsm_enforces_them() {
     let mut fx = fixture!("labels");
     if host_lsms() != (false, false) {
-        eprintln!(
-            "SKIP labels_run_where_no_lsm_enforces_them: this host enforces AppArmor or SELinux"
-        );
-        return;
+        runlet_tests::skip!("this host enforces AppArmor or SELinux");
     }
     labelled(&mut fx);
     fx.spec
@@ -71,10 +68,7 @@ fn labels_run_where_no_lsm_enforces_them() {
 fn without_debug_the_labels_are_silent() {
     let mut fx = fixture!("labelsq");
     if host_lsms() != (false, false) {
-        eprintln!(
-            "SKIP without_debug_the_labels_are_silent: this host enforces AppArmor or SELinux"
-        );
-        return;
+        runlet_tests::skip!("this host enforces AppArmor or SELinux");
     }
     labelled(&mut fx);
     let out = fx.run();

@@ -12,6 +12,24 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
+/// The host tools these tests drive (iproute2's `ip`, util-linux's `nsenter`), which
+/// .ci/run installs: a failure under RUNLET_REQUIRE_ROOT=1 when missing, else a skip.
+fn missing_tools() -> Option<String> {
+    let lacks = |t: &str| Command::new(t).arg("-V").output().is_err();
+    let gone: Vec<&str> = ["ip", "nsenter"].into_iter().filter(|t| lacks(t)).collect();
+    (!gone.is_empty()).then(|| format!("needs {} (iproute2, util-linux)", gone.join(" and ")))
+}
+
+/// `fixture!`, after checking the tools are there.
+macro_rules! net_fixture {
+    ($name:expr) => {{
+        if let Some(why) = missing_tools() {
+            runlet_tests::missing!("{why}");
+        }
+        fixture!($name)
+    }};
+}
+
 /// Part of every interface name the tests make: `rn<pid>`.
 fn tag() -> String {
     format!("rn{}", std::process::id() % 1_000_000)
@@ -94,7 +112,7 @@ const IFF_UP: u32 = 1;
 
 #[test]
 fn loopback_is_up_and_carries_tcp() {
-    let mut fx = fixture!("lo");
+    let mut fx = net_fixture!("lo");
     fx.spec.probe(&["net"]);
     let r = fx.run().report();
     let (fl, _, _) = flags(&r, "lo");
@@ -105,7 +123,7 @@ fn loopback_is_up_and_carries_tcp() {
 
 #[test]
 fn veth_inside_and_host_to_container() {
-    let mut fx = fixture!("veth");
+    let mut fx = net_fixture!("veth");
     let host = ifname("a");
     annotate(
         &mut fx,
@@ -171,7 +189,7 @@ fn talk(to: SocketAddr, text: &str) -> String {
 
 #[test]
 fn container_to_host_over_ipv6() {
-    let mut fx = fixture!("veth6");
+    let mut fx = net_fixture!("veth6");
     let host = ifname("b");
     annotate(
         &mut fx,
@@ -183,7 +201,7 @@ fn container_to_host_over_ipv6() {
     );
     // The host end's address is there before the container's process runs: listen
     // on the host side after creation, while the container is retrying its connect.
-    let mut fx4 = fixture!("veth4");
+    let mut fx4 = net_fixture!("veth4");
     let host4 = ifname("c");
     annotate(
         &mut fx4,
@@ -233,8 +251,8 @@ fn wait_bind(to: SocketAddr) -> TcpListener {
 #[test]
 fn two_containers_on_one_bridge() {
     let br = HostLink::new(&ifname("br"), &["bridge"]);
-    let mut a = fixture!("bra");
-    let mut b = fixture!("brb");
+    let mut a = net_fixture!("bra");
+    let mut b = net_fixture!("brb");
     let (ha, hb) = (ifname("d"), ifname("e"));
     annotate(
         &mut a,
@@ -277,7 +295,7 @@ fn two_containers_on_one_bridge() {
 
 #[test]
 fn joined_netns_gets_a_veth_when_asked() {
-    let mut fx = fixture!("vjoin");
+    let mut fx = net_fixture!("vjoin");
     let ns = fx.make_netns();
     fx.spec.join_namespace("network", &ns.to_string_lossy());
     let host = ifname("f");
@@ -339,7 +357,7 @@ fn bad_input_is_one_clear_error_and_leaves_nothing() {
         ),
     ];
     for (n, (kv, want)) in cases.iter().enumerate() {
-        let mut fx = fixture!("verr");
+        let mut fx = net_fixture!("verr");
         let kv: Vec<(&str, &str)> = kv.iter().map(|(k, v)| (*k, v.as_str())).collect();
         annotate(&mut fx, &kv);
         let w: Vec<&str> = want.iter().map(String::as_str).collect();
@@ -359,7 +377,7 @@ fn bad_input_is_one_clear_error_and_leaves_nothing() {
 fn a_failure_inside_removes_the_host_ends() {
     // The joined netns already has an eth1: the init's rename fails after the parent
     // made both pairs; both host ends must go.
-    let mut fx = fixture!("vfail");
+    let mut fx = net_fixture!("vfail");
     let ns = fx.make_netns();
     let mut cmd = Command::new("nsenter");
     cmd.arg(format!("--net={}", ns.display()))

@@ -286,11 +286,7 @@ fn kill_runlet_in_create_with_veth() {
     let out = fx.run();
     if out.code != Some(0) {
         out.assert_error(&["veth"]);
-        eprintln!(
-            "SKIP kill_runlet_in_create_with_veth: no veth here: {}",
-            out.stderr.trim()
-        );
-        return;
+        runlet_tests::skip!("no veth here: {}", out.stderr.trim());
     }
     let mut sc = scenario("create", Victim::Runlet);
     sc.veths = vec![host];

@@ -142,12 +142,10 @@ fn timed_read(name: &str, disk: (u32, u32), limit: Option<u64>, mib: &str) -> u6
 fn blkio_throttles_read_back_and_a_read_limit_holds() {
     let mut fx = fixture!("blkio");
     let Some(host) = v1("blkio") else {
-        eprintln!("SKIP blkio_throttles: no v1 blkio hierarchy (the v2 case: io_max_on_pure_v2)");
-        return;
+        runlet_tests::skip!("no v1 blkio hierarchy (the v2 case: io_max_on_pure_v2)");
     };
     let Some(lo) = Loop::new(&fx) else {
-        eprintln!("SKIP blkio_throttles: no loop device (losetup) to read from");
-        return;
+        runlet_tests::missing!("no loop device (losetup) to read from");
     };
     let disk = lo.number;
     let (maj, min) = disk;
@@ -184,8 +182,7 @@ fn blkio_throttles_read_back_and_a_read_limit_holds() {
     // Enforced: 6 MiB at 2 MiB/s takes about 3 s; without the limit, far less.
     let free = timed_read("blkio-free", disk, None, "6");
     if free >= 1500 {
-        eprintln!("SKIP blkio enforcement: this disk reads 6 MiB in {free} ms unthrottled");
-        return;
+        runlet_tests::skip!("this disk reads 6 MiB in {free} ms unthrottled");
     }
     let slow = timed_read("blkio-slow", disk, Some(2 << 20), "6");
     assert!(
@@ -198,12 +195,10 @@ fn blkio_throttles_read_back_and_a_read_limit_holds() {
 fn blkio_device_weights_the_host_lacks_are_named() {
     let mut fx = fixture!("blkiow");
     let Some(host) = v1("blkio") else {
-        eprintln!("SKIP blkio_device_weights: no v1 blkio hierarchy");
-        return;
+        runlet_tests::skip!("no v1 blkio hierarchy");
     };
     if host.join("blkio.weight_device").exists() || host.join("blkio.bfq.weight_device").exists() {
-        eprintln!("SKIP blkio_device_weights: this host has a weight_device file");
-        return;
+        runlet_tests::skip!("this host has a weight_device file");
     }
     resources(
         &mut fx,
@@ -219,13 +214,11 @@ fn blkio_device_weights_the_host_lacks_are_named() {
 fn io_max_on_pure_v2_needs_the_io_controller() {
     let mut fx = fixture!("blkio-v2");
     if !Path::new("/sys/fs/cgroup/unified/cgroup.controllers").exists() {
-        eprintln!("SKIP io_max_on_pure_v2: no hybrid cgroup2 mount to simulate with");
-        return;
+        runlet_tests::skip!("no hybrid cgroup2 mount to simulate with");
     }
     let ctls = fs::read_to_string("/sys/fs/cgroup/unified/cgroup.controllers").unwrap();
     if ctls.split_whitespace().any(|c| c == "io") {
-        eprintln!("SKIP io_max_on_pure_v2: the io controller is on cgroup2 here");
-        return;
+        runlet_tests::skip!("the io controller is on cgroup2 here");
     }
     resources(&mut fx, &throttles(254, 0, 1 << 20));
     let out = fx.run_cmd(fx.pure_v2_run_command());
@@ -236,8 +229,7 @@ fn io_max_on_pure_v2_needs_the_io_controller() {
 fn realtime_cpu_and_idle_read_back() {
     let mut fx = fixture!("cpurt");
     let Some(host) = v1("cpu") else {
-        eprintln!("SKIP realtime_cpu: no v1 cpu hierarchy");
-        return;
+        runlet_tests::skip!("no v1 cpu hierarchy");
     };
     resources(
         &mut fx,
@@ -294,8 +286,7 @@ fn intel_rdt_without_resctrl_is_named() {
     let mut fx = fixture!("rdt");
     let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
     if mounts.contains(" - resctrl ") {
-        eprintln!("SKIP intel_rdt_without_resctrl: resctrl is mounted here");
-        return;
+        runlet_tests::skip!("resctrl is mounted here");
     }
     fx.spec.extra_linux.push((
         "intelRdt".into(),
@@ -310,8 +301,7 @@ fn rdma_the_host_lacks_is_named() {
     let mut fx = fixture!("rdma");
     let cgroups = fs::read_to_string("/proc/cgroups").unwrap();
     if cgroups.lines().any(|l| l.starts_with("rdma	")) {
-        eprintln!("SKIP rdma_the_host_lacks: this kernel has the rdma controller");
-        return;
+        runlet_tests::skip!("this kernel has the rdma controller");
     }
     resources(
         &mut fx,

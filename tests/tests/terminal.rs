@@ -167,8 +167,7 @@ fn foreground_run_under_script_relays_the_terminal() {
     let mut fx = fixture!("tty-script");
     let _serial = subreaper();
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIP: no script(1) (util-linux)");
-        return;
+        runlet_tests::missing!("no script(1): install bsdutils (.ci/run does)");
     }
     tty_spec(&mut fx);
     fx.prepare();

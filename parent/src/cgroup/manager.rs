@@ -7,7 +7,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustix::fs::{open, Mode, OFlags};
+use rustix::fs::{fstatfs, open, Mode, OFlags};
 
 use super::layout::{Hierarchy, Layout};
 use super::path::{dir_in, DEFAULT_PARENT};
@@ -107,6 +107,16 @@ impl CgroupManager {
             Mode::empty(),
         )
         .map_err(|e| Error::io("open", dir, e.into()))?;
+        // clone3 fails EBADF on any other directory: say which one it was.
+        let magic = fstatfs(&fd)
+            .map_err(|e| Error::io("statfs", dir, e.into()))?
+            .f_type;
+        if magic as u32 != linux_raw_sys::general::CGROUP2_SUPER_MAGIC {
+            return Err(Error::msg(format!(
+                "{} is not on a cgroup2 file system (its type is {magic:#x})",
+                dir.display()
+            )));
+        }
         Ok(Some(fd))
     }
 

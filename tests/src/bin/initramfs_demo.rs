@@ -31,6 +31,7 @@ fn main() {
         init: &init,
         scenario: &scenario,
         extra: Vec::new(),
+        bundles: &[],
     };
     let image = initramfs::build_image(&work, &parts).unwrap_or_else(|e| {
         eprintln!("initramfs-demo: build image: {e}");

@@ -18,9 +18,13 @@
 //!   kernel then roots the child at what lies below the container's root. Print
 //!   `@@ under=MOUNTPOINT FSTYPE` for each mount seen there.
 //! - `securityfs`: mount securityfs at /sys/kernel/security (the LSMs' files).
-//! - `cat FILE`: print `@@ cat FILE=CONTENT` (trimmed) or `@@ cat FILE err ERROR`.
 //! - `load FILE TARGET`: write FILE's bytes to TARGET in one write (an AppArmor
 //!   profile to `.load`); print `@@ load=ok` or `@@ load=ERROR`.
+//! - `enable-controllers C...`: add each controller to the cgroup2 root's
+//!   `cgroup.subtree_control`, as systemd does on a pure v2 host; print
+//!   `@@ subtree_control=...` after.
+//! - `cat PATH`: print `@@ cat=PATH ok CONTENT` (lines joined by `|`) or
+//!   `@@ cat=PATH err ERROR`.
 
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CString};
 use std::io::Write;
@@ -262,6 +266,24 @@ fn under(pidfile: &str) {
     })
 }
 
+fn enable_controllers(names: &[&str]) {
+    let f = "/sys/fs/cgroup/cgroup.subtree_control";
+    for c in names {
+        if let Err(e) = std::fs::write(f, format!("+{c}")) {
+            say(&format!("enable {c}: {e}"));
+        }
+    }
+    let now = std::fs::read_to_string(f).unwrap_or_default();
+    say(&format!("subtree_control={}", now.trim()));
+}
+
+fn cat(path: &str) {
+    match std::fs::read_to_string(path) {
+        Ok(t) => say(&format!("cat={path} ok {}", t.trim().replace('\n', "|"))),
+        Err(e) => say(&format!("cat={path} err {:?}", e.kind())),
+    }
+}
+
 fn main() {
     mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
     mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
@@ -290,14 +312,12 @@ fn main() {
             ["try-pivot"] => try_pivot(),
             ["under", f] => under(f),
             ["securityfs"] => mount_fs("securityfs", "/sys/kernel/security", 0, ""),
-            ["cat", f] => match std::fs::read_to_string(f) {
-                Ok(s) => say(&format!("cat {f}={}", s.trim())),
-                Err(e) => say(&format!("cat {f} err {e}")),
-            },
             ["load", f, target] => match std::fs::read(f).and_then(|b| std::fs::write(target, b)) {
                 Ok(()) => say("load=ok"),
                 Err(e) => say(&format!("load={e}")),
             },
+            ["enable-controllers", c @ ..] => enable_controllers(c),
+            ["cat", p] => cat(p),
             _ => say(&format!("bad scenario line {line:?}")),
         }
     }

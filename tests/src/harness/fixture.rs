@@ -128,27 +128,6 @@ impl Fixture {
         c
     }
 
-    /// `runlet --root R run -b B ID` as on a pure cgroup v2 host: in a private mount
-    /// namespace where the v1 hierarchies are unmounted and the host's cgroup2
-    /// hierarchy is mounted at /sys/fs/cgroup (so the leak checks still see it).
-    pub fn pure_v2_run_command(&self) -> Command {
-        let script =
-            r#"umount -R /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$@""#;
-        let mut c = Command::new("unshare");
-        c.args([
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            script,
-            "sh",
-        ]);
-        c.arg(runlet_bin()).arg("--root").arg(&self.root);
-        c.args(["run", "-b"]).arg(&self.bundle).arg(&self.id);
-        c
-    }
-
     /// Start `runlet run` without waiting (see [`Running`]).
     pub fn spawn(&self) -> Running {
         self.prepare();

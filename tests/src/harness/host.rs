@@ -4,6 +4,7 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The mount points of the host's cgroup hierarchies (v1 controllers and v2).
 pub fn cgroup_mounts() -> Vec<PathBuf> {
@@ -128,4 +129,82 @@ pub fn describe_pid(pid: u32) -> String {
         .and_then(|f| f.into_iter().next())
         .unwrap_or_else(|| "?".into());
     format!("pid {pid} [{state}] {}", cmd.trim())
+}
+
+/// Mount points with their file system type and super options: those under
+/// /sys/fs/cgroup first (a container's rootfs may show the same hierarchy for a while),
+/// else in mountinfo order.
+fn mounts() -> Vec<(PathBuf, String, String)> {
+    let s = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut v: Vec<(PathBuf, String, String)> = s
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let mut r = right.split(' ');
+            let (fstype, _, opts) = (r.next()?, r.next()?, r.next().unwrap_or(""));
+            let point = PathBuf::from(unescape_octal(left.split(' ').nth(4)?));
+            Some((point, fstype.to_string(), opts.to_string()))
+        })
+        .collect();
+    v.sort_by_key(|(p, _, _)| !p.starts_with("/sys/fs/cgroup"));
+    v
+}
+
+/// Where the v1 hierarchy carrying `controller` is mounted, if the host has one.
+pub fn v1_mount(controller: &str) -> Option<PathBuf> {
+    mounts()
+        .into_iter()
+        .find(|(_, t, o)| t == "cgroup" && o.split(',').any(|c| c == controller))
+        .map(|(p, _, _)| p)
+}
+
+/// Where the host's cgroup2 hierarchy is mounted (/sys/fs/cgroup/unified on a hybrid
+/// host, /sys/fs/cgroup on a pure v2 one), if it is.
+pub fn cgroup2_mount() -> Option<PathBuf> {
+    mounts()
+        .into_iter()
+        .find(|(_, t, _)| t == "cgroup2")
+        .map(|(p, _, _)| p)
+}
+
+/// How a cgroup2 controller stands at the host's cgroup2 root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V2Controller {
+    /// Offered and enabled for children (`cgroup.subtree_control`): runlet can use it.
+    Enabled,
+    /// Offered (`cgroup.controllers`) but the root does not enable it for children.
+    NotEnabled,
+    /// Not offered: bound to a v1 hierarchy, or not in this kernel.
+    Absent,
+}
+
+/// Whether the host's cgroup2 root offers and enables `controller`.
+pub fn v2_controller(controller: &str) -> V2Controller {
+    let Some(m) = cgroup2_mount() else {
+        return V2Controller::Absent;
+    };
+    let has = |f: &str| {
+        fs::read_to_string(m.join(f))
+            .unwrap_or_default()
+            .split_whitespace()
+            .any(|c| c == controller)
+    };
+    match (has("cgroup.controllers"), has("cgroup.subtree_control")) {
+        (true, true) => V2Controller::Enabled,
+        (true, false) => V2Controller::NotEnabled,
+        _ => V2Controller::Absent,
+    }
+}
+
+/// Which of `files` a new child cgroup of `mount` has: some files exist only below
+/// the root, and only while the kernel feature behind them is there (BFQ's weight,
+/// swap accounting). The child is the test's own and removed at once.
+pub fn child_cgroup_has(mount: &Path, files: &[&str]) -> Vec<bool> {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let d = mount.join(format!("runlet-hostcheck-{}-{n}", std::process::id()));
+    fs::create_dir(&d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+    let has = files.iter().map(|f| d.join(f).exists()).collect();
+    fs::remove_dir(&d).unwrap_or_else(|e| panic!("rmdir {}: {e}", d.display()));
+    has
 }

@@ -26,14 +26,14 @@ pub const DEFAULT_CAPS: [&str; 11] = [
 ];
 
 /// The profile file, or a message saying how to get it.
-pub fn read() -> String {
-    std::fs::read_to_string(PATH).unwrap_or_else(|e| {
-        panic!("{PATH}: {e}: install Debian's golang-github-containers-common (.ci/run does)")
+pub fn read() -> Result<String, String> {
+    std::fs::read_to_string(PATH).map_err(|e| {
+        format!("{PATH}: {e}: install Debian's golang-github-containers-common (.ci/run does)")
     })
 }
 
-/// (major, minor) of the running kernel.
-fn kernel() -> (u64, u64) {
+/// (major, minor) of the running kernel: podman filters by it (`minKernel`).
+pub fn running_kernel() -> (u64, u64) {
     let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
     let mut it = r
         .trim()
@@ -85,17 +85,22 @@ pub const NATIVE: (&str, &str) = if cfg!(target_arch = "aarch64") {
 };
 
 /// The OCI `linux.seccomp` object, as JSON text, for a default podman container
-/// (capabilities `caps`) on the architecture the tests were built for.
-pub fn oci(profile: &str, caps: &[&str]) -> String {
-    oci_for(profile, caps, NATIVE)
+/// (capabilities `caps`) on the architecture the tests were built for, under a
+/// kernel of version `kernel` (major, minor).
+pub fn oci(profile: &str, caps: &[&str], kernel: (u64, u64)) -> String {
+    oci_for(profile, caps, kernel, NATIVE)
 }
 
 /// The same for the architecture `(archMap name, GOARCH)`.
-pub fn oci_for(profile: &str, caps: &[&str], (scmp, goarch): (&str, &str)) -> String {
+pub fn oci_for(
+    profile: &str,
+    caps: &[&str],
+    kernel: (u64, u64),
+    (scmp, goarch): (&str, &str),
+) -> String {
     let Value::Object(p) = json::from_str::<Value>(profile).expect("podman profile JSON") else {
         panic!("podman profile is not an object")
     };
-    let kernel = kernel();
     let has_cap = |c: &String| caps.contains(&c.as_str());
     let mut out = Object::new();
     for k in ["defaultAction", "defaultErrnoRet", "flags"] {
