@@ -12,6 +12,7 @@ pub mod guest;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;
+pub mod machine;
 pub mod report;
 pub mod spec;
 pub mod sys;
