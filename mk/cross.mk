@@ -22,7 +22,7 @@ ifneq ($(filter $(TARGET),$(BUILD_STD)),)
 CARGO_T      = $(CARGO) +$(NIGHTLY)
 STD_HELPERS := -Zbuild-std=core,compiler_builtins
 STD_PARENT  := -Zbuild-std=std,panic_abort
-STD_TEST    := -Zbuild-std
+STD_TEST    := -Zbuild-std --config 'profile.dev.panic="unwind"'
 CROSS_LIB   := $(CURDIR)/target/cross/$(TARGET)/lib
 TARGET_ENV  := $(shell echo $(TARGET) | tr a-z- A-Z_)
 # Replaces .cargo/config.toml's rustflags for this target: not the self-contained
