@@ -13,7 +13,7 @@ DEMO_ID    ?= runlet-demo
 export RUNLET_BIN := $(abspath $(REL)/runlet)
 export PROBE_BIN  := $(abspath $(REL)/probe)
 
-.PHONY: all build toolchain helpers sizes demo initramfs-demo test soak unit integration lint fmt bench install clean
+.PHONY: all build toolchain helpers sizes bench-vm demo initramfs-demo test soak unit integration lint fmt bench install clean
 
 all: build
 
@@ -55,14 +55,15 @@ initramfs-demo: build
 # Every test, unit and integration. Integration tests start real containers as root.
 # The helpers' shared runtime is tested in an invocation of its own, as it is built:
 # the parent's rustix `std` must not unify into it.
-# After the host's tests, the unit tests of wire and runlet for each board's
-# architecture under qemu-user, and the initramfs VM test in each one's VM
-# (mk/cross.mk). TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run
-# counts every test).
+# Every target is built and the boards' kernels fetched first: tests/boards_vm.rs
+# boots them. After the host's tests, the unit tests of wire and runlet for each
+# board's architecture under qemu-user (mk/cross.mk). TEST_FLAGS reaches cargo
+# (.ci/run: --no-fail-fast, so one run counts every test).
 TEST_FLAGS ?=
-test: build test-cross
+test: build cross vm-kernels
 	$(CARGO) test $(TEST_FLAGS) -p helper-rt
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
+	RUNLET_REQUIRE_CROSS=1 RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
+	@$(MAKE) --no-print-directory test-cross
 
 # The reliability suite's long version (docs/reliability.md): more soak runs and
 # every kill point swept more times than `make test` does.
@@ -85,7 +86,16 @@ bench: build
 	scripts/bench.sh
 	scripts/bench-seccomp.sh
 	scripts/bench-exec.sh
+	@$(MAKE) --no-print-directory bench-vm
 
+# runlet's start-up against the floor inside the aarch64 VM (tests/boards_vm.rs,
+# docs/performance.md): the aarch64 build, its kernel, one run side by side.
+bench-vm: build
+	@$(MAKE) --no-print-directory build TARGET=aarch64-unknown-linux-musl vm-kernels
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test --release -p runlet-tests \
+		--test boards_vm aarch64_startup_ratio -- --ignored --nocapture
+
+# The one file of TARGET's build (docs/building.md: on a board, copying it is all).
 install: build
 	install -D -m 0755 $(REL)/runlet $(DESTDIR)$(PREFIX)/bin/runlet
 

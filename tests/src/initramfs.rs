@@ -222,7 +222,13 @@ pub fn build_image(work: &Path, p: &Parts<'_>) -> io::Result<PathBuf> {
         img.file(&config, 0o644, spec.to_json().into_bytes());
     }
     for (path, data) in &p.extra {
-        img.file(path, 0o644, data.clone());
+        // Programs go under /bin (a board's benchtime); the rest is data.
+        let mode = if path.starts_with("/bin/") {
+            0o755
+        } else {
+            0o644
+        };
+        img.file(path, mode, data.clone());
     }
     let out = work.join("initramfs.cpio");
     img.write(&mut fs::File::create(&out).map_err(|e| named(&out, e))?)?;

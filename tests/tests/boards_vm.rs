@@ -231,6 +231,58 @@ fn check_board(m: &Machine, c: &str) {
     assert!(c.lines().any(|l| l == gone), "{}", ctx("host end left"));
 }
 
+/// A benchmark, not a test (`make bench-vm`): runlet's start-up against the floor
+/// (`probe unshare-run`: the five namespaces and a fork, as `unshare` in
+/// scripts/bench.sh) inside the aarch64 VM, interleaved by benchtime in one run,
+/// back to back and spaced (100 ms idle before each). Software emulation: compare
+/// the ratio, not the times.
+#[test]
+#[ignore]
+fn aarch64_startup_ratio() {
+    if !require_root("aarch64_startup_ratio") {
+        return;
+    }
+    let m = Machine::by_arch("aarch64");
+    if let Some(why) = m.missing() {
+        runlet_tests::missing!("{why}");
+    }
+    let rounds = std::env::var("ROUNDS").unwrap_or_else(|_| "30".into());
+    // benchtime's commands with commas for spaces: /init splits its lines on spaces.
+    let cmds = "runlet=/runlet,run,--bundle,/bundle-noop,b{i} \
+        floor=/bundle/rootfs/probe,unshare-run,/bundle/rootfs/probe,noop";
+    let scenario = format!(
+        "uname\nrun /bin/benchtime {rounds} 0 {cmds}\nrun /bin/benchtime {rounds} 100 {cmds}\n"
+    );
+    let bundles = vec![("/bundle-noop", probe(&["noop"], None))];
+    let extra = vec![(
+        "/bin/benchtime".to_string(),
+        std::fs::read(m.bin("benchtime")).unwrap(),
+    )];
+    let c = {
+        let _one = ONE_VM.lock().unwrap_or_else(|e| e.into_inner());
+        guest::run_on(&m, &scenario, &bundles, extra)
+    };
+    let all = sections(&c);
+    for (i, kind) in ["back-to-back", "spaced"].iter().enumerate() {
+        let lines = &all[i + 1].1;
+        let median = |name: &str| -> f64 {
+            let l = one(lines, &format!("result {name} "));
+            let m = l.split(' ').find_map(|f| f.strip_prefix("median_us="));
+            m.unwrap_or_else(|| panic!("{l}")).parse().unwrap()
+        };
+        let (r, f) = (median("runlet"), median("floor"));
+        println!(
+            "aarch64 VM (TCG) {kind}: runlet median {:.2} ms, floor {:.2} ms, ratio {:.2}",
+            r / 1000.0,
+            f / 1000.0,
+            r / f
+        );
+        for l in lines.iter().filter(|l| l.starts_with("result ")) {
+            println!("  {l}");
+        }
+    }
+}
+
 #[test]
 fn aarch64_vm() {
     if require_root("aarch64_vm") {
