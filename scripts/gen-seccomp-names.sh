@@ -22,6 +22,7 @@ consts() { grep -o 'pub const __\(ARM_\)\?NR_[a-z0-9_]*: u32 = [0-9]*' "$src/$1/
 //! (bytewise), and its number in each (\`NONE\` where it does not exist; x32 without
 //! \`__X32_SYSCALL_BIT\`; ARM's private calls as \`ARM_PRIVATE\` + their offset from
 //! \`__ARM_NR_BASE\`).
+#![cfg_attr(rustfmt, rustfmt::skip)]
 
 pub(super) const NONE: u16 = u16::MAX;
 pub(super) const ARM_PRIVATE: u16 = 0xf000;
@@ -33,11 +34,27 @@ HEAD
             if (name == "") return
             if ("x32" in nr) nr["x32"] -= 1073741824
             if (("arm" in nr) && nr["arm"] >= 983040) nr["arm"] = "ARM_PRIVATE + " (nr["arm"] - 983040)
-            rows[n++] = sprintf("    [%d, %s, %s, %s, %s, %s, %s],", off, col("x86_64"), col("x86"),
-                col("x32"), col("aarch64"), col("arm"), col("riscv64"))
+            offs[n] = off + 0
+            for (a = 1; a <= 6; a++) cols[a, n] = col(abi[a])
+            n++
             names[m++] = name
             off += length(name) + 1
         }
+        function column(a, const, archs,    k, line) {
+            print ""
+            printf "#[cfg(any(test, %s))]\n", archs
+            printf "pub(super) const %s: Option<&[u16]> = Some(&[\n", const
+            line = "   "
+            for (k = 0; k < n; k++) {
+                line = line " " cols[a, k] ","
+                if (length(line) > 80) { print line; line = "   " }
+            }
+            if (line != "   ") print line
+            print "]);"
+            printf "#[cfg(not(any(test, %s)))]\n", archs
+            printf "pub(super) const %s: Option<&[u16]> = None;\n", const
+        }
+        BEGIN { split("x86_64 x86 x32 aarch64 arm riscv64", abi, " "); n = 0; m = 0 }
         $1 != name { flush(); name = $1; delete nr }
         { nr[$2] = $3 }
         END {
@@ -51,12 +68,25 @@ HEAD
             }
             print "\";"
             print ""
-            print "/// Per name: its offset in NAMES, then its x86_64, i386, x32, aarch64, arm and"
-            print "/// riscv64 numbers (`Abi` order)."
+            print "/// Per name: its offset in NAMES."
             print "#[rustfmt::skip]"
-            print "pub(super) const TABLE: &[[u16; 7]] = &["
-            for (k = 0; k < n; k++) print rows[k]
+            print "pub(super) const OFFSETS: &[u16] = &["
+            line = "   "
+            for (k = 0; k < n; k++) {
+                line = line " " offs[k] ","
+                if (length(line) > 80) { print line; line = "   " }
+            }
+            if (line != "   ") print line
             print "];"
+            print ""
+            print "// Per ABI, the number of each name (OFFSETS order). A build carries only the"
+            print "// columns of the architecture it is for (its native and compat ABIs); the unit"
+            print "// tests carry all six."
+            x86 = "target_arch = \"x86_64\""
+            column(1, "X86_64", x86); column(2, "X86", x86); column(3, "X32", x86)
+            column(4, "AARCH64", "target_arch = \"aarch64\"")
+            column(5, "ARM", "target_arch = \"aarch64\", target_arch = \"arm\"")
+            column(6, "RISCV64", "target_arch = \"riscv64\"")
         }'
 } >$out
 echo "wrote $out from $src"

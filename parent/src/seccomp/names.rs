@@ -12,11 +12,17 @@
 use std::cmp::Ordering;
 
 use super::arch::{Abi, ABIS, ARM_NR_BASE, X32_SYSCALL_BIT};
-use super::names_table::{ARM_PRIVATE, NAMES, NONE, TABLE};
+use super::names_table::{
+    AARCH64, ARM, ARM_PRIVATE, NAMES, NONE, OFFSETS, RISCV64, X32, X86, X86_64,
+};
+
+/// The numbers of every name, per ABI (`Abi as usize`): only the columns of the
+/// architecture this runlet is built for are compiled in (all in unit tests).
+const COLUMNS: [Option<&[u16]>; ABIS] = [X86_64, X86, X32, AARCH64, ARM, RISCV64];
 
 fn name_at(i: usize) -> &'static [u8] {
-    let start = TABLE[i][0] as usize;
-    let end = TABLE.get(i + 1).map_or(NAMES.len(), |r| r[0] as usize) - 1;
+    let start = OFFSETS[i] as usize;
+    let end = OFFSETS.get(i + 1).map_or(NAMES.len(), |&o| o as usize) - 1;
     &NAMES.as_bytes()[start..end]
 }
 
@@ -34,14 +40,14 @@ const fn prefix(b: &[u8]) -> u64 {
     k
 }
 
-/// `prefix` of every name, in TABLE's order (4 KiB): the binary search compares these
+/// `prefix` of every name, in OFFSETS' order (4 KiB): the binary search compares these
 /// integers and calls musl's memcmp (a byte at a time) only on a tie.
-static KEYS: [u64; TABLE.len()] = {
-    let mut out = [0u64; TABLE.len()];
+static KEYS: [u64; OFFSETS.len()] = {
+    let mut out = [0u64; OFFSETS.len()];
     let b = NAMES.as_bytes();
     let mut i = 0;
-    while i < TABLE.len() {
-        let start = TABLE[i][0] as usize;
+    while i < OFFSETS.len() {
+        let start = OFFSETS[i] as usize;
         let (_, rest) = b.split_at(start);
         out[i] = prefix(rest);
         // A name shorter than 8 bytes is followed by its NUL: cut there.
@@ -75,7 +81,7 @@ fn compare(a: &[u8], b: &[u8]) -> Ordering {
 
 /// The numbers of `name` in each ABI (`Abi as usize`), None where it does not exist.
 pub(crate) fn numbers(name: &str) -> [Option<u32>; ABIS] {
-    let (mut lo, mut hi) = (0, TABLE.len());
+    let (mut lo, mut hi) = (0, OFFSETS.len());
     let key = prefix(name.as_bytes());
     while lo < hi {
         let mid = (lo + hi) / 2;
@@ -86,8 +92,7 @@ pub(crate) fn numbers(name: &str) -> [Option<u32>; ABIS] {
             Ordering::Less => lo = mid + 1,
             Ordering::Greater => hi = mid,
             Ordering::Equal => {
-                let row = TABLE[mid];
-                return core::array::from_fn(|abi| decode(abi, row[abi + 1]));
+                return core::array::from_fn(|abi| decode(abi, COLUMNS[abi]?[mid]));
             }
         }
     }
@@ -115,7 +120,7 @@ pub(crate) fn number(abi: Abi, name: &str) -> Option<u32> {
 /// Every (name, number) of `abi`.
 #[cfg(test)]
 pub(crate) fn all(abi: Abi) -> Vec<(&'static str, u32)> {
-    (0..TABLE.len())
+    (0..OFFSETS.len())
         .filter_map(|i| {
             let name = std::str::from_utf8(name_at(i)).unwrap();
             numbers(name)[abi as usize].map(|n| (name, n))
