@@ -14,7 +14,7 @@
 mod join;
 
 use core::convert::Infallible;
-use core::ffi::{c_char, c_int, CStr};
+use core::ffi::CStr;
 
 use helper_rt::fds::HelperFds;
 use helper_rt::image::{self, Argv, Envp, EXEC_FAILED_EXIT, PROCESS_UMASK};
@@ -31,21 +31,10 @@ use wire::{ExecPid, ExecProcess, FrameKind, Seccomp, Sink, SliceSink, WireError}
 /// How long runlet may take to send the `Process` frame, and then `Resume`.
 const FRAME_TIMEOUT_MS: u64 = 60_000;
 
-/// Entry point called by musl's crt.
-///
-/// # Safety
-/// Called once by the C runtime with valid argv/envp.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn main(
-    argc: c_int,
-    argv: *const *const c_char,
-    _envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: the C runtime's argv. Where the sync socket, the init's /proc/<pid> and
-    // the console socket are (helper_rt::fds).
-    let fds = unsafe { HelperFds::from_argv(argc, argv) };
-    // SAFETY: runlet hands the helper the sync socket there, open for its life.
-    let chan = unsafe { Channel::from_fd(fds.sync()) };
+// fd 4 after the sync socket (`fds.second()`) is the init's /proc/<pid>.
+helper_rt::helper_main!(start);
+
+fn start(chan: Channel, fds: HelperFds) -> ! {
     let Err((f, code)) = run(&chan, fds);
     chan.report(&f);
     sys::exit(code)

@@ -39,3 +39,29 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 pub extern "C" fn rust_eh_personality() {}
+
+/// Defines the C `main` musl's crt calls, the same prologue for both helpers: where
+/// the sync socket and the helper's other fds are (argv[1]: how many passed-on fds
+/// come first; `fds::HelperFds`), the sync channel on it, then `$start(chan, fds)`,
+/// which never returns (it execs or exits).
+#[macro_export]
+macro_rules! helper_main {
+    ($start:path) => {
+        /// Entry point called by musl's crt.
+        ///
+        /// # Safety
+        /// Called once by the C runtime with valid argv/envp.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn main(
+            argc: core::ffi::c_int,
+            argv: *const *const core::ffi::c_char,
+            _envp: *const *const core::ffi::c_char,
+        ) -> core::ffi::c_int {
+            // SAFETY: the C runtime's argv.
+            let fds = unsafe { $crate::fds::HelperFds::from_argv(argc, argv) };
+            // SAFETY: runlet hands the helper its sync socket there, open for its life.
+            let chan = unsafe { $crate::Channel::from_fd(fds.sync()) };
+            $start(chan, fds)
+        }
+    };
+}

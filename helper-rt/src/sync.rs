@@ -28,9 +28,8 @@ impl Channel {
     /// fd 3 must be the sync socket and stay open for the life of the process.
     pub unsafe fn from_sync_fd() -> Self {
         // SAFETY: the caller guarantees fd 3 is open for 'static.
-        Channel {
-            fd: unsafe { BorrowedFd::borrow_raw(SYNC_FD) },
-        }
+        let fd = unsafe { BorrowedFd::borrow_raw(SYNC_FD) };
+        Channel { fd }
     }
 
     /// The channel on `fd` (3, or after the caller's fds: see `fds`).
@@ -39,9 +38,8 @@ impl Channel {
     /// `fd` must be the sync socket and stay open for the life of the process.
     pub unsafe fn from_fd(fd: RawFd) -> Self {
         // SAFETY: the caller guarantees fd is open for 'static.
-        Channel {
-            fd: unsafe { BorrowedFd::borrow_raw(fd) },
-        }
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        Channel { fd }
     }
 
     pub fn fd(&self) -> BorrowedFd<'static> {

@@ -21,7 +21,6 @@ use helper_rt::image::{self, Argv, Envp, EXEC_FAILED_EXIT, PROCESS_UMASK};
 use helper_rt::{path, process};
 
 use core::convert::Infallible;
-use core::ffi::{c_char, c_int};
 
 use helper_rt::{fail, sys, Channel, Context, Failure, Msg};
 use rustix::fd::{AsFd, BorrowedFd, RawFd};
@@ -38,21 +37,11 @@ use crate::resolve::{resolve, Create};
 /// How long the parent may take to send the `Bootstrap` frame.
 const BOOTSTRAP_TIMEOUT_MS: u64 = 60_000;
 
-/// Entry point called by musl's crt.
-///
-/// # Safety
-/// Called once by the C runtime with valid argv/envp.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn main(
-    argc: c_int,
-    argv: *const *const c_char,
-    _envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: the C runtime's argv. Where the sync socket, the exec FIFO (one byte
-    // written to it is `runlet start`) and the console socket are (helper_rt::fds).
-    let fds = unsafe { HelperFds::from_argv(argc, argv) };
-    // SAFETY: runlet hands the init the sync socket there, open for its life.
-    let chan = unsafe { Channel::from_fd(fds.sync()) };
+// The fd after the sync socket (`fds.second()`) is the exec FIFO: one byte written to
+// it is `runlet start`.
+helper_rt::helper_main!(start);
+
+fn start(chan: Channel, fds: HelperFds) -> ! {
     let Err(end) = run(&chan, fds);
     // A failed startContainer hook or exec happens after `start`, which may be a
     // process of its own that learns of it from the exec FIFO rather than from the

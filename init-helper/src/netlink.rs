@@ -15,13 +15,12 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{recv, send, socket_with, sockopt, AddressFamily, RecvFlags, SendFlags};
 use rustix::net::{SocketFlags, SocketType};
-use wire::{Bootstrap, Ip, IpNet, Veth};
+use wire::netlink::{replies, NlMsg};
+use wire::{ArraySink, Bootstrap, Ip, IpNet, Veth};
 
 /// `lo` is interface 1 in every network namespace (the kernel's LOOPBACK_IFINDEX).
 const LOOPBACK_IFINDEX: i32 = 1;
-/// `IFF_UP` (linux-raw-sys has it only behind its `net` feature).
-const IFF_UP: u32 = 1;
-const NLMSG_HDRLEN: usize = 16;
+const IFF_UP: u32 = linux_raw_sys::net::net_device_flags::IFF_UP as u32;
 /// How long the kernel may take to answer one request.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request built here (a route or an address: under 100 bytes).
@@ -35,7 +34,7 @@ pub fn setup(bs: &Bootstrap<'_>) -> Result<(), Failure> {
     }
     let mut nl = Netlink::open()?;
     if bs.net_loopback {
-        let m = Req::new(
+        let m = req(
             nl::RTM_SETLINK as u16,
             0,
             &ifinfomsg(LOOPBACK_IFINDEX, IFF_UP),
@@ -51,7 +50,7 @@ pub fn setup(bs: &Bootstrap<'_>) -> Result<(), Failure> {
 fn veth(nl: &mut Netlink, v: &Veth<'_>) -> Result<(), Failure> {
     let name = v.name.to_bytes();
     let idx = nl.index_of(v.temp_name)?;
-    let mut m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
+    let mut m = req(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
     m.attr(nl::IFLA_IFNAME as u16, v.name.to_bytes_with_nul());
     nl.request(
         m,
@@ -63,12 +62,12 @@ fn veth(nl: &mut Netlink, v: &Veth<'_>) -> Result<(), Failure> {
         ],
     )?;
     if let Some(mac) = v.mac {
-        let mut m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
+        let mut m = req(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
         m.attr(nl::IFLA_ADDRESS as u16, &mac);
         nl.request(m, &[b"RTM_SETLINK ", name, b" address (MAC)"])?;
     }
     if v.mtu != 0 {
-        let mut m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
+        let mut m = req(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, 0));
         m.attr(nl::IFLA_MTU as u16, &v.mtu.to_ne_bytes());
         let mut d = [0u8; 20];
         nl.request(
@@ -84,7 +83,7 @@ fn veth(nl: &mut Netlink, v: &Veth<'_>) -> Result<(), Failure> {
     for a in v.addresses() {
         add_address(nl, idx, &a, name)?;
     }
-    let m = Req::new(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, IFF_UP));
+    let m = req(nl::RTM_SETLINK as u16, 0, &ifinfomsg(idx, IFF_UP));
     nl.request(m, &[b"RTM_SETLINK ", name, b" up"])?;
     for g in v.gateways() {
         default_route(nl, idx, &g, name)?;
@@ -104,7 +103,7 @@ fn add_address(nl: &mut Netlink, idx: i32, a: &IpNet, name: &[u8]) -> Result<(),
     hdr[2] = nodad;
     hdr[4..8].copy_from_slice(&(idx as u32).to_ne_bytes());
     let excl = nl::NLM_F_CREATE | nl::NLM_F_EXCL;
-    let mut m = Req::new(nl::RTM_NEWADDR as u16, excl, &hdr);
+    let mut m = req(nl::RTM_NEWADDR as u16, excl, &hdr);
     m.attr(nl::IFA_LOCAL as u16, a.ip.octets());
     m.attr(nl::IFA_ADDRESS as u16, a.ip.octets());
     let mut text = Msg::new();
@@ -127,7 +126,7 @@ fn default_route(nl: &mut Netlink, idx: i32, gw: &Ip, name: &[u8]) -> Result<(),
     hdr[6] = nl::rt_scope_t::RT_SCOPE_UNIVERSE as u8;
     hdr[7] = nl::RTN_UNICAST as u8;
     let excl = nl::NLM_F_CREATE | nl::NLM_F_EXCL;
-    let mut m = Req::new(nl::RTM_NEWROUTE as u16, excl, &hdr);
+    let mut m = req(nl::RTM_NEWROUTE as u16, excl, &hdr);
     m.attr(nl::rtattr_type_t::RTA_GATEWAY as u16, gw.octets());
     m.attr(
         nl::rtattr_type_t::RTA_OIF as u16,
@@ -179,52 +178,15 @@ fn push_ip(out: &mut Msg, ip: &Ip) {
 
 /// `struct ifinfomsg` for interface `index`, setting (and changing) `flags`.
 fn ifinfomsg(index: i32, flags: u32) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[4..8].copy_from_slice(&index.to_ne_bytes());
-    b[8..12].copy_from_slice(&flags.to_ne_bytes());
-    b[12..16].copy_from_slice(&flags.to_ne_bytes());
-    b
+    wire::netlink::ifinfomsg(index, flags, flags)
 }
 
-/// One request in a fixed buffer.
-struct Req {
-    buf: [u8; REQ_MAX],
-    len: usize,
-    /// An attribute did not fit (a bug: every request here is far below REQ_MAX).
-    overflow: bool,
-}
+/// One request, built on the stack (wire's encoder).
+type Req = NlMsg<ArraySink<REQ_MAX>>;
 
-impl Req {
-    fn new(ty: u16, extra_flags: u32, family_header: &[u8]) -> Req {
-        let mut r = Req {
-            buf: [0; REQ_MAX],
-            len: NLMSG_HDRLEN,
-            overflow: false,
-        };
-        let flags = (nl::NLM_F_REQUEST | nl::NLM_F_ACK | extra_flags) as u16;
-        r.buf[4..6].copy_from_slice(&ty.to_ne_bytes());
-        r.buf[6..8].copy_from_slice(&flags.to_ne_bytes());
-        r.put(family_header);
-        r
-    }
-
-    fn put(&mut self, b: &[u8]) {
-        let end = (self.len + b.len() + 3) & !3;
-        if end > REQ_MAX {
-            self.overflow = true;
-            return;
-        }
-        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len = end;
-    }
-
-    fn attr(&mut self, ty: u16, data: &[u8]) {
-        let mut h = [0u8; 4];
-        h[0..2].copy_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-        h[2..4].copy_from_slice(&ty.to_ne_bytes());
-        self.put(&h);
-        self.put(data);
-    }
+fn req(ty: u16, extra_flags: u32, family_header: &[u8]) -> Req {
+    let flags = (nl::NLM_F_REQUEST | nl::NLM_F_ACK | extra_flags) as u16;
+    NlMsg::new(ArraySink::new(), ty, flags, family_header)
 }
 
 struct Netlink {
@@ -249,14 +211,13 @@ impl Netlink {
 
     /// Sends `m`; waits for its acknowledgement. The index of an `RTM_NEWLINK` reply
     /// before it is returned (for `RTM_GETLINK`).
-    fn exchange(&mut self, mut m: Req) -> Result<Result<i32, Errno>, Failure> {
-        if m.overflow {
-            return Err(fail(&[b"netlink request too large (a bug)"], None));
-        }
+    fn exchange(&mut self, m: Req) -> Result<Result<i32, Errno>, Failure> {
         self.seq += 1;
-        m.buf[0..4].copy_from_slice(&(m.len as u32).to_ne_bytes());
-        m.buf[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        send(&self.fd, &m.buf[..m.len], SendFlags::empty()).ctx(&[b"send netlink"])?;
+        // Every request here is far below REQ_MAX.
+        let m = m
+            .finish(self.seq)
+            .map_err(|_| fail(&[b"netlink request too large (a bug)"], None))?;
+        send(&self.fd, m.as_bytes(), SendFlags::empty()).ctx(&[b"send netlink"])?;
         let mut index = 0;
         // A link's description can be longer than this; only its start (the index)
         // matters, and the kernel sends the acknowledgement as a datagram of its own.
@@ -270,28 +231,24 @@ impl Netlink {
                 }
                 Err(e) => return Err(fail(&[b"recv netlink"], Some(e))),
             };
-            let mut rest = &buf[..n];
-            while rest.len() >= NLMSG_HDRLEN {
-                let mlen = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-                let ty = u16::from_ne_bytes([rest[4], rest[5]]);
-                let seq = u32::from_ne_bytes([rest[8], rest[9], rest[10], rest[11]]);
-                if mlen < NLMSG_HDRLEN {
+            for r in replies(&buf[..n]) {
+                let Ok(r) = r else {
                     return Err(fail(&[b"netlink: malformed reply"], None));
+                };
+                if r.seq != self.seq {
+                    continue;
                 }
-                let body = &rest[NLMSG_HDRLEN..mlen.min(rest.len())];
-                if seq == self.seq {
-                    if ty == nl::NLMSG_ERROR as u16 && body.len() >= 4 {
-                        let e = i32::from_ne_bytes([body[0], body[1], body[2], body[3]]);
-                        if e == 0 {
-                            return Ok(Ok(index));
-                        }
-                        return Ok(Err(Errno::from_raw_os_error(-e)));
+                match r.error_code() {
+                    Some(0) if r.ty == nl::NLMSG_ERROR as u16 => return Ok(Ok(index)),
+                    Some(e) if r.ty == nl::NLMSG_ERROR as u16 => {
+                        return Ok(Err(Errno::from_raw_os_error(-e)))
                     }
-                    if ty == nl::RTM_NEWLINK as u16 && body.len() >= 8 {
-                        index = i32::from_ne_bytes([body[4], body[5], body[6], body[7]]);
+                    _ if r.ty == nl::RTM_NEWLINK as u16 && r.body.len() >= 8 => {
+                        let b = r.body;
+                        index = i32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
                     }
+                    _ => {}
                 }
-                rest = &rest[((mlen + 3) & !3).min(rest.len())..];
             }
         }
     }
@@ -305,7 +262,7 @@ impl Netlink {
 
     /// The index of the interface called `name`.
     fn index_of(&mut self, name: &CStr) -> Result<i32, Failure> {
-        let mut m = Req::new(nl::RTM_GETLINK as u16, 0, &ifinfomsg(0, 0));
+        let mut m = req(nl::RTM_GETLINK as u16, 0, &ifinfomsg(0, 0));
         m.attr(nl::IFLA_IFNAME as u16, name.to_bytes_with_nul());
         match self.exchange(m)? {
             Ok(i) if i > 0 => Ok(i),

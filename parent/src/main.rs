@@ -1,32 +1,19 @@
 //! `runlet`: a minimal, runc-compatible OCI container runtime.
 
-mod arena;
 mod cgroup;
-mod channel;
 mod cli;
-mod clock;
 mod cmd;
 mod config;
 mod container;
 mod error;
-mod fds;
-mod handle;
-mod helpers;
 mod hooks;
-mod log;
 mod net;
-mod proc;
+mod os;
+mod process;
 mod rdt;
-mod rootplan;
-mod run;
 mod seccomp;
-mod shared_root;
-mod signals;
-mod spawn;
 mod state;
-mod sys;
 mod terminal;
-mod tty_relay;
 
 use std::io::Write;
 
@@ -34,7 +21,7 @@ use cli::{Command, Global, LogFormat};
 use error::Error;
 
 #[global_allocator]
-static ALLOC: arena::Arena = arena::Arena;
+static ALLOC: os::arena::Arena = os::arena::Arena;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
@@ -44,7 +31,7 @@ fn main() {
         Err(e) => fail(cli::globals(argv).as_ref(), &e),
     };
     if global.debug {
-        log::enable_debug();
+        os::log::enable_debug();
     }
     let result = match command {
         Command::Help => {
@@ -55,18 +42,19 @@ fn main() {
             println!("runlet version {}\nspec: 1.2.0", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
-        Command::Run { c, detach: false } => run::run(&global, &c),
-        Command::Run { c, detach: true } => cmd::lifecycle::run_detached(&global, &c),
-        Command::Create(c) => cmd::lifecycle::create(&global, &c),
-        Command::Start { id } => cmd::lifecycle::start(&global, &id),
-        Command::Delete { id, force } => cmd::lifecycle::delete(&global, &id, force),
+        Command::Run { c, detach: false } => cmd::run::run(&global, &c),
+        Command::Run { c, detach: true } => cmd::run::run_detached(&global, &c),
+        Command::Create(c) => cmd::create::create(&global, &c),
+        Command::Start { id } => cmd::start::start(&global, &id),
+        Command::Delete { id, force } => cmd::delete::delete(&global, &id, force),
         Command::Kill { id, signal, all } => cmd::kill::kill(&global, &id, signal, all),
         Command::State { id } => cmd::query::state(&global, &id),
         Command::List { quiet, json } => cmd::query::list(&global, quiet, json),
         Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
         Command::Spec { bundle } => cmd::spec::spec(&bundle),
         Command::Features => cmd::features::features(),
-        Command::Cgroup(cmd, args) => cmd::update::main(&global.root, &cmd, &args),
+        Command::Update { id, resources } => cmd::update::update(&global.root, &id, &resources),
+        Command::Events { id } => cmd::events::events(&global.root, &id),
         Command::Exec(a) => cmd::exec::exec(&global, &a),
         Command::Freeze { id, freeze } => cmd::pause::pause(&global, &id, freeze),
     };
@@ -92,7 +80,7 @@ fn fail(global: Option<&Global>, e: &Error) -> ! {
             .append(true)
             .open(path)
         {
-            let time = clock::now();
+            let time = os::clock::now();
             let line = match log_format {
                 LogFormat::Text => format!("time={time:?} level=error msg={:?}\n", e.as_str()),
                 LogFormat::Json => {

@@ -77,7 +77,7 @@ pub fn parse(v: Option<&Value>) -> Result<Option<IntelRdt>> {
 fn resctrl_mount() -> Result<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| Error::io("read", "/proc/self/mountinfo", e))?;
-    let mounts = crate::rootplan::parse_mountinfo(&text)?;
+    let mounts = crate::os::mountinfo::parse_mountinfo(&text)?;
     match mounts.iter().find(|m| m.fstype == "resctrl") {
         Some(m) => Ok(m.mount_point.clone()),
         None => bail!("linux.intelRdt: resctrl is not mounted on this host (Intel RDT needs it: mount -t resctrl resctrl /sys/fs/resctrl)"),

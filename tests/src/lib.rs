@@ -13,6 +13,7 @@ pub mod harness;
 pub mod hooks;
 pub mod initramfs;
 pub mod machine;
+pub mod podman;
 pub mod report;
 pub mod spec;
 pub mod sys;

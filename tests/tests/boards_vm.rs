@@ -11,12 +11,9 @@ use std::sync::Mutex;
 use runlet_tests::guest::{self, check_initramfs, one, section, sections, values};
 use runlet_tests::harness::require_root;
 use runlet_tests::machine::Machine;
+use runlet_tests::podman;
 use runlet_tests::{Capabilities, Spec};
 
-// Only its conversion for another architecture is used here.
-#[allow(dead_code)]
-#[path = "seccomp/podman.rs"]
-mod podman;
 
 /// One VM at a time: each takes a core under emulation, and the machine has two.
 static ONE_VM: Mutex<()> = Mutex::new(());

@@ -1,14 +1,10 @@
 //! `linux.seccomp`: profiles compiled by runlet and enforced by the kernel on the
 //! container's process. The probe makes raw syscalls and says what it got.
 
-mod seccomp {
-    pub mod podman;
-}
-
 use runlet_tests::harness::require_root;
+use runlet_tests::podman;
 use runlet_tests::spec::Mount;
 use runlet_tests::{fixture, Fixture};
-use seccomp::podman;
 
 const EPERM: i32 = 1;
 const ENOSYS: i32 = 38;

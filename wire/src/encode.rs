@@ -45,6 +45,53 @@ impl Sink for SliceSink<'_> {
     }
 }
 
+/// A sink that owns a buffer of `N` bytes: a message built on the stack and
+/// returned whole (a helper's netlink request).
+pub struct ArraySink<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> ArraySink<N> {
+    pub fn new() -> Self {
+        ArraySink {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> Default for ArraySink<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Sink for ArraySink<N> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        let end = self.len + bytes.len();
+        if end > N {
+            return Err(WireError::NoRoom {
+                need: bytes.len(),
+                have: N - self.len,
+            });
+        }
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+    fn written(&self) -> usize {
+        self.len
+    }
+    fn patch(&mut self, at: usize, bytes: &[u8]) {
+        self.buf[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+}
+
 #[cfg(any(feature = "alloc", test))]
 impl Sink for alloc::vec::Vec<u8> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), WireError> {

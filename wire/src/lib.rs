@@ -4,7 +4,10 @@
 //! A body is a flat list of fields `u16 LE tag | u32 LE len | bytes`. Strings carry
 //! their trailing NUL so a helper can hand them to the kernel in place. This crate is
 //! the only code that encodes or decodes frames; docs/protocol.md describes them.
+//! It also holds the one rtnetlink encoder (`netlink`), which both the parent and
+//! runlet-init build their requests with.
 #![no_std]
+#![forbid(unsafe_code)]
 
 #[cfg(any(feature = "alloc", test))]
 extern crate alloc;
@@ -21,11 +24,12 @@ mod hooks;
 pub mod limits;
 mod messages;
 mod net;
+pub mod netlink;
 mod process;
 pub mod tag;
 
 pub use bootstrap::{Bootstrap, Device, Mount, MountKind, SharedMount, Sysctl};
-pub use encode::{empty_frame, Encoder, Sink, SliceSink};
+pub use encode::{empty_frame, ArraySink, Encoder, Sink, SliceSink};
 pub use error::WireError;
 pub use exec::ExecProcess;
 pub use fields::{Field, Fields};
@@ -39,6 +43,8 @@ pub use process::{Caps, Process, Rlimit, Seccomp};
 mod tests;
 #[cfg(test)]
 mod tests_hooks;
+#[cfg(test)]
+mod tests_netlink;
 #[cfg(test)]
 mod tests_seccomp;
 #[cfg(test)]

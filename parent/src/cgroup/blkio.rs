@@ -2,8 +2,8 @@
 //! them, v2 `io.max` / `io.bfq.weight` / `io.weight` as runc and crun translate them.
 //! One device per write, as the kernel takes them.
 
-use super::resources::Write;
 use super::v2::blkio_to_io_weight;
+use super::Write;
 use crate::bail;
 use crate::config::blkio::BlockIo;
 use crate::error::Result;

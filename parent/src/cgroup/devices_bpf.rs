@@ -8,22 +8,19 @@
 //! rules from the last to the first (the last matching rule wins, as with v1's
 //! files) and returns 1 (allow) or 0 (deny); no rule matching is a deny.
 //!
-//! rustix has no `bpf()` wrapper, so this module makes the two raw calls through
-//! musl's `syscall()`. The attached program stays with the cgroup after runlet exits.
+//! rustix has no `bpf()` wrapper: the two raw calls go through `os::sys::bpf`. The attached program stays with the cgroup after runlet exits.
 
-use std::ffi::{c_long, c_void};
+use std::ffi::c_long;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
+use linux_raw_sys::ptrace as c;
 use rustix::fs::{open, Mode, OFlags};
 
 use crate::config::resources::DeviceRule;
 use crate::error::{Error, Result};
-
-unsafe extern "C" {
-    fn syscall(n: c_long, ...) -> c_long;
-}
+use crate::os::sys;
 
 // From the kernel's uapi/linux/bpf.h (linux-raw-sys has no bpf module).
 const BPF_PROG_LOAD: c_long = 5;
@@ -57,16 +54,22 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     }
 }
 
-// Opcodes: class | op | source.
-const LDX_MEM_W: u8 = 0x61; // dst = *(u32 *)(src + off)
-const ALU64_AND_K: u8 = 0x57;
-const ALU64_RSH_K: u8 = 0x77;
-const ALU64_MOV_K: u8 = 0xb7;
-const ALU64_MOV_X: u8 = 0xbf;
-const JMP_JEQ_K: u8 = 0x15;
-const JMP_JNE_K: u8 = 0x55;
-const JMP_JNE_X: u8 = 0x5d;
-const JMP_EXIT: u8 = 0x95;
+// Opcodes: class | op | source. The classic BPF parts come from linux-raw-sys
+// (linux/bpf_common.h); eBPF's own (BPF_ALU64, BPF_MOV, BPF_JNE, BPF_EXIT, from
+// linux/bpf.h) it does not have.
+const BPF_ALU64: u8 = 0x07;
+const BPF_MOV: u8 = 0xb0;
+const BPF_JNE: u8 = 0x50;
+const BPF_EXIT: u8 = 0x90;
+const LDX_MEM_W: u8 = (c::BPF_LDX | c::BPF_MEM | c::BPF_W) as u8; // dst = *(u32 *)(src + off)
+const ALU64_AND_K: u8 = BPF_ALU64 | (c::BPF_AND | c::BPF_K) as u8;
+const ALU64_RSH_K: u8 = BPF_ALU64 | (c::BPF_RSH | c::BPF_K) as u8;
+const ALU64_MOV_K: u8 = BPF_ALU64 | BPF_MOV | c::BPF_K as u8;
+const ALU64_MOV_X: u8 = BPF_ALU64 | BPF_MOV | c::BPF_X as u8;
+const JMP_JEQ_K: u8 = (c::BPF_JMP | c::BPF_JEQ | c::BPF_K) as u8;
+const JMP_JNE_K: u8 = c::BPF_JMP as u8 | BPF_JNE | c::BPF_K as u8;
+const JMP_JNE_X: u8 = c::BPF_JMP as u8 | BPF_JNE | c::BPF_X as u8;
+const JMP_EXIT: u8 = c::BPF_JMP as u8 | BPF_EXIT;
 
 /// The program for `rules` (in the order they apply; a later one wins).
 pub(super) fn program(rules: &[DeviceRule]) -> Vec<Insn> {
@@ -161,21 +164,9 @@ struct ProgAttach {
 }
 
 fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<c_long> {
-    // SAFETY: `attr` is a live, properly laid out bpf_attr prefix of the size given;
-    // the kernel reads (and for a load, writes the log into) memory it points to.
-    let r = unsafe {
-        syscall(
-            linux_raw_sys::general::__NR_bpf as c_long,
-            cmd,
-            attr as *mut T as *mut c_void,
-            std::mem::size_of::<T>() as u32,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
+    // SAFETY: `attr` is a ProgLoad or ProgAttach, laid out as the kernel's bpf_attr
+    // prefix for `cmd`; every pointer in it is to memory that outlives the call.
+    unsafe { sys::bpf(cmd, attr) }
 }
 
 /// Loads the program for `rules` and attaches it to the cgroup2 directory `dir`.

@@ -2,7 +2,7 @@
 //! v1 `net_cls` / `net_prio` (`linux.resources.network`; cgroup2 has neither), and
 //! `rdma.max`.
 
-use super::resources::Write;
+use super::Write;
 use crate::bail;
 use crate::config::resources::{Cpu, Resources};
 use crate::error::Result;

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::manager::CgroupManager;
 use super::{read_file, write_file};
 use crate::error::{Error, Result};
 
@@ -44,38 +43,35 @@ pub fn is_paused(dirs: &[PathBuf]) -> bool {
     }
 }
 
-impl CgroupManager {
-    /// Freezes (`on`) or thaws every process of the container and returns once the
-    /// kernel says it is done, or fails after 5 s naming the file and state. A
-    /// freeze that does not complete is undone.
-    pub fn set_frozen(&self, on: bool) -> Result<()> {
-        let dirs = self.paths();
-        match find(&dirs) {
-            Some(Freezer::V1(f)) => {
-                let want = if on { "FROZEN" } else { "THAWED" };
-                write_file(&f, want)?;
-                wait_for(&f, on, |s| s.trim() == want).inspect_err(|_| {
+/// Freezes (`on`) or thaws every process of the container and returns once the
+/// kernel says it is done, or fails after 5 s naming the file and state. A
+/// freeze that does not complete is undone.
+pub fn set_frozen(dirs: &[PathBuf], on: bool) -> Result<()> {
+    match find(dirs) {
+        Some(Freezer::V1(f)) => {
+            let want = if on { "FROZEN" } else { "THAWED" };
+            write_file(&f, want)?;
+            wait_for(&f, on, |s| s.trim() == want).inspect_err(|_| {
+                if on {
+                    let _ = write_file(&f, "THAWED");
+                }
+            })
+        }
+        Some(Freezer::V2(d)) => {
+            let freeze = d.join("cgroup.freeze");
+            write_file(&freeze, if on { "1" } else { "0" })?;
+            let line = if on { "frozen 1" } else { "frozen 0" };
+            wait_for(&d.join("cgroup.events"), on, |s| s.lines().any(|l| l == line))
+                .inspect_err(|_| {
                     if on {
-                        let _ = write_file(&f, "THAWED");
+                        let _ = write_file(&freeze, "0");
                     }
                 })
-            }
-            Some(Freezer::V2(d)) => {
-                let freeze = d.join("cgroup.freeze");
-                write_file(&freeze, if on { "1" } else { "0" })?;
-                let line = if on { "frozen 1" } else { "frozen 0" };
-                wait_for(&d.join("cgroup.events"), on, |s| s.lines().any(|l| l == line))
-                    .inspect_err(|_| {
-                        if on {
-                            let _ = write_file(&freeze, "0");
-                        }
-                    })
-            }
-            None => Err(Error::msg(format!(
-                "cgroup {}: no freezer (pause needs the v1 freezer controller or cgroup2's cgroup.freeze)",
-                dirs.first().map(|d| d.display().to_string()).unwrap_or_default()
-            ))),
         }
+        None => Err(Error::msg(format!(
+            "cgroup {}: no freezer (pause needs the v1 freezer controller or cgroup2's cgroup.freeze)",
+            dirs.first().map(|d| d.display().to_string()).unwrap_or_default()
+        ))),
     }
 }
 

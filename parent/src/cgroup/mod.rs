@@ -32,8 +32,9 @@ mod v1;
 mod v2;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use layout::Hierarchy;
 pub use layout::Layout;
 pub use manager::CgroupManager;
 pub use path::cgroup_path;
@@ -46,4 +47,44 @@ fn write_file(path: &Path, value: &str) -> Result<()> {
 
 fn read_file(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
+}
+
+/// The container's directory in every hierarchy.
+fn paths(dirs: &[(Hierarchy, PathBuf)]) -> Vec<PathBuf> {
+    dirs.iter().map(|(_, d)| d.clone()).collect()
+}
+
+/// Pids still in the container's cgroups. Every container process is in every
+/// hierarchy, so one is read: cgroup2 when there is one (its processes are there
+/// from birth), else the first.
+fn pids(dirs: &[(Hierarchy, PathBuf)]) -> Vec<i32> {
+    let Some((_, dir)) = dirs.iter().find(|(h, _)| h.v2).or(dirs.first()) else {
+        return Vec::new();
+    };
+    fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// One file to write: which spec field asks for it (for errors), file, value, and a
+/// file to write instead when the first does not exist.
+#[derive(Debug, Clone)]
+struct Write {
+    pub field: &'static str,
+    pub file: String,
+    pub value: String,
+    pub fallback: Option<(String, String)>,
+}
+
+impl Write {
+    pub fn new(field: &'static str, file: &str, value: String) -> Write {
+        Write {
+            field,
+            file: file.to_string(),
+            value,
+            fallback: None,
+        }
+    }
 }

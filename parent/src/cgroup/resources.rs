@@ -8,30 +8,9 @@ use std::path::{Path, PathBuf};
 
 use super::manager::CgroupManager;
 use super::path::DEFAULT_PARENT;
-use super::{devices_bpf, kmem, read_file, v1, v2, write_file};
+use super::{devices_bpf, kmem, read_file, v1, v2, write_file, Write};
 use crate::config::resources::{DeviceRule, Resources};
 use crate::error::{Error, Result};
-
-/// One file to write: which spec field asks for it (for errors), file, value, and a
-/// file to write instead when the first does not exist.
-#[derive(Debug, Clone)]
-pub(super) struct Write {
-    pub field: &'static str,
-    pub file: String,
-    pub value: String,
-    pub fallback: Option<(String, String)>,
-}
-
-impl Write {
-    pub fn new(field: &'static str, file: &str, value: String) -> Write {
-        Write {
-            field,
-            file: file.to_string(),
-            value,
-            fallback: None,
-        }
-    }
-}
 
 /// (the spec's name, the v1 controller, the v2 controller).
 const CONTROLLERS: [(&str, &str, &str); 9] = [

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::resources::Write;
 use super::write_file;
+use super::Write;
 use crate::config::resources::{DeviceRule, Resources};
 use crate::error::Result;
 

@@ -1,7 +1,7 @@
 //! cgroup v2 files for `linux.resources`, translated from the spec's v1 values the way
 //! runc and crun do (docs/cgroups.md has the table).
 
-use super::resources::Write;
+use super::Write;
 use crate::bail;
 use crate::config::resources::Resources;
 use crate::error::Result;

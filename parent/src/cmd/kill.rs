@@ -7,9 +7,9 @@ use crate::cgroup::CgroupManager;
 use crate::cli::Global;
 use crate::cmd::{cgroups, find};
 use crate::error::{Error, Result};
-use crate::handle::InitHandle;
+use crate::os::sys;
+use crate::process::handle::InitHandle;
 use crate::state::Status;
-use crate::sys;
 
 /// How many times `--all` re-reads the cgroup for processes forked meanwhile.
 const ALL_PASSES: usize = 5;
@@ -21,8 +21,9 @@ pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
         if cg.pids().is_empty() && f.live.status == Status::Stopped {
             return Err(not_running());
         }
-        // Frozen while signalled, so no fork escapes; rustix's `Signal` has no
-        // real-time signals, which go the plain way.
+        // Frozen while signalled, so no fork escapes. A real-time signal goes the
+        // plain way: rustix's `Signal` holds one only through the unsafe
+        // `from_raw_unchecked` (see os::sys::kill_pid).
         match rustix::process::Signal::from_named_raw(sig) {
             Some(s) => cg.signal_all(s)?,
             None => kill_each(&cg, sig)?,
@@ -38,7 +39,7 @@ pub fn kill(g: &Global, id: &str, sig: i32, all: bool) -> Result<i32> {
     }
     // Other signals wait for `resume`; SIGKILL thaws a paused container, or its
     // frozen init would not die (containerd kills paused containers so).
-    if sig == crate::signals::SIGKILL {
+    if sig == crate::process::signals::SIGKILL {
         let cg = cgroups(&f.saved)?;
         if crate::cgroup::freezer::is_paused(&cg.paths()) {
             cg.set_frozen(false)?;

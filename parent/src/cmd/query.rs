@@ -10,7 +10,7 @@ use miniserde::json::{self, Number, Value};
 use crate::cli::Global;
 use crate::cmd::{cgroups, look};
 use crate::error::{Error, Result};
-use crate::proc;
+use crate::process::proc;
 use crate::state::{self, Live, Saved};
 
 /// A container as `state` and `list` show it.

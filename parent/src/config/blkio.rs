@@ -2,7 +2,7 @@
 //! the four per-device throttles (docker's `--device-read-bps` and friends). The
 //! cgroup module writes them to v1 `blkio.*` or v2 `io.max` / `io.weight`.
 
-use super::resources::Obj;
+use super::obj::Obj;
 use crate::bail;
 use crate::error::Result;
 

@@ -18,11 +18,13 @@ mod hooks;
 mod lsm;
 mod mounts;
 mod namespaces;
+mod obj;
 mod paths;
 pub(crate) mod process;
 pub mod resources;
 mod resources_extra;
 mod rlimits;
+pub mod rootplan;
 mod spec;
 mod syntax;
 mod sysctl;
@@ -122,7 +124,7 @@ pub struct Config {
     /// Join a new session keyring (runc's default; off with `--no-new-keyring`).
     pub new_keyring: bool,
     /// pivot_root, or move the rootfs over `/` and chroot (docs/initramfs.md).
-    pub root: crate::rootplan::RootPlan,
+    pub root: crate::config::rootplan::RootPlan,
     /// `hooks`, checked.
     pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).

@@ -217,7 +217,7 @@ fn some(s: String) -> Option<String> {
 }
 
 fn empty_value(v: &Option<miniserde::json::Value>) -> bool {
-    super::validate::is_empty(v.as_ref())
+    super::spec::is_empty(v.as_ref())
 }
 
 pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
@@ -411,5 +411,4 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
 }
 
 #[cfg(test)]
-#[path = "mounts_tests.rs"]
 mod tests;

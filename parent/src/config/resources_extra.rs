@@ -2,7 +2,7 @@
 
 use miniserde::json::Value;
 
-use super::resources::Obj;
+use super::obj::Obj;
 use crate::bail;
 use crate::error::Result;
 

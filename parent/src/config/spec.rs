@@ -160,3 +160,13 @@ pub struct Device {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
 }
+
+/// Null, `[]`, `{}`, or an object of such: a section that asks for nothing.
+pub(crate) fn is_empty(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(o)) => o.values().all(|v| is_empty(Some(v))),
+        Some(_) => false,
+    }
+}

@@ -422,7 +422,7 @@ fn the_root_switch_reaches_the_frame() {
     let bs = decode(&f);
     assert!(!bs.root_move);
     assert_eq!(bs.root_detach().count(), 0);
-    c.root = crate::rootplan::RootPlan {
+    c.root = crate::config::rootplan::RootPlan {
         move_root: true,
         detach: vec!["/proc".into(), "/run dir".into()],
     };

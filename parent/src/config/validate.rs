@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use miniserde::json::Value;
 use wire::limits::{MAX_DEVICES, MAX_MOUNTS, MAX_PATH_LIST, MAX_SYSCTLS};
 
 use super::devices::{self, Dev};
@@ -30,16 +29,6 @@ pub(crate) struct Boot {
     pub sysctls: Vec<(String, String)>,
     /// `linux.seccomp` compiled (src/seccomp/).
     pub seccomp: Option<crate::seccomp::Filter>,
-}
-
-/// Null, `[]`, `{}`, or an object of such: a section that asks for nothing.
-pub(crate) fn is_empty(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => true,
-        Some(Value::Array(a)) => a.is_empty(),
-        Some(Value::Object(o)) => o.values().all(|v| is_empty(Some(v))),
-        Some(_) => false,
-    }
 }
 
 const DEFAULT_PROPAGATION: u64 =
@@ -159,10 +148,11 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 /// Features runlet does not have yet: refused, because running without them would
 /// silently give the user a container other than the one asked for.
 fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
-    if !is_empty(linux.uid_mappings.as_ref()) || !is_empty(linux.gid_mappings.as_ref()) {
+    if !spec::is_empty(linux.uid_mappings.as_ref()) || !spec::is_empty(linux.gid_mappings.as_ref())
+    {
         bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
     }
-    if !is_empty(linux.net_devices.as_ref()) {
+    if !spec::is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! Starting one hook: `clone3` (a fork with a pidfd), the child's stdio set up, exec.
 //! std's `Command` would do, at the cost of some 20 KiB in runlet; the init's own
-//! clone (`crate::spawn`) shows the pattern this follows.
+//! clone (`crate::process::spawn`) shows the pattern this follows.
 
 use std::ffi::{c_char, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -10,8 +10,8 @@ use rustix::pipe::{pipe_with, PipeFlags};
 
 use crate::config::Hook;
 use crate::error::{Error, Result};
-use crate::spawn::dup_high;
-use crate::sys::{self, CloneArgs, SigSet, CLONE_PIDFD};
+use crate::os::sys::{self, CloneArgs, SigSet, CLONE_PIDFD};
+use crate::process::spawn::dup_high;
 
 /// Exit code of the child when the hook cannot be exec'd (the errno goes through
 /// the exec pipe).

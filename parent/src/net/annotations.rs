@@ -119,99 +119,17 @@ fn split_key(rest: &str) -> Option<(u32, usize)> {
 
 fn veth(n: u32, f: &Keys<'_>) -> Result<VethPlan> {
     let key = |field: &str| format!("{PREFIX}veth{n}.{field}");
-    let Some(host_name) = f.get("host-name") else {
-        bail!(
-            "annotation {} is required when other veth{n} keys are given",
-            key("host-name")
-        );
-    };
-    let host_name = ifname(&key("host-name"), host_name)?;
-    let peer_name = match f.get("peer-name") {
-        Some(p) => ifname(&key("peer-name"), p)?,
-        None => format!("eth{n}"),
-    };
-    if peer_name == "lo" {
-        bail!(
-            "annotation {}: lo is the container's loopback",
-            key("peer-name")
-        );
-    }
-    let mut addresses = Vec::new();
-    if let Some(list) = f.get("address") {
-        for a in list.split(',') {
-            let c = cidr(&key("address"), a.trim())?;
-            if addresses.contains(&c) {
-                bail!(
-                    "annotation {}: {} is listed twice",
-                    key("address"),
-                    a.trim()
-                );
-            }
-            addresses.push(c);
-        }
-        if addresses.len() > MAX_VETH_ADDRESSES {
-            bail!(
-                "annotation {}: {} addresses; runlet-init holds at most {MAX_VETH_ADDRESSES}",
-                key("address"),
-                addresses.len()
-            );
-        }
-    }
-    let mut gateways: Vec<IpAddr> = Vec::new();
-    if let Some(list) = f.get("gateway") {
-        for g in list.split(',').map(str::trim) {
-            let Ok(ip) = g.parse::<IpAddr>() else {
-                bail!(
-                    "annotation {}: {g:?} is not an IPv4 or IPv6 address",
-                    key("gateway")
-                );
-            };
-            if gateways.iter().any(|o| o.is_ipv4() == ip.is_ipv4()) {
-                bail!(
-                    "annotation {}: one default route per address family (two {} gateways)",
-                    key("gateway"),
-                    family(&ip)
-                );
-            }
-            let reachable = addresses.iter().any(|a| a.contains(&ip))
-                || matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
-            if !reachable {
-                bail!(
-                    "annotation {}: {g} is in no subnet of {} (the route could not reach it)",
-                    key("gateway"),
-                    key("address")
-                );
-            }
-            gateways.push(ip);
-        }
-    }
-    let mtu = match f.get("mtu") {
-        None => None,
-        Some(m) => match m.trim().parse::<u32>() {
-            Ok(v) if (68..=65535).contains(&v) => Some(v),
-            _ => bail!(
-                "annotation {}: {m:?} is not an MTU from 68 to 65535",
-                key("mtu")
-            ),
-        },
-    };
-    if let Some(m) = mtu.filter(|&m| m < 1280) {
-        if addresses.iter().any(|a| a.addr.is_ipv6()) {
-            bail!("annotation {}: {m} is below 1280, the least IPv6 works with, and an IPv6 address is asked for", key("mtu"));
-        }
-    }
-    let mac = match f.get("mac") {
-        None => None,
-        Some(m) => Some(mac(&key("mac"), m)?),
-    };
-    let bridge = match f.get("bridge") {
-        None => None,
-        Some(b) => Some(ifname(&key("bridge"), b)?),
-    };
-    let host_address = match f.get("host-address") {
-        None => None,
-        Some(a) => Some(cidr(&key("host-address"), a.trim())?),
-    };
+    let (host_name, peer_name) = names(n, f, &key)?;
+    let addresses = addresses(f, &key)?;
+    let gateways = gateways(f, &key, &addresses)?;
+    let mtu = mtu(f, &key, &addresses)?;
+    let mac = f.get("mac").map(|m| mac(&key("mac"), m)).transpose()?;
+    let bridge = (f.get("bridge"))
+        .map(|b| ifname(&key("bridge"), b))
+        .transpose()?;
+    let host_address = (f.get("host-address"))
+        .map(|a| cidr(&key("host-address"), a.trim()))
+        .transpose()?;
     if bridge.is_some() && host_address.is_some() {
         bail!("annotation {}: a host end in a bridge takes no address of its own (give the bridge the address)", key("host-address"));
     }
@@ -230,6 +148,110 @@ fn veth(n: u32, f: &Keys<'_>) -> Result<VethPlan> {
         bridge,
         host_address,
     })
+}
+
+/// The host end's name (required) and the container end's (`eth<n>` by default).
+fn names(n: u32, f: &Keys<'_>, key: &dyn Fn(&str) -> String) -> Result<(String, String)> {
+    let Some(host_name) = f.get("host-name") else {
+        bail!(
+            "annotation {} is required when other veth{n} keys are given",
+            key("host-name")
+        );
+    };
+    let host_name = ifname(&key("host-name"), host_name)?;
+    let peer_name = match f.get("peer-name") {
+        Some(p) => ifname(&key("peer-name"), p)?,
+        None => format!("eth{n}"),
+    };
+    if peer_name == "lo" {
+        bail!(
+            "annotation {}: lo is the container's loopback",
+            key("peer-name")
+        );
+    }
+    Ok((host_name, peer_name))
+}
+
+/// `address`: a comma-separated list of CIDRs, none twice, as many as the init holds.
+fn addresses(f: &Keys<'_>, key: &dyn Fn(&str) -> String) -> Result<Vec<Cidr>> {
+    let mut addresses = Vec::new();
+    let Some(list) = f.get("address") else {
+        return Ok(addresses);
+    };
+    for a in list.split(',') {
+        let c = cidr(&key("address"), a.trim())?;
+        if addresses.contains(&c) {
+            bail!(
+                "annotation {}: {} is listed twice",
+                key("address"),
+                a.trim()
+            );
+        }
+        addresses.push(c);
+    }
+    if addresses.len() > MAX_VETH_ADDRESSES {
+        bail!(
+            "annotation {}: {} addresses; runlet-init holds at most {MAX_VETH_ADDRESSES}",
+            key("address"),
+            addresses.len()
+        );
+    }
+    Ok(addresses)
+}
+
+/// `gateway`: one default route per address family, each reachable from one of the
+/// addresses (or link-local).
+fn gateways(f: &Keys<'_>, key: &dyn Fn(&str) -> String, addresses: &[Cidr]) -> Result<Vec<IpAddr>> {
+    let mut gateways: Vec<IpAddr> = Vec::new();
+    let Some(list) = f.get("gateway") else {
+        return Ok(gateways);
+    };
+    for g in list.split(',').map(str::trim) {
+        let Ok(ip) = g.parse::<IpAddr>() else {
+            bail!(
+                "annotation {}: {g:?} is not an IPv4 or IPv6 address",
+                key("gateway")
+            );
+        };
+        if gateways.iter().any(|o| o.is_ipv4() == ip.is_ipv4()) {
+            bail!(
+                "annotation {}: one default route per address family (two {} gateways)",
+                key("gateway"),
+                family(&ip)
+            );
+        }
+        let reachable = addresses.iter().any(|a| a.contains(&ip))
+            || matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80);
+        if !reachable {
+            bail!(
+                "annotation {}: {g} is in no subnet of {} (the route could not reach it)",
+                key("gateway"),
+                key("address")
+            );
+        }
+        gateways.push(ip);
+    }
+    Ok(gateways)
+}
+
+/// `mtu`: 68 to 65535, and at least 1280 with an IPv6 address.
+fn mtu(f: &Keys<'_>, key: &dyn Fn(&str) -> String, addresses: &[Cidr]) -> Result<Option<u32>> {
+    let mtu = match f.get("mtu") {
+        None => None,
+        Some(m) => match m.trim().parse::<u32>() {
+            Ok(v) if (68..=65535).contains(&v) => Some(v),
+            _ => bail!(
+                "annotation {}: {m:?} is not an MTU from 68 to 65535",
+                key("mtu")
+            ),
+        },
+    };
+    if let Some(m) = mtu.filter(|&m| m < 1280) {
+        if addresses.iter().any(|a| a.addr.is_ipv6()) {
+            bail!("annotation {}: {m} is below 1280, the least IPv6 works with, and an IPv6 address is asked for", key("mtu"));
+        }
+    }
+    Ok(mtu)
 }
 
 fn family(ip: &IpAddr) -> &'static str {

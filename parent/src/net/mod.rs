@@ -7,7 +7,7 @@
 //! and brings it up. The init does the inside (`init-helper/src/netlink.rs`) from the
 //! `VETH` groups of the `Bootstrap` frame, which `encode` writes.
 //!
-//! INTERFACE (container.rs):
+//! INTERFACE (container/create.rs):
 //! - `Plan` comes with `Config` (`cfg.net`), checked when config.json is loaded;
 //! - `check_host(&cfg.net)` before anything is made: no host-name clash, bridges exist;
 //! - `create(&cfg.net, init_pid) -> Veths` before `Resume`; `Veths` deletes the host

@@ -2,19 +2,22 @@
 //! time, each acknowledged (`NLM_F_ACK`) and its `NLMSG_ERROR` read back. A failure is
 //! "`what`: strerror (the kernel's extended ack text, when it gave one)".
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use linux_raw_sys::netlink as nl;
 use rustix::net::{recv, send, socket_with, AddressFamily, RecvFlags, SendFlags};
 use rustix::net::{sockopt, SocketFlags, SocketType};
 
+pub use wire::netlink::ifinfomsg;
+use wire::netlink::{attrs, replies, NlMsg};
+
 use crate::error::{errno_text, Error, Result};
+use crate::os::sys;
 
 /// How long the kernel may take to answer one request.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
-const NLMSG_HDRLEN: usize = 16;
-const SOL_NETLINK: i32 = 270;
+const SOL_NETLINK: i32 = linux_raw_sys::net::SOL_NETLINK as i32;
 
 pub const RTM_NEWLINK: u16 = nl::RTM_NEWLINK as u16;
 pub const RTM_DELLINK: u16 = nl::RTM_DELLINK as u16;
@@ -27,77 +30,12 @@ pub fn flags(extra: u32) -> u16 {
     (nl::NLM_F_REQUEST | nl::NLM_F_ACK | extra) as u16
 }
 
-/// `struct ifinfomsg`.
-pub fn ifinfomsg(index: i32, flags: u32, change: u32) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[4..8].copy_from_slice(&index.to_ne_bytes());
-    b[8..12].copy_from_slice(&flags.to_ne_bytes());
-    b[12..16].copy_from_slice(&change.to_ne_bytes());
-    b
-}
+/// One netlink message being built (wire's encoder, into a `Vec`).
+pub type Msg = NlMsg<Vec<u8>>;
 
-/// One netlink message being built.
-pub struct Msg {
-    buf: Vec<u8>,
-}
-
-impl Msg {
-    /// A header (type, flags; length and sequence filled in on send), then the family
-    /// header (`ifinfomsg`, `ifaddrmsg`, ...).
-    pub fn new(ty: u16, flags: u16, family_header: &[u8]) -> Msg {
-        let mut buf = vec![0u8; NLMSG_HDRLEN];
-        buf[4..6].copy_from_slice(&ty.to_ne_bytes());
-        buf[6..8].copy_from_slice(&flags.to_ne_bytes());
-        buf.extend_from_slice(family_header);
-        Msg { buf }
-    }
-
-    fn align(&mut self) {
-        while !self.buf.len().is_multiple_of(4) {
-            self.buf.push(0);
-        }
-    }
-
-    pub fn attr(&mut self, ty: u16, data: &[u8]) -> &mut Self {
-        self.align();
-        self.buf
-            .extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-        self.buf.extend_from_slice(&ty.to_ne_bytes());
-        self.buf.extend_from_slice(data);
-        self
-    }
-
-    /// A string attribute with its NUL.
-    pub fn attr_str(&mut self, ty: u16, s: &str) -> &mut Self {
-        let mut d = s.as_bytes().to_vec();
-        d.push(0);
-        self.attr(ty, &d)
-    }
-
-    pub fn attr_u32(&mut self, ty: u16, v: u32) -> &mut Self {
-        self.attr(ty, &v.to_ne_bytes())
-    }
-
-    /// Opens a nested attribute; `end` closes it.
-    pub fn begin(&mut self, ty: u16) -> usize {
-        self.align();
-        let at = self.buf.len();
-        self.attr(ty, &[]);
-        at
-    }
-
-    pub fn end(&mut self, at: usize) {
-        self.align();
-        let len = (self.buf.len() - at) as u16;
-        self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
-    }
-
-    /// Appends raw bytes (the `ifinfomsg` that opens a veth's peer).
-    pub fn raw(&mut self, b: &[u8]) -> &mut Self {
-        self.align();
-        self.buf.extend_from_slice(b);
-        self
-    }
+/// A message of type `ty`, then the family header (`ifinfomsg`, `ifaddrmsg`, ...).
+pub fn msg(ty: u16, flags: u16, family_header: &[u8]) -> Msg {
+    NlMsg::new(Vec::new(), ty, flags, family_header)
 }
 
 /// What `RTM_GETLINK` tells about one interface.
@@ -114,25 +52,9 @@ pub struct Netlink {
     seq: u32,
 }
 
-// rustix has no NETLINK_EXT_ACK / NETLINK_CAP_ACK socket options; musl's setsockopt
-// (the C library std links) sets them.
-unsafe extern "C" {
-    fn setsockopt(fd: i32, level: i32, name: i32, val: *const core::ffi::c_void, len: u32) -> i32;
-}
-
+/// A failure only loses the kernel's extra text in errors.
 fn set_int_opt(fd: &OwnedFd, name: u32) {
-    use std::os::fd::AsRawFd;
-    let one: i32 = 1;
-    // SAFETY: `one` is a valid int for the call; a failure only loses the extra text.
-    unsafe {
-        setsockopt(
-            fd.as_raw_fd(),
-            SOL_NETLINK,
-            name as i32,
-            (&one as *const i32).cast(),
-            4,
-        )
-    };
+    let _ = sys::set_sockopt_on(fd.as_fd(), SOL_NETLINK, name as i32);
 }
 
 impl Netlink {
@@ -156,16 +78,13 @@ impl Netlink {
     /// before it are handed to `reply`. A refusal is `Err((errno, text))`.
     fn exchange(
         &mut self,
-        mut m: Msg,
+        m: Msg,
         mut reply: impl FnMut(&[u8]),
     ) -> Result<std::result::Result<(), (i32, String)>> {
         self.seq += 1;
         let seq = self.seq;
-        m.align();
-        let len = m.buf.len() as u32;
-        m.buf[0..4].copy_from_slice(&len.to_ne_bytes());
-        m.buf[8..12].copy_from_slice(&seq.to_ne_bytes());
-        send(&self.fd, &m.buf, SendFlags::empty()).map_err(|e| Error::sys("send netlink", e))?;
+        let buf = m.finish(seq)?;
+        send(&self.fd, &buf, SendFlags::empty()).map_err(|e| Error::sys("send netlink", e))?;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let (_, n) = recv(&self.fd, &mut buf[..], RecvFlags::empty()).map_err(|e| {
@@ -179,29 +98,22 @@ impl Netlink {
                     Error::sys("recv netlink", e)
                 }
             })?;
-            let mut rest = &buf[..n.min(buf.len())];
-            while rest.len() >= NLMSG_HDRLEN {
-                let mlen = u32::from_ne_bytes(rest[0..4].try_into().unwrap()) as usize;
-                if mlen < NLMSG_HDRLEN || mlen > rest.len() {
-                    return Err(Error::msg("netlink: malformed reply from the kernel"));
+            for r in replies(&buf[..n.min(buf.len())]) {
+                let r = match r {
+                    Ok(r) if !r.truncated => r,
+                    _ => return Err(Error::msg("netlink: malformed reply from the kernel")),
+                };
+                if r.seq != seq {
+                    continue;
                 }
-                let ty = u16::from_ne_bytes([rest[4], rest[5]]);
-                let mflags = u16::from_ne_bytes([rest[6], rest[7]]) as u32;
-                let mseq = u32::from_ne_bytes(rest[8..12].try_into().unwrap());
-                let body = &rest[NLMSG_HDRLEN..mlen];
-                if mseq == seq {
-                    if ty == nl::NLMSG_ERROR as u16 && body.len() >= 4 {
-                        let err = i32::from_ne_bytes(body[0..4].try_into().unwrap());
-                        if err == 0 {
-                            return Ok(Ok(()));
-                        }
-                        return Ok(Err((-err, ext_ack_text(body, mflags))));
+                match r.error_code() {
+                    Some(0) if r.ty == nl::NLMSG_ERROR as u16 => return Ok(Ok(())),
+                    Some(err) if r.ty == nl::NLMSG_ERROR as u16 => {
+                        return Ok(Err((-err, ext_ack_text(r.body, r.flags.into()))))
                     }
-                    if ty == RTM_NEWLINK {
-                        reply(body);
-                    }
+                    _ if r.ty == RTM_NEWLINK => reply(r.body),
+                    _ => {}
                 }
-                rest = &rest[((mlen + 3) & !3).min(rest.len())..];
             }
         }
     }
@@ -226,8 +138,8 @@ impl Netlink {
 
     /// The interface called `name` in this network namespace, if there is one.
     pub fn get_link(&mut self, name: &str) -> Result<Option<Link>> {
-        let mut m = Msg::new(RTM_GETLINK, flags(0), &ifinfomsg(0, 0, 0));
-        m.attr_str(nl::IFLA_IFNAME as u16, name);
+        let mut m = msg(RTM_GETLINK, flags(0), &ifinfomsg(0, 0, 0));
+        m.attr_str(nl::IFLA_IFNAME as u16, name.as_bytes());
         let mut link = None;
         let got = self.exchange(m, |body| link = parse_link(body))?;
         match got {
@@ -239,23 +151,6 @@ impl Netlink {
             ))),
         }
     }
-}
-
-/// Walks `nlattr`s: (type without flag bits, payload).
-fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if b.len() < 4 {
-            return None;
-        }
-        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
-        let ty = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
-        if len < 4 || len > b.len() {
-            return None;
-        }
-        let payload = &b[4..len];
-        b = &b[((len + 3) & !3).min(b.len())..];
-        Some((ty, payload))
-    })
 }
 
 fn parse_link(body: &[u8]) -> Option<Link> {
@@ -280,7 +175,7 @@ fn ext_ack_text(body: &[u8], flags: u32) -> String {
         return String::new();
     }
     // error code, then the request's header (capped: no payload), then the TLVs.
-    let start = 4 + NLMSG_HDRLEN;
+    let start = 4 + wire::netlink::NLMSG_HDRLEN;
     if body.len() < start {
         return String::new();
     }
@@ -293,23 +188,4 @@ fn ext_ack_text(body: &[u8], flags: u32) -> String {
         })
         .filter(|m| !m.is_empty())
         .map_or(String::new(), |m| format!(" ({m})"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nested_attributes_are_aligned_and_sized() {
-        let mut m = Msg::new(RTM_NEWLINK, flags(0), &ifinfomsg(0, 0, 0));
-        m.attr_str(3, "ab"); // 4 + 3 bytes, padded to 8
-        let n = m.begin(18);
-        m.attr_str(1, "veth");
-        m.end(n);
-        let b = &m.buf[NLMSG_HDRLEN + 16..];
-        assert_eq!(&b[0..2], &7u16.to_ne_bytes());
-        assert_eq!(&b[8..10], &(4u16 + 12).to_ne_bytes());
-        let kinds: Vec<_> = attrs(&b[8 + 4..]).collect();
-        assert_eq!(kinds, vec![(1, &b"veth\0"[..])]);
-    }
 }

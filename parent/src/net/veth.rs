@@ -9,7 +9,7 @@ use rustix::fs::{Mode, OFlags};
 use linux_raw_sys::netlink as nl;
 
 use super::netlink::{
-    flags, ifinfomsg, Msg, Netlink, RTM_DELLINK, RTM_NEWADDR, RTM_NEWLINK, RTM_SETLINK,
+    flags, ifinfomsg, msg, Netlink, RTM_DELLINK, RTM_NEWADDR, RTM_NEWLINK, RTM_SETLINK,
 };
 use super::{Cidr, Plan, VethPlan, PREFIX};
 use crate::bail;
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// `VETH_INFO_PEER` (linux-raw-sys lacks it).
 const VETH_INFO_PEER: u16 = 1;
 /// `IFF_UP` (linux-raw-sys has it only behind its `net` feature).
-const IFF_UP: u32 = 1;
+const IFF_UP: u32 = linux_raw_sys::net::net_device_flags::IFF_UP as u32;
 const ENODEV: i32 = linux_raw_sys::errno::ENODEV as i32;
 
 /// Before anything is made: no host end's name is taken, and every bridge asked for
@@ -88,9 +88,9 @@ impl Veths {
         let mut nl = Netlink::open()?;
         let mut first_err = None;
         for (name, index) in std::mem::take(&mut self.ends) {
-            let mut m = Msg::new(RTM_DELLINK, flags(0), &ifinfomsg(index, 0, 0));
+            let mut m = msg(RTM_DELLINK, flags(0), &ifinfomsg(index, 0, 0));
             if index == 0 {
-                m.attr_str(nl::IFLA_IFNAME as u16, &name);
+                m.attr_str(nl::IFLA_IFNAME as u16, name.as_bytes());
             }
             match nl.try_request(m) {
                 Ok(Ok(())) | Ok(Err(ENODEV)) => wait_gone(&mut nl, &name)?,
@@ -150,7 +150,7 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
             end.1 = idx;
         }
         if let Some(b) = bridge {
-            let mut m = Msg::new(RTM_SETLINK, flags(0), &ifinfomsg(idx, 0, 0));
+            let mut m = msg(RTM_SETLINK, flags(0), &ifinfomsg(idx, 0, 0));
             m.attr_u32(nl::IFLA_MASTER as u16, b as u32);
             nl.request(m, || {
                 format!(
@@ -163,7 +163,7 @@ pub fn create(plan: &Plan, pid: i32) -> Result<Veths> {
         if let Some(a) = &v.host_address {
             add_address(&mut nl, idx, a, &v.host_name)?;
         }
-        let m = Msg::new(RTM_SETLINK, flags(0), &ifinfomsg(idx, IFF_UP, IFF_UP));
+        let m = msg(RTM_SETLINK, flags(0), &ifinfomsg(idx, IFF_UP, IFF_UP));
         nl.request(m, || format!("RTM_SETLINK {} up", v.host_name))?;
         crate::debug!("veth {} made, peer in the container's netns", v.host_name);
     }
@@ -180,21 +180,21 @@ enum Target {
 /// with its temporary name and `IFLA_NET_NS_PID` (or `_FD`), so it is born in the
 /// container's netns.
 fn make_pair(nl: &mut Netlink, v: &VethPlan, target: &Target) -> Result<()> {
-    let mut m = Msg::new(
+    let mut m = msg(
         RTM_NEWLINK,
         flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL),
         &ifinfomsg(0, 0, 0),
     );
-    m.attr_str(nl::IFLA_IFNAME as u16, &v.host_name);
+    m.attr_str(nl::IFLA_IFNAME as u16, v.host_name.as_bytes());
     if let Some(mtu) = v.mtu {
         m.attr_u32(nl::IFLA_MTU as u16, mtu);
     }
     let info = m.begin(nl::IFLA_LINKINFO as u16);
-    m.attr_str(nl::IFLA_INFO_KIND as u16, "veth");
+    m.attr_str(nl::IFLA_INFO_KIND as u16, b"veth");
     let data = m.begin(nl::IFLA_INFO_DATA as u16);
     let peer = m.begin(VETH_INFO_PEER);
     m.raw(&ifinfomsg(0, 0, 0));
-    m.attr_str(nl::IFLA_IFNAME as u16, &v.temp_name);
+    m.attr_str(nl::IFLA_IFNAME as u16, v.temp_name.as_bytes());
     match target {
         Target::Pid(pid) => m.attr_u32(nl::IFLA_NET_NS_PID as u16, *pid as u32),
         Target::Fd(fd) => m.attr_u32(nl::IFLA_NET_NS_FD as u16, fd.as_raw_fd() as u32),
@@ -222,7 +222,7 @@ fn add_address(nl: &mut Netlink, idx: i32, a: &Cidr, dev: &str) -> Result<()> {
     hdr[1] = a.prefix;
     hdr[2] = nodad;
     hdr[4..8].copy_from_slice(&(idx as u32).to_ne_bytes());
-    let mut m = Msg::new(RTM_NEWADDR, flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL), &hdr);
+    let mut m = msg(RTM_NEWADDR, flags(nl::NLM_F_CREATE | nl::NLM_F_EXCL), &hdr);
     m.attr(nl::IFA_LOCAL as u16, &bytes);
     m.attr(nl::IFA_ADDRESS as u16, &bytes);
     nl.request(m, || format!("RTM_NEWADDR {} dev {dev}", a.text()))
@@ -252,7 +252,7 @@ pub fn remove_host_ends(names: &[String]) -> Result<()> {
         if link.kind.as_deref() != Some("veth") {
             continue;
         }
-        let m = Msg::new(RTM_DELLINK, flags(0), &ifinfomsg(link.index, 0, 0));
+        let m = msg(RTM_DELLINK, flags(0), &ifinfomsg(link.index, 0, 0));
         match nl.try_request(m)? {
             Ok(()) | Err(ENODEV) => wait_gone(&mut nl, name)?,
             Err(e) => {

@@ -3,6 +3,8 @@
 //! offset allows (255 instructions). The layout is repeated until no new trampoline is
 //! needed; trampolines only ever get added, so it ends.
 
+use linux_raw_sys::ptrace as b;
+
 /// `struct sock_filter`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insn {
@@ -13,17 +15,13 @@ pub struct Insn {
 }
 
 // Opcodes (linux/bpf_common.h): class | size/op | source.
-/// BPF_LD | BPF_W (0) | BPF_ABS.
-pub const LD_W_ABS: u16 = 0x20;
-/// BPF_ALU | BPF_AND | BPF_K (0).
-pub const ALU_AND_K: u16 = 0x04 | 0x50;
-/// BPF_JMP | BPF_JA (0).
-pub const JA: u16 = 0x05;
-pub const JEQ_K: u16 = 0x05 | 0x10;
-pub const JGT_K: u16 = 0x05 | 0x20;
-pub const JGE_K: u16 = 0x05 | 0x30;
-/// BPF_RET | BPF_K (0).
-pub const RET_K: u16 = 0x06;
+pub const LD_W_ABS: u16 = (b::BPF_LD | b::BPF_W | b::BPF_ABS) as u16;
+pub const ALU_AND_K: u16 = (b::BPF_ALU | b::BPF_AND | b::BPF_K) as u16;
+pub const JA: u16 = (b::BPF_JMP | b::BPF_JA) as u16;
+pub const JEQ_K: u16 = (b::BPF_JMP | b::BPF_JEQ | b::BPF_K) as u16;
+pub const JGT_K: u16 = (b::BPF_JMP | b::BPF_JGT | b::BPF_K) as u16;
+pub const JGE_K: u16 = (b::BPF_JMP | b::BPF_JGE | b::BPF_K) as u16;
+pub const RET_K: u16 = (b::BPF_RET | b::BPF_K) as u16;
 
 /// A place in the program, bound once with `Asm::bind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,7 @@ use super::asm::{Asm, Insn, To, ALU_AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RE
 use super::compile::program;
 use super::{load, names, parse, parse_for, Abi, Action, Arch, Profile, OPERATORS};
 
-#[path = "../../../tests/tests/seccomp/podman.rs"]
-pub(super) mod podman;
+use runlet_tests::podman;
 
 // These tests compile x86_64 filters on any host (the other architectures':
 // tests_arch.rs), so x86_64's numbers are spelled out (linux-raw-sys's x86_64 table).

@@ -8,7 +8,8 @@ use miniserde::json::{self, Value};
 
 use super::arch::ARM_NR_BASE;
 use super::compile::program;
-use super::tests::{podman, run};
+use super::tests::run;
+use runlet_tests::podman;
 use super::{names, parse_for, Abi, Action, Arch, Profile};
 
 const ALLOW: u32 = p::SECCOMP_RET_ALLOW;

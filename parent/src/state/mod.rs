@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use rustix::fs::{flock, mkfifoat, open, FlockOperation, Mode, OFlags, CWD};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 pub use record::Record;
 pub use saved::Saved;
-pub use status::{init_alive, is_the_init, Live, Status};
+pub use status::{Live, Status};
 
 pub const DEFAULT_ROOT: &str = "/run/runlet";
 pub const EXEC_FIFO: &str = "exec.fifo";
@@ -44,7 +44,7 @@ pub fn check_id(id: &str) -> Result<()> {
 
 /// The error for an ID with no state directory (containerd matches "does not exist").
 pub fn not_found(id: &str) -> Error {
-    Error::msg(format!("container {id} does not exist"))
+    Error::of(Kind::NotFound, format!("container {id} does not exist"))
 }
 
 /// A container's state directory, locked. One made by `create` is removed on drop
@@ -69,10 +69,13 @@ impl StateDir {
         match fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(Error::msg(format!(
-                    "container {id} already exists (container ID already exists; state in {})",
-                    dir.display()
-                )))
+                return Err(Error::of(
+                    Kind::Exists,
+                    format!(
+                        "container {id} already exists (container ID already exists; state in {})",
+                        dir.display()
+                    ),
+                ))
             }
             Err(e) => return Err(Error::io("mkdir", &dir, e)),
         }
@@ -93,7 +96,7 @@ impl StateDir {
         check_id(id)?;
         let dir = root.join(id);
         let lock = match lock_dir(&dir) {
-            Err(_) if !dir.exists() => return Err(not_found(id)),
+            Err(e) if e.is_errno(linux_raw_sys::errno::ENOENT) => return Err(not_found(id)),
             other => other?,
         };
         // A create that failed removed the directory while we waited for its lock.
@@ -164,7 +167,12 @@ impl StateDir {
     /// Reads state.json. A directory without one is a create that was cut short
     /// (runlet killed): reported as such, so `delete` can still remove it.
     pub fn load(&self) -> Result<Saved> {
-        Saved::read(&self.dir.join(STATE_FILE))
+        Saved::read(&self.dir.join(STATE_FILE)).map_err(|e| match e.kind() {
+            Kind::Sys if e.is_errno(linux_raw_sys::errno::ENOENT) => {
+                Error::of(Kind::Incomplete, e.as_str())
+            }
+            _ => e,
+        })
     }
 
     /// Removes the directory and what is in it.

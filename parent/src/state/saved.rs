@@ -6,7 +6,7 @@ use std::path::Path;
 
 use miniserde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct Saved {
@@ -45,7 +45,7 @@ pub struct Saved {
     #[serde(rename = "runletConfig")]
     pub config: String,
     /// Without a mount namespace of its own: the mount ID of the rootfs bind runlet
-    /// made in its namespace, unmounted at delete (src/shared_root.rs).
+    /// made in its namespace, unmounted at delete (container/shared_root.rs).
     #[serde(rename = "runletSharedRootMount")]
     pub shared_root_mount: Option<u64>,
     /// resctrl directories runlet made for `linux.intelRdt`, removed at delete.
@@ -56,7 +56,12 @@ pub struct Saved {
 impl Saved {
     pub fn read(path: &Path) -> Result<Saved> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let bad = || Error::msg(format!("{}: not a runlet state file", path.display()));
+        let bad = || {
+            Error::of(
+                Kind::Corrupt,
+                format!("{}: not a runlet state file", path.display()),
+            )
+        };
         let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
         miniserde::json::from_str(text).map_err(|_| bad())
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::proc;
+use crate::process::proc::init_alive;
 use crate::state::{Saved, EXEC_FIFO};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,18 +68,8 @@ impl Live {
 fn still_the_helper(pid: i32) -> Option<bool> {
     use std::os::unix::ffi::OsStrExt;
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    let memfd = format!("/memfd:{}", crate::helpers::INIT_MEMFD_NAME);
+    let memfd = format!("/memfd:{}", crate::process::helpers::INIT_MEMFD_NAME);
     Some(exe.as_os_str().as_bytes().starts_with(memfd.as_bytes()))
-}
-
-pub fn init_alive(pid: i32, start_time: u64) -> bool {
-    pid > 0 && matches!(proc::stat(pid), Ok(s) if is_the_init(&s, start_time))
-}
-
-/// A process is still the container's init when it started at the saved time (else
-/// its pid was reused) and has not exited (a zombie, or dead, is stopped).
-pub fn is_the_init(s: &proc::Stat, start_time: u64) -> bool {
-    s.start_time == start_time && s.state != 'Z' && s.state != 'X'
 }
 
 fn paths(saved: &Saved) -> Vec<std::path::PathBuf> {

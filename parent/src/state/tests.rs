@@ -58,7 +58,7 @@ fn status_follows_the_process_not_the_fifo() {
     let me = std::process::id() as i32;
     let saved = Saved {
         pid: me,
-        start_time: crate::proc::start_time(me).unwrap(),
+        start_time: crate::process::proc::start_time(me).unwrap(),
         ..Saved::default()
     };
     let _fifo = d.exec_fifo().unwrap();

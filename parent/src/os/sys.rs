@@ -15,6 +15,7 @@ unsafe extern "C" {
     fn _exit(code: c_int) -> !;
     fn kill(pid: c_int, sig: c_int) -> c_int;
     fn signal(sig: c_int, handler: usize) -> usize;
+    fn setsockopt(fd: c_int, level: c_int, name: c_int, val: *const c_void, len: u32) -> c_int;
 }
 
 /// musl's sigset_t (128 bytes).
@@ -22,8 +23,8 @@ unsafe extern "C" {
 #[derive(Clone, Copy)]
 pub struct SigSet([u64; 16]);
 
-const SIG_BLOCK: c_int = 0;
-const SIG_SETMASK: c_int = 2;
+const SIG_BLOCK: c_int = linux_raw_sys::general::SIG_BLOCK as c_int;
+const SIG_SETMASK: c_int = linux_raw_sys::general::SIG_SETMASK as c_int;
 
 fn check(r: c_long) -> io::Result<c_long> {
     if r < 0 {
@@ -33,8 +34,10 @@ fn check(r: c_long) -> io::Result<c_long> {
     }
 }
 
-/// kill(2) with any signal number: rustix's `Signal` has no real-time signals, and
-/// `kill --all` passes on whatever number the user gave.
+/// kill(2) with any signal number `kill --all` passes on. rustix's `Signal` holds
+/// an arbitrary number only through the unsafe `Signal::from_raw_unchecked`, whose
+/// contract forbids sending the C library's reserved real-time signals (32 to 34),
+/// which runlet passes on as runc does; the raw call has no such contract.
 pub fn kill_pid(pid: i32, sig: c_int) -> io::Result<()> {
     // SAFETY: integer arguments only.
     check(unsafe { kill(pid, sig) }.into()).map(|_| ())
@@ -71,8 +74,9 @@ pub fn set_signal_mask(mask: &SigSet) -> io::Result<()> {
 
 /// A signalfd for `sigs` (rustix has no signalfd). Close-on-exec, non-blocking.
 pub fn signal_fd(sigs: &[c_int]) -> io::Result<std::os::fd::OwnedFd> {
-    const SFD_CLOEXEC: c_int = 0o2000000;
-    const SFD_NONBLOCK: c_int = 0o4000;
+    // The kernel defines SFD_* as the O_* flags of the same names.
+    const SFD_CLOEXEC: c_int = linux_raw_sys::general::O_CLOEXEC as c_int;
+    const SFD_NONBLOCK: c_int = linux_raw_sys::general::O_NONBLOCK as c_int;
     let mut set = SigSet([0; 16]);
     // SAFETY: `set` is a valid sigset_t; signalfd returns a new fd or -1.
     let fd = unsafe {
@@ -86,7 +90,8 @@ pub fn signal_fd(sigs: &[c_int]) -> io::Result<std::os::fd::OwnedFd> {
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as RawFd) })
 }
 
-/// Sends any signal number through a pidfd (rustix's Signal type only has named ones).
+/// Sends any signal number through a pidfd (see `kill_pid` for why not rustix's
+/// `pidfd_send_signal`, which takes a `Signal`).
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: c_int) -> io::Result<()> {
     let nr = linux_raw_sys::general::__NR_pidfd_send_signal as c_long;
     // SAFETY: integer arguments only; a NULL siginfo is allowed.
@@ -119,8 +124,8 @@ pub struct CloneArgs {
     pub cgroup: u64,
 }
 
-pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+pub const CLONE_PIDFD: u64 = linux_raw_sys::general::CLONE_PIDFD as u64;
+pub const CLONE_INTO_CGROUP: u64 = linux_raw_sys::general::CLONE_INTO_CGROUP;
 
 /// `clone3` without CLONE_VM: a fork with namespace flags, a pidfd and a target
 /// cgroup (rustix has no clone). Returns 0 in the child, the child's pid in the parent.
@@ -142,6 +147,41 @@ pub unsafe fn clone3(args: &mut CloneArgs) -> io::Result<i32> {
     Ok(r as i32)
 }
 
+/// `bpf(cmd, attr, size)`: rustix has no bpf() wrapper (the cgroup2 device program).
+///
+/// # Safety
+/// `attr` must be a live, properly laid out `union bpf_attr` prefix for `cmd`; the
+/// kernel reads it (and, for a load, writes the log into memory it points to).
+pub unsafe fn bpf<T>(cmd: c_long, attr: &mut T) -> io::Result<c_long> {
+    let nr = linux_raw_sys::general::__NR_bpf as c_long;
+    // SAFETY: the caller vouches for `attr`; its size is passed with it.
+    check(unsafe {
+        syscall(
+            nr,
+            cmd,
+            attr as *mut T as *mut c_void,
+            std::mem::size_of::<T>() as c_long,
+        )
+    })
+}
+
+/// Sets an int socket option to 1: rustix has no NETLINK_EXT_ACK / NETLINK_CAP_ACK
+/// options (the netlink socket's extended acknowledgements).
+pub fn set_sockopt_on(fd: BorrowedFd<'_>, level: c_int, name: c_int) -> io::Result<()> {
+    let one: c_int = 1;
+    // SAFETY: `one` is a valid int for the call, of the size passed.
+    let r = unsafe {
+        setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (&one as *const c_int).cast(),
+            4,
+        )
+    };
+    check(r as c_long).map(|_| ())
+}
+
 /// `dup2` (async-signal-safe; rustix's dup2 wants an owned target fd).
 pub fn dup_to(old: RawFd, new: RawFd) -> io::Result<()> {
     // SAFETY: integer arguments only.
@@ -158,7 +198,7 @@ pub unsafe fn execveat_fd(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> io::Error {
-    const AT_EMPTY_PATH: c_long = 0x1000;
+    const AT_EMPTY_PATH: c_long = linux_raw_sys::general::AT_EMPTY_PATH as c_long;
     let nr = linux_raw_sys::general::__NR_execveat as c_long;
     let empty: &CStr = c"";
     // SAFETY: the caller guarantees argv/envp; `empty` is a valid C string.
@@ -186,7 +226,7 @@ pub unsafe fn execve_path(
 /// runtime makes runlet ignore it, and an ignored signal stays ignored across exec
 /// (rustix has no sigaction). Async-signal-safe.
 pub fn default_sigpipe() {
-    const SIGPIPE: c_int = 13;
+    const SIGPIPE: c_int = linux_raw_sys::general::SIGPIPE as c_int;
     const SIG_DFL: usize = 0;
     // SAFETY: installs the default disposition; no handler code is involved.
     unsafe { signal(SIGPIPE, SIG_DFL) };

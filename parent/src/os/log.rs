@@ -35,8 +35,8 @@ pub fn emit(args: std::fmt::Arguments<'_>) {
 #[macro_export]
 macro_rules! debug {
     ($($t:tt)*) => {
-        if $crate::log::debug_enabled() {
-            $crate::log::emit(format_args!($($t)*))
+        if $crate::os::log::debug_enabled() {
+            $crate::os::log::emit(format_args!($($t)*))
         }
     };
 }

@@ -4,7 +4,7 @@
 //! entry of x86_64 becomes `architectures`, and each syscalls entry is kept or dropped
 //! by its `includes`/`excludes` (capabilities of the default set, arches, minKernel).
 //!
-//! Shared by the parent's unit tests (`#[path]`) and tests/tests/seccomp.rs.
+//! Shared by the parent's unit tests (a dev-dependency) and tests/tests/seccomp.rs.
 
 use miniserde::json::{self, Array, Object, Value};
 

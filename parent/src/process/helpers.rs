@@ -2,6 +2,7 @@
 //! one file to ship, and no host binary a container could reach through
 //! /proc/<pid>/exe and overwrite (the CVE-2019-5736 class).
 
+use std::ffi::CStr;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::OwnedFd;
@@ -25,9 +26,25 @@ pub enum Helper {
 }
 
 impl Helper {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Helper::Init => INIT_MEMFD_NAME,
+            Helper::Exec => "runlet-exec",
+        }
+    }
+
+    /// The name as the helper's argv[0].
+    pub fn argv0(self) -> &'static CStr {
+        match self {
+            Helper::Init => c"runlet-init",
+            Helper::Exec => c"runlet-exec",
+        }
+    }
+
+    /// What the running helper is called in messages ("signal init 42").
+    pub fn what(self) -> &'static str {
+        match self {
+            Helper::Init => "init",
             Helper::Exec => "runlet-exec",
         }
     }
@@ -41,19 +58,9 @@ impl Helper {
 }
 
 /// A sealed, close-on-exec memfd holding the helper, ready for execveat.
-///
-/// `RUNLET_HELPER_DIR` (a development override) points at a directory holding helper
-/// files to use instead of the embedded ones; they are copied into a memfd the same way.
 pub fn memfd(h: Helper) -> Result<OwnedFd> {
-    let owned;
-    let bytes: &[u8] = match std::env::var_os("RUNLET_HELPER_DIR") {
-        Some(dir) => {
-            let p = std::path::Path::new(&dir).join(h.name());
-            owned = std::fs::read(&p).map_err(|e| Error::io("read helper", &p, e))?;
-            &owned
-        }
-        None => h.embedded(),
-    };
+    let owned = override_file(h)?;
+    let bytes: &[u8] = owned.as_deref().unwrap_or(h.embedded());
     if bytes.is_empty() {
         return Err(Error::msg(format!(
             "this runlet was built without {}; build it with `make` (or set RUNLET_HELPER_DIR)",
@@ -68,4 +75,17 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
     fcntl_add_seals(&f, seals).map_err(|e| Error::sys("seal helper memfd", e))?;
     Ok(f.into())
+}
+
+/// `RUNLET_HELPER_DIR` names a directory whose helper files are run instead of the
+/// embedded ones: a helper rebuilt without relinking runlet, or the reliability
+/// suite's fake helper that cuts a frame short (docs/testing.md).
+fn override_file(h: Helper) -> Result<Option<Vec<u8>>> {
+    let Some(dir) = std::env::var_os("RUNLET_HELPER_DIR") else {
+        return Ok(None);
+    };
+    let p = std::path::Path::new(&dir).join(h.name());
+    std::fs::read(&p)
+        .map(Some)
+        .map_err(|e| Error::io("read helper", &p, e))
 }

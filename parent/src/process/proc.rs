@@ -44,6 +44,17 @@ fn parse_stat(stat: &str) -> Option<Stat> {
     })
 }
 
+/// The container's init `pid` is still alive: the process that `create` started.
+pub fn init_alive(pid: i32, start_time: u64) -> bool {
+    pid > 0 && matches!(stat(pid), Ok(s) if is_the_init(&s, start_time))
+}
+
+/// A process is still the container's init when it started at the saved time (else
+/// its pid was reused) and has not exited (a zombie, or dead, is stopped).
+pub fn is_the_init(s: &Stat, start_time: u64) -> bool {
+    s.start_time == start_time && s.state != 'Z' && s.state != 'X'
+}
+
 /// The command line of a process, NULs as spaces ("" once it is gone).
 pub fn cmdline(pid: i32) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();

@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 
+use crate::config::resources::Resources;
 use crate::error::{Error, Result};
-use crate::signals;
+use crate::process::signals;
 use crate::state::DEFAULT_ROOT;
 
-#[path = "cli_exec.rs"]
 mod exec;
+mod update;
 pub use exec::ExecArgs;
 
 pub const USAGE: &str = "\
@@ -113,8 +114,14 @@ pub enum Command {
         bundle: PathBuf,
     },
     Features,
-    /// `update` / `events`: parsed by `cmd_update` (name, the arguments after it).
-    Cgroup(String, Vec<String>),
+    Update {
+        id: String,
+        /// Boxed: the checked `linux.resources` is far larger than any other command.
+        resources: Box<Resources>,
+    },
+    Events {
+        id: String,
+    },
     Exec(ExecArgs),
     /// `pause` (freeze: true) / `resume`.
     Freeze {
@@ -332,10 +339,10 @@ fn create_args(cmd: &str, p: &Parsed) -> Result<CreateArgs> {
 /// `--preserve-fds N`: a count of fds after stdio (runc's limit is the fd table).
 fn preserve_fds(cmd: &str, v: &str) -> Result<u32> {
     match v.parse::<u32>() {
-        Ok(n) if n <= crate::fds::MAX_EXTRA_FDS => Ok(n),
+        Ok(n) if n <= crate::process::fds::MAX_EXTRA_FDS => Ok(n),
         _ => Err(Error::msg(format!(
             "{cmd} --preserve-fds {v:?}: expected a number of fds (at most {})",
-            crate::fds::MAX_EXTRA_FDS
+            crate::process::fds::MAX_EXTRA_FDS
         ))),
     }
 }
@@ -444,7 +451,16 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
             }
             Command::Features
         }
-        "update" | "events" => Command::Cgroup(cmd.to_string(), a.items[a.pos..].to_vec()),
+        "update" => {
+            let (id, resources) = update::parse_update(&a.items[a.pos..])?;
+            Command::Update {
+                id,
+                resources: Box::new(resources),
+            }
+        }
+        "events" => Command::Events {
+            id: update::parse_events(&a.items[a.pos..])?,
+        },
         "exec" => Command::Exec(exec::parse(a)?),
         "pause" | "resume" => {
             let id = positional(cmd, &parse_opts(cmd, a, id_only)?, 1)?;
@@ -467,5 +483,4 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
 }
 
 #[cfg(test)]
-#[path = "cli_tests.rs"]
 mod tests;

@@ -16,9 +16,8 @@ use rustix::termios::{
 };
 
 use crate::error::{Error, Result};
-use crate::spawn::{Exit, Init};
-
-pub const SIGWINCH: i32 = 28;
+use crate::process::signals;
+use crate::process::spawn::{Child, Exit};
 
 /// The caller's terminal in raw mode; restored when dropped.
 pub struct RawMode {
@@ -74,7 +73,7 @@ fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> std::io::Result<()> {
 
 /// Copies between the caller and the master until `process` exits, passing on the
 /// signals read from `sigfd` (SIGWINCH resizes the pty instead). Returns its exit.
-pub fn relay(master: OwnedFd, process: &mut Init, sigfd: &OwnedFd) -> Result<Exit> {
+pub fn relay(master: OwnedFd, process: &mut Child, sigfd: &OwnedFd) -> Result<Exit> {
     let stdin = rustix::stdio::stdin();
     let stdout = rustix::stdio::stdout();
     let mut stdin_open = true;
@@ -156,15 +155,12 @@ fn drain(master: &OwnedFd, stdout: BorrowedFd<'_>, buf: &mut [u8]) {
     }
 }
 
-fn forward_signals(sigfd: &OwnedFd, process: &Init, master: &OwnedFd) {
-    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
-    let mut b = [0u8; 128];
-    while let Ok(128) = read(sigfd, &mut b) {
-        let sig = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i32;
-        if sig == SIGWINCH {
+fn forward_signals(sigfd: &OwnedFd, process: &Child, master: &OwnedFd) {
+    signals::drain(sigfd, |sig| {
+        if sig == signals::SIGWINCH {
             copy_winsize(master);
         } else {
             let _ = process.signal(sig);
         }
-    }
+    });
 }

@@ -14,14 +14,15 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use miniserde::Serialize;
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
 use rustix::process::{waitid, WaitId, WaitIdOptions, WaitIdStatus};
 
 use crate::config::{Hook, HookKind, Hooks};
 use crate::debug;
 use crate::error::{strerror, Error, Result};
-use crate::signals::SIGKILL;
+use crate::os::poll::poll_until;
+use crate::process::signals::SIGKILL;
 use crate::state::Saved;
 use spawn::Started;
 
@@ -86,7 +87,7 @@ fn run_one(kind: HookKind, i: usize, h: &Hook, state: &str) -> Result<()> {
     let mut started = spawn::start(h).map_err(|e| failed(e.to_string()))?;
     let waited = supervise(&mut started, state, h.timeout);
     if waited.is_err() {
-        let _ = crate::sys::pidfd_send_signal(started.pidfd.as_fd(), SIGKILL);
+        let _ = crate::os::sys::pidfd_send_signal(started.pidfd.as_fd(), SIGKILL);
     }
     let status = reap(&started).map_err(|e| failed(e.to_string()))?;
     let tail = waited.map_err(|e| failed(e.to_string()))?;
@@ -122,13 +123,6 @@ fn supervise(s: &mut Started, state: &str, timeout: Duration) -> Result<Vec<u8>>
     let mut tail = Vec::new();
     let mut err_open = true;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::msg(format!(
-                "did not finish within its timeout of {}s (killed)",
-                timeout.as_secs()
-            )));
-        }
         if input.is_empty() {
             // Closed: EOF for the hook.
             stdin = None;
@@ -146,13 +140,11 @@ fn supervise(s: &mut Started, state: &str, timeout: Duration) -> Result<Vec<u8>>
                 None => PollFd::new(&s.pidfd, PollFlags::empty()),
             },
         ];
-        let t = Timespec {
-            tv_sec: left.as_secs() as i64,
-            tv_nsec: left.subsec_nanos() as i64,
-        };
-        match poll(&mut fds, Some(&t)) {
-            Ok(_) | Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::sys("poll", e)),
+        if !poll_until(&mut fds, Some(deadline)).map_err(|e| Error::sys("poll", e))? {
+            return Err(Error::msg(format!(
+                "did not finish within its timeout of {}s (killed)",
+                timeout.as_secs()
+            )));
         }
         let exited = !fds[0].revents().is_empty();
         if err_open {

@@ -6,10 +6,11 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use wire::{parse_header, ErrorReport, FrameKind, HEADER_LEN};
 
 use crate::error::{errno_text, Error, Result};
+use crate::os::poll::poll_until;
 
 /// A connected pair of stream sockets, both close-on-exec: ours, and the one a
 /// helper gets (`what` names the pair in an error).
@@ -92,22 +93,14 @@ impl Channel {
     fn read_exact(&mut self, buf: &mut [u8], deadline: Instant, eof_ok: bool) -> Result<bool> {
         let mut got = 0;
         while got < buf.len() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
+            let ready = poll_until(&mut fds, Some(deadline))
+                .map_err(|e| Error::sys("poll sync socket", e))?;
+            if !ready {
                 return Err(Error::msg(format!(
                     "{} sent nothing for too long (deadline passed)",
                     self.peer
                 )));
-            }
-            let ts = Timespec {
-                tv_sec: left.as_secs() as i64,
-                tv_nsec: left.subsec_nanos() as i64,
-            };
-            let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
-            match poll(&mut fds, Some(&ts)) {
-                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
-                Ok(_) => {}
-                Err(e) => return Err(Error::sys("poll sync socket", e)),
             }
             match self.sock.read(&mut buf[got..]) {
                 Ok(0) if got == 0 && eof_ok => return Ok(false),
@@ -135,9 +128,10 @@ impl Channel {
 /// "mount proc on /proc: Operation not permitted" from a helper's `Error` frame.
 pub fn helper_error(body: &[u8]) -> Error {
     match ErrorReport::decode(body) {
-        Ok(r) if r.errno != 0 => {
-            Error::msg(format!("{}: {}", r.message, errno_text(r.errno as i32)))
-        }
+        Ok(r) if r.errno != 0 => Error::with_errno(
+            format!("{}: {}", r.message, errno_text(r.errno as i32)),
+            r.errno as i32,
+        ),
         Ok(r) => Error::msg(r.message.to_string()),
         Err(e) => Error::msg(format!("malformed Error frame: {e}")),
     }

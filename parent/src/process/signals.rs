@@ -3,8 +3,16 @@
 
 use crate::error::{Error, Result};
 
-pub const SIGTERM: i32 = 15;
-pub const SIGKILL: i32 = 9;
+use std::os::fd::AsFd;
+
+use linux_raw_sys::general as g;
+
+pub const SIGTERM: i32 = g::SIGTERM as i32;
+pub const SIGKILL: i32 = g::SIGKILL as i32;
+pub const SIGWINCH: i32 = g::SIGWINCH as i32;
+/// Signals a foreground `run` or `exec` passes on to the container's process, as
+/// runc does for the ones a terminal or a supervisor sends.
+pub const FORWARDED: [i32; 6] = [1, 2, 3, 10, 12, 15]; // HUP INT QUIT USR1 USR2 TERM
 /// glibc's SIGRTMIN (musl's is the same): the first two real-time signals are
 /// reserved by the C library.
 const RTMIN: i32 = 34;
@@ -81,6 +89,15 @@ pub fn parse(s: &str) -> Result<i32> {
         None
     };
     n.ok_or_else(bad)
+}
+
+/// Every signal waiting on a (non-blocking) signalfd, in order, handed to `each`.
+pub fn drain(sigfd: impl AsFd, mut each: impl FnMut(i32)) {
+    // struct signalfd_siginfo is 128 bytes; ssi_signo is its first u32.
+    let mut buf = [0u8; 128];
+    while let Ok(128) = rustix::io::read(sigfd.as_fd(), &mut buf) {
+        each(u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32);
+    }
 }
 
 #[cfg(test)]

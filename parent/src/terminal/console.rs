@@ -1,43 +1,25 @@
-//! `process.terminal`: the console socket runlet hands the helper, runc's rules for
-//! when one is needed, and receiving the pty master. The helper opens the pty inside
-//! the container and sends the master itself over the socket it is given
-//! (helper_rt::console): the caller's `--console-socket`, connected by runlet, or,
-//! for a foreground `run`/`exec` without one, one end of a socketpair whose other end
-//! runlet keeps, to relay the caller's terminal (`tty_relay`). docs/terminal.md.
+//! The console socket runlet hands the helper, runc's rules for when one is needed,
+//! and receiving the pty master. The helper opens the pty inside the container and
+//! sends the master itself over the socket it is given (helper_rt::console): the
+//! caller's `--console-socket`, connected by runlet, or, for a foreground
+//! `run`/`exec` without one, one end of a socketpair whose other end runlet keeps, to
+//! relay the caller's terminal (`relay`). docs/terminal.md.
 
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::io::Errno;
+use rustix::event::{PollFd, PollFlags};
 use rustix::net::{
     connect, recvmsg, socket_with, AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage,
     RecvFlags, SocketAddrUnix, SocketFlags, SocketType,
 };
-use wire::{tag, Encoder, Sink, WireError};
 
-use crate::channel::socket_pair;
+use crate::process::channel::socket_pair;
 
 use crate::error::{Error, Result};
-
-/// The process fields of a terminal (none without one).
-pub fn encode<S: Sink>(
-    e: &mut Encoder<S>,
-    terminal: bool,
-    size: Option<(u32, u32)>,
-) -> Result<(), WireError> {
-    if !terminal {
-        return Ok(());
-    }
-    e.flag(tag::TERMINAL, true)?;
-    if let Some((rows, cols)) = size {
-        e.u32(tag::CONSOLE_HEIGHT, rows)?;
-        e.u32(tag::CONSOLE_WIDTH, cols)?;
-    }
-    Ok(())
-}
+use crate::os::poll::poll_until;
 
 /// The console socket's two sides: the helper's end, and runlet's own when it relays.
 #[derive(Default)]
@@ -91,25 +73,14 @@ fn connect_to(path: &Path) -> Result<OwnedFd> {
 
 /// The master the helper sent over `sock` (data: its name; the fd: SCM_RIGHTS).
 pub fn recv_master(sock: &OwnedFd, timeout: Duration) -> Result<OwnedFd> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::msg(format!(
-                "no pty master on the console socket within {}s",
-                timeout.as_secs()
-            )));
-        }
-        let t = Timespec {
-            tv_sec: left.as_secs() as i64,
-            tv_nsec: left.subsec_nanos() as i64,
-        };
-        let mut fds = [PollFd::new(sock, PollFlags::IN)];
-        match poll(&mut fds, Some(&t)) {
-            Ok(0) | Err(Errno::INTR) => continue,
-            Ok(_) => break,
-            Err(e) => return Err(Error::sys("poll console socket", e)),
-        }
+    let mut fds = [PollFd::new(sock, PollFlags::IN)];
+    let ready = poll_until(&mut fds, Some(Instant::now() + timeout))
+        .map_err(|e| Error::sys("poll console socket", e))?;
+    if !ready {
+        return Err(Error::msg(format!(
+            "no pty master on the console socket within {}s",
+            timeout.as_secs()
+        )));
     }
     let mut name = [0u8; 256];
     let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];

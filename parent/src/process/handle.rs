@@ -5,12 +5,13 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{PollFd, PollFlags};
 use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
 use crate::error::{Error, Result};
-use crate::state::init_alive;
-use crate::sys;
+use crate::os::poll::poll_until;
+use crate::os::sys;
+use crate::process::proc::init_alive;
 
 pub struct InitHandle {
     pub pid: i32,
@@ -41,26 +42,15 @@ impl InitHandle {
 
     /// Waits until the init has exited (a pidfd turns readable then, reaped or not).
     pub fn wait_exit(&self, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::msg(format!(
-                    "container init {} still running {}s after SIGKILL",
-                    self.pid,
-                    timeout.as_secs()
-                )));
-            }
-            let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
-            let t = Timespec {
-                tv_sec: left.as_secs() as i64,
-                tv_nsec: left.subsec_nanos() as i64,
-            };
-            match poll(&mut fds, Some(&t)) {
-                Ok(n) if n > 0 => return Ok(()),
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(Error::sys("poll pidfd", e)),
-            }
+        let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
+        match poll_until(&mut fds, Some(Instant::now() + timeout)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::msg(format!(
+                "container init {} still running {}s after SIGKILL",
+                self.pid,
+                timeout.as_secs()
+            ))),
+            Err(e) => Err(Error::sys("poll pidfd", e)),
         }
     }
 }

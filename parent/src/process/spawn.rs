@@ -1,11 +1,13 @@
-//! Birth of the container's init: `clone3` with the config's namespace flags, a pidfd
-//! and (on cgroup v2) the container's cgroup, then straight into `runlet-init`.
+//! Birth of a helper: `clone3` with the namespace flags to create (the container's
+//! init) or none (`runlet-exec`), a pidfd and (on cgroup v2) the container's cgroup,
+//! then straight into the sealed helper memfd. And [`Child`]: a process runlet holds
+//! by its pidfd — a helper, or the process `runlet exec` started.
 //!
 //! Between clone3 and execveat the child runs only async-signal-safe syscalls, in this
 //! order: join namespaces given by path, arm PDEATHSIG, restore the signal mask, put
-//! the passed-on fds on 3..3+E, the sync socket on 3+E, the exec FIFO on 4+E and a
-//! console socket on 5+E (E is 0 unless fds are passed on: helper_rt::fds), exec the
-//! sealed helper memfd.
+//! the passed-on fds on 3..3+E, the sync socket on 3+E, the helper's second fd on 4+E
+//! and a console socket on 5+E (E is 0 unless fds are passed on: helper_rt::fds), exec
+//! the sealed helper memfd.
 
 use std::ffi::c_char;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -17,10 +19,11 @@ use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
 use wire::{ErrorReport, Sink, SliceSink};
 
 use crate::error::{Error, Result};
-use crate::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
+use crate::os::sys::{self, CloneArgs, SigSet, CLONE_INTO_CGROUP, CLONE_PIDFD};
+use crate::process::helpers::Helper;
 
 /// Everything the child needs, prepared before the clone so it allocates nothing.
-pub struct InitSpawn {
+pub struct Spawn {
     /// CLONE_NEW* flags of the namespaces to create.
     pub ns_flags: u64,
     /// Namespaces to join by path before exec (not pid: see `join_pid`).
@@ -31,7 +34,9 @@ pub struct InitSpawn {
     pub cgroup: Option<OwnedFd>,
     pub helper: OwnedFd,
     pub sync: OwnedFd,
-    pub fifo: OwnedFd,
+    /// The fd after the sync socket: the exec FIFO for runlet-init (it waits there
+    /// for `start`), the init's /proc/<pid> directory for runlet-exec (what it joins).
+    pub second: OwnedFd,
     /// The mask to restore in the child (the parent blocks signals it forwards).
     pub sigmask: SigSet,
     /// The caller's fds passed on as they are (`--preserve-fds`, `LISTEN_FDS`): they
@@ -41,9 +46,11 @@ pub struct InitSpawn {
     pub console: Option<OwnedFd>,
 }
 
-/// The init process, owned through its pidfd. Killed and reaped on drop unless it
-/// was already reaped.
-pub struct Init {
+/// A child process owned through its pidfd: a helper, or an exec'd process adopted
+/// by runlet. Killed and reaped on drop unless it was already reaped (or released).
+pub struct Child {
+    /// What it is, for messages: "init", "runlet-exec", "process".
+    pub what: &'static str,
     pub pid: i32,
     pub pidfd: OwnedFd,
     /// Born into its cgroup2 directory by CLONE_INTO_CGROUP.
@@ -68,11 +75,12 @@ impl Exit {
     }
 }
 
-impl Init {
+impl Child {
     /// A process that became our child by other means (the exec'd process, orphaned
     /// to runlet as subreaper), held by a pidfd opened while it could not be reaped.
-    pub fn adopt(pid: i32, pidfd: OwnedFd) -> Init {
-        Init {
+    pub fn adopt(pid: i32, pidfd: OwnedFd) -> Child {
+        Child {
+            what: "process",
             pid,
             pidfd,
             in_v2_cgroup: false,
@@ -82,10 +90,10 @@ impl Init {
 
     pub fn signal(&self, sig: i32) -> Result<()> {
         sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
-            .map_err(|e| Error::sys(&format!("signal init {}", self.pid), e))
+            .map_err(|e| Error::sys(&format!("signal {} {}", self.what, self.pid), e))
     }
 
-    /// Waits for the init to exit (or returns at once with `nohang` if it has not).
+    /// Waits for it to exit (or returns at once with `nohang` if it has not).
     pub fn wait(&mut self, nohang: bool) -> Result<Option<Exit>> {
         let mut opts = WaitIdOptions::EXITED;
         if nohang {
@@ -94,7 +102,11 @@ impl Init {
         let st = loop {
             match waitid(WaitId::PidFd(self.pidfd.as_fd()), opts) {
                 Err(rustix::io::Errno::INTR) => continue,
-                r => break r.map_err(|e| Error::sys(&format!("wait for init {}", self.pid), e))?,
+                r => {
+                    break r.map_err(|e| {
+                        Error::sys(&format!("wait for {} {}", self.what, self.pid), e)
+                    })?
+                }
             }
         };
         let Some(st) = st else { return Ok(None) };
@@ -114,14 +126,15 @@ impl Init {
         }
     }
 
-    /// The container outlives this command (`create`, `run -d`): the init is left
-    /// running, to be reparented to the nearest subreaper when runlet exits.
+    /// It outlives this command (the init after `create`, `run -d`; a process after
+    /// `exec -d`): left running, to be reparented to the nearest subreaper when
+    /// runlet exits.
     pub fn release(mut self) {
         self.reaped = true;
     }
 }
 
-impl Drop for Init {
+impl Drop for Child {
     fn drop(&mut self) {
         self.kill();
     }
@@ -132,17 +145,14 @@ pub(crate) fn dup_high(fd: &OwnedFd, min: RawFd) -> Result<OwnedFd> {
     fcntl_dupfd_cloexec(fd, min).map_err(|e| Error::sys("fcntl F_DUPFD_CLOEXEC", e))
 }
 
-pub fn spawn_init(req: InitSpawn) -> Result<Init> {
-    spawn_helper(req, c"runlet-init")
-}
-
-/// `spawn_init` for any helper: `name` is its argv[0] and names it in errors. The
-/// exec helper gets no namespaces to make and the init's /proc/<pid> as `fifo` (fd 4).
-pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Init> {
-    // Above every fd the child dup2s onto (3..3+E, then sync, fifo, console).
+/// Clones and execs helper `h` (its memfd is `req.helper`): its argv[0] is the
+/// helper's name, which names it in errors.
+pub fn spawn(req: Spawn, h: Helper) -> Result<Child> {
+    let name = h.argv0();
+    // Above every fd the child dup2s onto (3..3+E, then sync, second, console).
     let min = req.extra.len() as RawFd + 10;
     let sync = dup_high(&req.sync, min)?;
-    let fifo = dup_high(&req.fifo, min)?;
+    let second = dup_high(&req.second, min)?;
     let helper = dup_high(&req.helper, min)?;
     let extra: Vec<OwnedFd> = req
         .extra
@@ -162,7 +172,7 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         .map(|(to, fd)| (fd.as_raw_fd(), to))
         .collect();
     moves.push((sync.as_raw_fd(), base));
-    moves.push((fifo.as_raw_fd(), base + 1));
+    moves.push((second.as_raw_fd(), base + 1));
     if let Some(c) = &console {
         moves.push((c.as_raw_fd(), base + 2));
     }
@@ -195,7 +205,7 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
         false => [name.as_ptr(), count.as_ptr(), std::ptr::null()],
     };
     let result = clone_child(
-        name,
+        h,
         &argv,
         req.ns_flags,
         req.cgroup.as_ref(),
@@ -213,22 +223,22 @@ pub fn spawn_helper(req: InitSpawn, name: &'static std::ffi::CStr) -> Result<Ini
 /// The fds the child works with, all above the targets of its dup2s.
 struct ChildFds<'a> {
     sync: &'a OwnedFd,
-    /// (from, to) for dup2, in order: passed-on fds, sync, fifo, console.
+    /// (from, to) for dup2, in order: passed-on fds, sync, second, console.
     moves: &'a [(RawFd, RawFd)],
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
 }
 
 fn clone_child(
-    name: &'static std::ffi::CStr,
+    h: Helper,
     argv: &[*const c_char; 3],
     ns_flags: u64,
     cgroup: Option<&OwnedFd>,
     sigmask: &SigSet,
     fds: &ChildFds<'_>,
-) -> Result<Init> {
+) -> Result<Child> {
     let envp: [*const c_char; 1] = [std::ptr::null()];
-    let exec_what = format!("exec {}", name.to_string_lossy());
+    let exec_what = format!("exec {}", h.name());
     let mut pidfd: RawFd = -1;
     let mut args = CloneArgs {
         flags: ns_flags | CLONE_PIDFD,
@@ -261,7 +271,8 @@ fn clone_child(
         Ok(pid) => {
             // SAFETY: clone3 wrote a new pidfd that nothing else owns.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-            Ok(Init {
+            Ok(Child {
+                what: h.what(),
                 pid,
                 pidfd,
                 in_v2_cgroup: in_v2,
