@@ -14,7 +14,6 @@ use runlet_tests::machine::Machine;
 use runlet_tests::podman;
 use runlet_tests::{Capabilities, Spec};
 
-
 /// One VM at a time: each takes a core under emulation, and the machine has two.
 static ONE_VM: Mutex<()> = Mutex::new(());
 

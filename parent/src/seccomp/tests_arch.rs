@@ -9,8 +9,8 @@ use miniserde::json::{self, Value};
 use super::arch::ARM_NR_BASE;
 use super::compile::program;
 use super::tests::run;
-use runlet_tests::podman;
 use super::{names, parse_for, Abi, Action, Arch, Profile};
+use runlet_tests::podman;
 
 const ALLOW: u32 = p::SECCOMP_RET_ALLOW;
 const KILL_PROCESS: u32 = p::SECCOMP_RET_KILL_PROCESS;
