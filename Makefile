@@ -4,6 +4,7 @@
 TARGET     ?= x86_64-unknown-linux-musl
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 REL        := $(TARGET_DIR)/$(TARGET)/release
+DBG        := $(TARGET_DIR)/$(TARGET)/debug
 
 include mk/cross.mk
 PREFIX     ?= /usr/local
@@ -12,8 +13,9 @@ DEMO_ID    ?= runlet-demo
 
 export RUNLET_BIN := $(abspath $(REL)/runlet)
 export PROBE_BIN  := $(abspath $(REL)/probe)
+export RUNLET_DEBUG_BIN := $(abspath $(DBG)/runlet)
 
-.PHONY: all build toolchain helpers sizes bench-vm demo initramfs-demo test soak unit integration lint fmt bench install clean
+.PHONY: all build debug-runlet toolchain helpers sizes bench-vm demo initramfs-demo test soak unit integration lint fmt bench install clean
 
 all: build
 
@@ -31,6 +33,11 @@ helpers: toolchain
 build: helpers
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO_T) build --release --target $(TARGET) $(STD_PARENT) -p runlet -p runlet-tests
 	@$(MAKE) --no-print-directory sizes
+
+# A debug runlet embedding the release helpers, for the tests that need
+# RUNLET_HELPER_DIR (only a debug build honours it; docs/testing.md).
+debug-runlet: helpers
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) build -p runlet
 
 sizes:
 	@for f in runlet runlet-init runlet-exec; do \
@@ -60,7 +67,7 @@ initramfs-demo: build
 # board's architecture under qemu-user (mk/cross.mk). TEST_FLAGS reaches cargo
 # (.ci/run: --no-fail-fast, so one run counts every test).
 TEST_FLAGS ?=
-test: build cross vm-kernels
+test: build debug-runlet cross vm-kernels
 	$(CARGO) test $(TEST_FLAGS) -p helper-rt
 	RUNLET_REQUIRE_CROSS=1 RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
 	@$(MAKE) --no-print-directory test-cross
@@ -69,7 +76,7 @@ test: build cross vm-kernels
 # every kill point swept more times than `make test` does.
 RUNLET_SOAK_RUNS   ?= 3000
 RUNLET_SOAK_SWEEPS ?= 10
-soak: build
+soak: build debug-runlet
 	RUNLET_SOAK_RUNS=$(RUNLET_SOAK_RUNS) RUNLET_SOAK_SWEEPS=$(RUNLET_SOAK_SWEEPS) \
 	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test -p runlet-tests \
 		--no-fail-fast --test reliability --test reliability_state -- --nocapture

@@ -50,6 +50,19 @@ pub fn runlet_bin() -> PathBuf {
     }
 }
 
+/// The debug build of runlet, for the tests that need `RUNLET_HELPER_DIR` (a release
+/// runlet ignores it): `$RUNLET_DEBUG_BIN`, else `debug/runlet` beside the release
+/// build (`make test` builds it, embedding the release helpers).
+pub fn runlet_debug_bin() -> PathBuf {
+    match std::env::var_os("RUNLET_DEBUG_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target")
+            .join(crate::host_triple())
+            .join("debug/runlet"),
+    }
+}
+
 /// The probe: `$PROBE_BIN`, else the release probe next to runlet, else `fallback`
 /// (the probe cargo built for this test run, if the test passes it).
 pub fn probe_bin(fallback: Option<&str>) -> PathBuf {
@@ -92,4 +105,21 @@ macro_rules! fixture {
             None => return,
         }
     };
+}
+
+/// The debug runlet (see [`runlet_debug_bin`]), or `return` when it is missing: a
+/// counted skip, a failure under `RUNLET_REQUIRE_ROOT=1` (`make test` builds it).
+/// Use in #[test] fns after `fixture!`: `let debug = debug_runlet!();`
+#[macro_export]
+macro_rules! debug_runlet {
+    () => {{
+        let p = $crate::harness::runlet_debug_bin();
+        if !p.exists() {
+            $crate::missing!(
+                "no debug runlet at {}: `make test` builds it, or set RUNLET_DEBUG_BIN",
+                p.display()
+            );
+        }
+        p
+    }};
 }

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use runlet_tests::harness::{probe_bin, runlet_bin};
+use runlet_tests::harness::{probe_bin, runlet_bin, runlet_debug_bin};
+use runlet_tests::missing;
 
 const PT_INTERP: u32 = 3;
 const PT_DYNAMIC: u32 = 2;
@@ -63,16 +64,17 @@ fn every_shipped_binary_is_static() {
     }
 }
 
-#[test]
-fn runlet_embeds_both_helpers() {
+/// `runlet` carries the helpers built beside it, byte for byte.
+fn assert_embeds_release_helpers(runlet: &Path) {
     let dir = release_dir();
-    let runlet = std::fs::read(runlet_bin()).unwrap();
+    let bytes = std::fs::read(runlet).unwrap_or_else(|e| panic!("read {}: {e}", runlet.display()));
     for h in ["runlet-init", "runlet-exec"] {
         let helper = std::fs::read(dir.join(h)).unwrap();
         assert!(helper.len() > 1000, "{h} is suspiciously small");
         assert!(
-            runlet.windows(helper.len()).any(|w| w == helper.as_slice()),
-            "runlet does not carry this build of {h}"
+            bytes.windows(helper.len()).any(|w| w == helper.as_slice()),
+            "{} does not carry this build of {h}",
+            runlet.display()
         );
     }
 }
@@ -117,4 +119,21 @@ fn every_cross_build_is_static_and_of_its_own_machine() {
         }
     }
     eprintln!("{seen} of {} targets built and checked", MACHINES.len());
+#[test]
+fn runlet_embeds_both_helpers() {
+    assert_embeds_release_helpers(&runlet_bin());
+}
+
+/// The debug runlet the reliability tests run their fake helper through
+/// (`RUNLET_HELPER_DIR`) runs the same helpers as the release one otherwise.
+#[test]
+fn debug_runlet_embeds_the_release_helpers() {
+    let debug = runlet_debug_bin();
+    if !debug.exists() {
+        missing!(
+            "no debug runlet at {}: `make test` builds it, or set RUNLET_DEBUG_BIN",
+            debug.display()
+        );
+    }
+    assert_embeds_release_helpers(&debug);
 }

@@ -5,12 +5,13 @@
 
 use runlet_tests::aftermath::{fd_leaks, fd_snapshot, reap_zombies, Reaper};
 use runlet_tests::harness::{spawn, subreaper, Running};
-use runlet_tests::{fixture, Fixture};
+use runlet_tests::{debug_runlet, fixture, Fixture};
 use std::fs;
 use std::time::{Duration, Instant};
 
-/// A directory holding the probe as `runlet-init` and `runlet-exec`: runlet's
-/// `RUNLET_HELPER_DIR` then runs it instead of a helper (probe/fakehelper.rs).
+/// A directory holding the probe as `runlet-init` and `runlet-exec`: a debug
+/// runlet's `RUNLET_HELPER_DIR` then runs it instead of a helper
+/// (probe/fakehelper.rs); a release runlet ignores the variable.
 fn fake_helpers(fx: &Fixture) -> std::path::PathBuf {
     let d = fx.dir.join("fake-helpers");
     fs::create_dir_all(&d).unwrap();
@@ -25,9 +26,10 @@ fn init_cuts_a_frame_short() {
     let _g = subreaper();
     reap_zombies();
     let mut fx = fixture!("cutinit");
+    let debug = debug_runlet!();
     let fds = fd_snapshot();
     fx.spec.probe(&["noop"]);
-    let mut cmd = fx.run_command();
+    let mut cmd = fx.run_command_with(&debug);
     cmd.env("RUNLET_HELPER_DIR", fake_helpers(&fx));
     let out = fx.run_cmd(cmd);
     out.assert_error(&[
@@ -43,11 +45,12 @@ fn exec_helper_cuts_a_frame_short() {
     let _g = subreaper();
     reap_zombies();
     let mut fx = fixture!("cutexec");
+    let debug = debug_runlet!();
     fx.spec.probe(&["sleep", "30"]);
     let out = fx.create(&[]);
     assert_eq!(out.code, Some(0), "{}", out.context());
     let fds = fd_snapshot();
-    let mut cmd = fx.command(&["exec", &fx.id, "/probe", "noop"]);
+    let mut cmd = fx.command_with(&debug, &["exec", &fx.id, "/probe", "noop"]);
     cmd.env("RUNLET_HELPER_DIR", fake_helpers(&fx));
     let out = spawn(cmd).wait();
     out.assert_error(&["runlet-exec: frame cut short (3 of 10 bytes)"]);
@@ -58,6 +61,39 @@ fn exec_helper_cuts_a_frame_short() {
     assert_eq!(ok.code, Some(7), "{}", ok.context());
     fx.force_delete_clean("after a cut frame from runlet-exec", &[]);
     fx.assert_reusable("after a cut frame from runlet-exec");
+}
+
+/// A release runlet ignores `RUNLET_HELPER_DIR` (issue 16): with the fake helpers
+/// there, a container still runs and an exec still works, both through the helpers
+/// runlet embeds, and `--debug` says the variable was ignored.
+#[test]
+fn release_ignores_helper_dir() {
+    let _g = subreaper();
+    reap_zombies();
+    let mut fx = fixture!("relhdir");
+    let fake = fake_helpers(&fx);
+    fx.spec.probe(&["report"]);
+    let mut cmd = fx.command(&["--debug", "run", "-b"]);
+    cmd.arg(&fx.bundle)
+        .arg(&fx.id)
+        .env("RUNLET_HELPER_DIR", &fake);
+    let out = fx.run_cmd(cmd);
+    assert_eq!(out.report().must("pid"), "1");
+    assert!(
+        out.stderr.contains("RUNLET_HELPER_DIR ignored"),
+        "no debug line saying so\n{}",
+        out.context()
+    );
+    fx.spec.probe(&["sleep", "30"]);
+    let out = fx.create(&[]);
+    assert_eq!(out.code, Some(0), "{}", out.context());
+    assert_eq!(fx.runlet(&["start", &fx.id]).code, Some(0));
+    let mut cmd = fx.command(&["exec", &fx.id, "/probe", "exit", "7"]);
+    cmd.env("RUNLET_HELPER_DIR", &fake);
+    let out = spawn(cmd).wait();
+    assert_eq!(out.code, Some(7), "{}", out.context());
+    fx.force_delete_clean("after execs with RUNLET_HELPER_DIR set", &[]);
+    fx.assert_reusable("after RUNLET_HELPER_DIR was ignored");
 }
 
 /// A created container whose state.json is then broken by `damage`: `delete

@@ -63,8 +63,13 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     let bytes: &[u8] = owned.as_deref().unwrap_or(h.embedded());
     if bytes.is_empty() {
         return Err(Error::msg(format!(
-            "this runlet was built without {}; build it with `make` (or set RUNLET_HELPER_DIR)",
-            h.name()
+            "this runlet was built without {}; build it with `make`{}",
+            h.name(),
+            if cfg!(debug_assertions) {
+                " (or set RUNLET_HELPER_DIR)"
+            } else {
+                ""
+            }
         )));
     }
     let fd = memfd_create(h.name(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
@@ -77,14 +82,21 @@ pub fn memfd(h: Helper) -> Result<OwnedFd> {
     Ok(f.into())
 }
 
-/// `RUNLET_HELPER_DIR` names a directory whose helper files are run instead of the
-/// embedded ones: a helper rebuilt without relinking runlet, or the reliability
-/// suite's fake helper that cuts a frame short (docs/testing.md).
+/// Debug builds only: `RUNLET_HELPER_DIR` names a directory whose helper files are
+/// run instead of the embedded ones (a helper rebuilt without relinking runlet, or
+/// the reliability suite's fake helper that cuts a frame short; docs/testing.md).
+/// A release runlet runs only what it embeds: a stray variable must not swap the
+/// sealed helpers for files on the host (docs/decisions.md).
 fn override_file(h: Helper) -> Result<Option<Vec<u8>>> {
     let Some(dir) = std::env::var_os("RUNLET_HELPER_DIR") else {
         return Ok(None);
     };
+    if !cfg!(debug_assertions) {
+        crate::debug!("RUNLET_HELPER_DIR ignored: a release runlet runs only its embedded helpers");
+        return Ok(None);
+    }
     let p = std::path::Path::new(&dir).join(h.name());
+    crate::debug!("{} from {} (RUNLET_HELPER_DIR)", h.name(), p.display());
     std::fs::read(&p)
         .map(Some)
         .map_err(|e| Error::io("read helper", &p, e))

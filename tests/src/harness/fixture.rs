@@ -116,14 +116,24 @@ impl Fixture {
 
     /// `runlet --root <root> <args...>`
     pub fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
-        let mut c = Command::new(runlet_bin());
+        self.command_with(&runlet_bin(), args)
+    }
+
+    /// `<runlet> --root <root> <args...>` with another runlet (the debug build).
+    pub fn command_with<S: AsRef<OsStr>>(&self, runlet: &Path, args: &[S]) -> Command {
+        let mut c = Command::new(runlet);
         c.arg("--root").arg(&self.root).args(args);
         c
     }
 
     /// `runlet --root <root> run -b <bundle> <id>`
     pub fn run_command(&self) -> Command {
-        let mut c = self.command(&["run", "-b"]);
+        self.run_command_with(&runlet_bin())
+    }
+
+    /// `<runlet> --root <root> run -b <bundle> <id>` with another runlet.
+    pub fn run_command_with(&self, runlet: &Path) -> Command {
+        let mut c = self.command_with(runlet, &["run", "-b"]);
         c.arg(&self.bundle).arg(&self.id);
         c
     }
