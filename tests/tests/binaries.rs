@@ -119,6 +119,8 @@ fn every_cross_build_is_static_and_of_its_own_machine() {
         }
     }
     eprintln!("{seen} of {} targets built and checked", MACHINES.len());
+}
+
 #[test]
 fn runlet_embeds_both_helpers() {
     assert_embeds_release_helpers(&runlet_bin());
