@@ -1,8 +1,12 @@
-# The commands a person types. Everything builds static for x86_64 musl.
-TARGET     := x86_64-unknown-linux-musl
+# The commands a person types. Everything builds static for musl: x86_64 by default,
+# or TARGET=aarch64-unknown-linux-musl, armv7-unknown-linux-musleabihf,
+# riscv64gc-unknown-linux-musl (docs/building.md).
+TARGET     ?= x86_64-unknown-linux-musl
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 REL        := $(TARGET_DIR)/$(TARGET)/release
 DBG        := $(TARGET_DIR)/$(TARGET)/debug
+
+include mk/cross.mk
 PREFIX     ?= /usr/local
 CARGO      ?= cargo
 DEMO_ID    ?= runlet-demo
@@ -11,22 +15,23 @@ export RUNLET_BIN := $(abspath $(REL)/runlet)
 export PROBE_BIN  := $(abspath $(REL)/probe)
 export RUNLET_DEBUG_BIN := $(abspath $(DBG)/runlet)
 
-.PHONY: all build debug-runlet toolchain helpers sizes demo initramfs-demo test soak unit integration lint fmt bench install clean
+.PHONY: all build debug-runlet toolchain helpers sizes bench-vm demo initramfs-demo test soak unit integration lint fmt bench install clean
 
 all: build
 
-# The musl target is not on a new machine; rustup adds it once.
-toolchain:
-	@rustup target list --installed 2>/dev/null | grep -qx $(TARGET) || rustup target add $(TARGET)
+# The musl target is not on a new machine; rustup adds it once. The x86_64 one also
+# when building for another, for the tests' host side.
+toolchain: toolchain-$(TARGET)
+	@rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
 
 # The no_std helpers build in a cargo invocation of their own: features unify across
 # one invocation, and the parent's rustix `std` would otherwise reach them.
 helpers: toolchain
-	$(CARGO) build --release -p runlet-init -p runlet-exec
+	$(CARGO_T) build --release --target $(TARGET) $(STD_HELPERS) -p runlet-init -p runlet-exec
 
 # The parent embeds the helpers, so it builds after them.
 build: helpers
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) build --release -p runlet -p runlet-tests
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO_T) build --release --target $(TARGET) $(STD_PARENT) -p runlet -p runlet-tests
 	@$(MAKE) --no-print-directory sizes
 
 # A debug runlet embedding the release helpers, for the tests that need
@@ -57,11 +62,15 @@ initramfs-demo: build
 # Every test, unit and integration. Integration tests start real containers as root.
 # The helpers' shared runtime is tested in an invocation of its own, as it is built:
 # the parent's rustix `std` must not unify into it.
-# TEST_FLAGS reaches cargo (.ci/run: --no-fail-fast, so one run counts every test).
+# Every target is built and the boards' kernels fetched first: tests/boards_vm.rs
+# boots them. After the host's tests, the unit tests of wire and runlet for each
+# board's architecture under qemu-user (mk/cross.mk). TEST_FLAGS reaches cargo
+# (.ci/run: --no-fail-fast, so one run counts every test).
 TEST_FLAGS ?=
-test: build debug-runlet
+test: build debug-runlet cross vm-kernels
 	$(CARGO) test $(TEST_FLAGS) -p helper-rt
-	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
+	RUNLET_REQUIRE_CROSS=1 RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test $(TEST_FLAGS) -p wire -p runlet -p runlet-tests
+	@$(MAKE) --no-print-directory test-cross
 
 # The reliability suite's long version (docs/reliability.md): more soak runs and
 # every kill point swept more times than `make test` does.
@@ -84,7 +93,16 @@ bench: build
 	scripts/bench.sh
 	scripts/bench-seccomp.sh
 	scripts/bench-exec.sh
+	@$(MAKE) --no-print-directory bench-vm
 
+# runlet's start-up against the floor inside the aarch64 VM (tests/boards_vm.rs,
+# docs/performance.md): the aarch64 build, its kernel, one run side by side.
+bench-vm: build
+	@$(MAKE) --no-print-directory build TARGET=aarch64-unknown-linux-musl vm-kernels
+	RUNLET_HELPERS_DIR=$(abspath $(REL)) $(CARGO) test --release -p runlet-tests \
+		--test boards_vm aarch64_startup_ratio -- --ignored --nocapture
+
+# The one file of TARGET's build (docs/building.md: on a board, copying it is all).
 install: build
 	install -D -m 0755 $(REL)/runlet $(DESTDIR)$(PREFIX)/bin/runlet
 

@@ -9,18 +9,41 @@
 // relocations for RELRO to protect beyond a few pointers, and a helper lives for
 // milliseconds before it execs. No unwind tables: panic = "abort" never unwinds
 // (helper-rt/no-unwind-tables.ld).
+#[allow(dead_code)] // the parent's build.rs uses only `linker_args`
 fn link_helper(bin: &str) {
-    for arg in [
-        "-lc",
-        "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free",
-        "-Wl,-z,noseparate-code",
-        "-Wl,-z,norelro",
-    ] {
-        println!("cargo:rustc-link-arg-bin={bin}={arg}");
-    }
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../helper-rt/no-unwind-tables.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rerun-if-changed=../helper-rt/link.rs");
-    println!("cargo:rustc-link-arg-bin={bin}=-Wl,-T,{}", script.display());
+    println!("cargo:rustc-link-arg-bin={bin}=-lc");
+    let script = script.display().to_string();
+    let args = [
+        "--wrap=malloc",
+        "--wrap=calloc",
+        "--wrap=realloc",
+        "--wrap=free",
+        "-z",
+        "noseparate-code",
+        "-z",
+        "norelro",
+        "-T",
+        &script,
+    ];
+    for arg in linker_args(&args) {
+        println!("cargo:rustc-link-arg-bin={bin}={arg}");
+    }
+}
+
+// Arguments for the linker itself, in the form the configured linker takes them: a C
+// compiler driver (`cc`, the default) wants `-Wl,a,b`; rust-lld, which links the
+// cross targets with Rust's own musl start files (.cargo/config.toml), takes them
+// as they are and rejects `-Wl,`.
+fn linker_args(args: &[&str]) -> Vec<String> {
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
+    let linker = std::env::var("RUSTC_LINKER").unwrap_or_default();
+    if linker.ends_with("lld") || linker.ends_with("ld") {
+        args.iter().map(|a| a.to_string()).collect()
+    } else {
+        vec![format!("-Wl,{}", args.join(","))]
+    }
 }

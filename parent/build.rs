@@ -5,6 +5,9 @@
 
 use std::path::PathBuf;
 
+// `linker_args`: linker arguments in the form the configured linker takes them.
+include!("../helper-rt/link.rs");
+
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     let dir = helper_dir();
@@ -16,7 +19,9 @@ fn main() {
     }
     // Code, read-only data and data share pages rather than each segment starting on
     // a page of its own: about 12 KiB of padding (docs/decisions.md).
-    println!("cargo:rustc-link-arg-bin=runlet=-Wl,-z,noseparate-code");
+    for arg in linker_args(&["-z", "noseparate-code"]) {
+        println!("cargo:rustc-link-arg-bin=runlet={arg}");
+    }
     // No unwind tables in a release build: built with panic = "abort", runlet never
     // unwinds; std's panic message still prints (a backtrace with RUST_BACKTRACE set
     // would not). Not in debug builds: the test harness of this binary unwinds.
@@ -24,10 +29,9 @@ fn main() {
         .join("../helper-rt/no-unwind-tables.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     if std::env::var("PROFILE").as_deref() == Ok("release") {
-        println!(
-            "cargo:rustc-link-arg-bin=runlet=-Wl,-T,{}",
-            script.display()
-        );
+        for arg in linker_args(&["-T", &script.display().to_string()]) {
+            println!("cargo:rustc-link-arg-bin=runlet={arg}");
+        }
     }
     println!("cargo:rerun-if-env-changed=RUNLET_HELPERS_DIR");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -42,5 +46,9 @@ fn helper_dir() -> PathBuf {
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).join("../target")
         });
-    target.join("x86_64-unknown-linux-musl/release")
+    // The helpers of the target being built: a cross-built runlet must never embed the
+    // build machine's.
+    target
+        .join(std::env::var("TARGET").unwrap())
+        .join("release")
 }

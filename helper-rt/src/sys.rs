@@ -20,8 +20,12 @@ unsafe extern "C" {
     fn fork() -> c_int;
     fn _exit(code: c_int) -> !;
     // rustix's clock_gettime brings its own vDSO lookup (about 2 KiB), next to the
-    // musl one already linked; musl's is the one call.
-    #[link_name = "clock_gettime"]
+    // musl one already linked; musl's is the one call. On 32-bit targets musl's plain
+    // `clock_gettime` is the legacy 32-bit-time entry point (its headers redirect C
+    // callers to `__clock_gettime64`): with our 64-bit `tv_sec` it would leave the
+    // upper half zero and the lower half garbage, and every deadline would be wrong.
+    #[cfg_attr(target_pointer_width = "64", link_name = "clock_gettime")]
+    #[cfg_attr(target_pointer_width = "32", link_name = "__clock_gettime64")]
     fn c_clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
     // rustix's `mount` takes a non-NULL source and fs type, and its remount/bind/
     // propagation helpers each fix part of the flags or data; a helper applying a mount
@@ -36,6 +40,8 @@ unsafe extern "C" {
     ) -> c_int;
 }
 
+/// musl's `struct timespec` with a 64-bit `time_t` (every target; on 32-bit ones the
+/// `long` nanoseconds are followed by padding, which `repr(C)` adds by alignment).
 #[repr(C)]
 struct Timespec {
     tv_sec: i64,

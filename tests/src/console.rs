@@ -17,19 +17,10 @@ struct IoVec {
     len: usize,
 }
 
-/// musl's `struct msghdr` on x86_64 (int lengths padded to 8 bytes).
-#[repr(C)]
-struct MsgHdr {
-    name: *mut c_void,
-    namelen: u32,
-    iov: *mut IoVec,
-    iovlen: c_int,
-    pad1: c_int,
-    control: *mut c_void,
-    controllen: u32,
-    pad2: c_int,
-    flags: c_int,
-}
+/// The kernel's `struct user_msghdr`, which musl's `struct msghdr` matches on every
+/// little-endian target (on 64-bit ones musl's int lengths are padded to 8 bytes,
+/// padding it zeroes).
+type MsgHdr = linux_raw_sys::net::msghdr;
 
 extern "C" {
     fn recvmsg(fd: c_int, msg: *mut MsgHdr, flags: c_int) -> isize;
@@ -79,15 +70,13 @@ impl ConsoleSocket {
             len: name.len(),
         };
         let mut msg = MsgHdr {
-            name: std::ptr::null_mut(),
-            namelen: 0,
-            iov: &mut iov,
-            iovlen: 1,
-            pad1: 0,
-            control: control.as_mut_ptr().cast(),
-            controllen: std::mem::size_of_val(&control) as u32,
-            pad2: 0,
-            flags: 0,
+            msg_name: std::ptr::null_mut(),
+            msg_namelen: 0,
+            msg_iov: (&mut iov as *mut IoVec).cast(),
+            msg_iovlen: 1,
+            msg_control: control.as_mut_ptr().cast(),
+            msg_controllen: std::mem::size_of_val(&control),
+            msg_flags: 0,
         };
         // SAFETY: msg points at live buffers of the sizes it gives.
         let n = unsafe { recvmsg(conn.as_raw_fd(), &mut msg, 0) };
@@ -96,19 +85,26 @@ impl ConsoleSocket {
             "recvmsg console socket: {}",
             io::Error::last_os_error()
         );
-        // struct cmsghdr: u32 len, pad, i32 level, i32 type, then the fd.
+        // struct cmsghdr: size_t len, i32 level, i32 type, then the fd.
+        let (level, header) = (
+            std::mem::size_of::<usize>(),
+            std::mem::size_of::<linux_raw_sys::net::cmsghdr>(),
+        );
         let words: &[u8] = unsafe {
             // SAFETY: control is 64 initialised bytes.
             std::slice::from_raw_parts(control.as_ptr().cast(), 64)
         };
         let int = |at: usize| i32::from_ne_bytes(words[at..at + 4].try_into().unwrap());
-        assert!(msg.controllen >= 20, "no control message with the master");
+        assert!(
+            msg.msg_controllen >= header + 4,
+            "no control message with the master"
+        );
         assert_eq!(
-            (int(8), int(12)),
+            (int(level), int(level + 4)),
             (SOL_SOCKET, SCM_RIGHTS),
             "not SCM_RIGHTS"
         );
-        let fd = int(16);
+        let fd = int(header);
         // SAFETY: the fd just arrived and nothing else owns it.
         let file = unsafe { File::from_raw_fd(fd) };
         (

@@ -30,11 +30,6 @@ const O_CLOEXEC: c_int = 0o2000000;
 const O_DIRECT: c_int = 0o40000;
 const F_SETPIPE_SZ: c_int = 1031;
 const FIONREAD: std::ffi::c_ulong = 0x541b;
-/// `write` in /proc/<pid>/syscall.
-#[cfg(target_arch = "x86_64")]
-const NR_WRITE: &str = "1";
-#[cfg(target_arch = "aarch64")]
-const NR_WRITE: &str = "64";
 
 /// How long runlet may take to reach the next line.
 const STEP_DEADLINE: Duration = Duration::from_secs(30);
@@ -148,7 +143,9 @@ impl Stepped {
     fn blocked_in_stderr_write(&self) -> bool {
         let s = fs::read_to_string(format!("/proc/{}/syscall", self.pid())).unwrap_or_default();
         let mut f = s.split(' ');
-        f.next() == Some(NR_WRITE) && f.next() == Some("0x2") && self.unread() > 0
+        f.next() == Some(linux_raw_sys::general::__NR_write.to_string().as_str())
+            && f.next() == Some("0x2")
+            && self.unread() > 0
     }
 
     /// Lets runlet go on until it is stopped inside its `n`-th stderr write (n ≥ 1),

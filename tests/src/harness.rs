@@ -44,7 +44,9 @@ pub fn runlet_bin() -> PathBuf {
     match std::env::var_os("RUNLET_BIN") {
         Some(p) => PathBuf::from(p),
         None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/x86_64-unknown-linux-musl/release/runlet"),
+            .join("../target")
+            .join(crate::host_triple())
+            .join("release/runlet"),
     }
 }
 
@@ -55,7 +57,9 @@ pub fn runlet_debug_bin() -> PathBuf {
     match std::env::var_os("RUNLET_DEBUG_BIN") {
         Some(p) => PathBuf::from(p),
         None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/x86_64-unknown-linux-musl/debug/runlet"),
+            .join("../target")
+            .join(crate::host_triple())
+            .join("debug/runlet"),
     }
 }
 

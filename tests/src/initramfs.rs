@@ -222,7 +222,13 @@ pub fn build_image(work: &Path, p: &Parts<'_>) -> io::Result<PathBuf> {
         img.file(&config, 0o644, spec.to_json().into_bytes());
     }
     for (path, data) in &p.extra {
-        img.file(path, 0o644, data.clone());
+        // Programs go under /bin (a board's benchtime); the rest is data.
+        let mode = if path.starts_with("/bin/") {
+            0o755
+        } else {
+            0o644
+        };
+        img.file(path, mode, data.clone());
     }
     let out = work.join("initramfs.cpio");
     img.write(&mut fs::File::create(&out).map_err(|e| named(&out, e))?)?;
@@ -295,7 +301,14 @@ pub fn boot(kernel: &Path, initrd: &Path, timeout: Duration, echo: bool) -> io::
         } else {
             Some(KVM_ALIVE)
         };
-        let b = boot_with(kernel, initrd, "kvm", timeout, alive, echo)?;
+        let b = boot_with(
+            &X86_64.with_accel("kvm"),
+            kernel,
+            initrd,
+            timeout,
+            alive,
+            echo,
+        )?;
         if b.console.contains(ALIVE) || alive.is_none() {
             return Ok(b);
         }
@@ -303,18 +316,57 @@ pub fn boot(kernel: &Path, initrd: &Path, timeout: Duration, echo: bool) -> io::
             "initramfs: no guest /init after {KVM_ALIVE:?} under KVM; using software emulation"
         );
     }
-    boot_with(kernel, initrd, "tcg", timeout, None, echo)
+    boot_with(&X86_64, kernel, initrd, timeout, None, echo)
+}
+
+/// Boots a board (`crate::machine`) the same way, under software emulation: a
+/// foreign architecture has no KVM.
+pub fn boot_on(
+    m: &crate::machine::Machine,
+    kernel: &Path,
+    initrd: &Path,
+    timeout: Duration,
+    echo: bool,
+) -> io::Result<Boot> {
+    let vm = Vm {
+        qemu: m.qemu,
+        args: m.args,
+        console: m.console,
+        accel: "tcg",
+    };
+    boot_with(&vm, kernel, initrd, timeout, None, echo)
+}
+
+/// How qemu is started: which one, its machine and CPU, the console, the accelerator.
+struct Vm {
+    qemu: &'static str,
+    args: &'static [&'static str],
+    console: &'static str,
+    accel: &'static str,
+}
+
+const X86_64: Vm = Vm {
+    qemu: "qemu-system-x86_64",
+    args: &["-cpu", "max"],
+    console: "ttyS0",
+    accel: "tcg",
+};
+
+impl Vm {
+    fn with_accel(&self, accel: &'static str) -> Vm {
+        Vm { accel, ..*self }
+    }
 }
 
 fn boot_with(
+    vm: &Vm,
     kernel: &Path,
     initrd: &Path,
-    accel: &str,
     timeout: Duration,
     alive: Option<Duration>,
     echo: bool,
 ) -> io::Result<Boot> {
-    let mut cmd = Command::new("qemu-system-x86_64");
+    let mut cmd = Command::new(vm.qemu);
     cmd.args([
         "-no-user-config",
         "-nographic",
@@ -322,19 +374,24 @@ fn boot_with(
         "-nic",
         "none",
     ])
-    .args(["-m", "256M", "-smp", "1", "-cpu", "max", "-accel", accel])
+    .args(vm.args)
+    .args(["-m", "256M", "-smp", "1", "-accel", vm.accel])
     .arg("-kernel")
     .arg(kernel)
     .arg("-initrd")
     .arg(initrd)
-    .args(["-append", "console=ttyS0 quiet panic=-1 rdinit=/init"])
+    .arg("-append")
+    .arg(format!(
+        "console={} quiet panic=-1 rdinit=/init",
+        vm.console
+    ))
     .stdin(Stdio::null())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| io::Error::new(e.kind(), format!("spawn qemu-system-x86_64: {e}")))?;
+        .map_err(|e| io::Error::new(e.kind(), format!("spawn {}: {e}", vm.qemu)))?;
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     for mut r in [
         Box::new(child.stdout.take().expect("piped")) as Box<dyn Read + Send>,
@@ -379,7 +436,7 @@ fn boot_with(
     Ok(Boot {
         console: String::from_utf8_lossy(&console).replace('\r', ""),
         timed_out,
-        kvm: accel == "kvm",
+        kvm: vm.accel == "kvm",
         elapsed: start.elapsed(),
     })
 }

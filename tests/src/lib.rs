@@ -12,6 +12,7 @@ pub mod guest;
 pub mod harness;
 pub mod hooks;
 pub mod initramfs;
+pub mod machine;
 pub mod podman;
 pub mod report;
 pub mod spec;
@@ -21,3 +22,14 @@ pub mod userns;
 pub use harness::{Fixture, Outcome, Running};
 pub use report::{MountFact, Report};
 pub use spec::{Capabilities, Mount, Namespace, Rlimit, Spec};
+
+/// The target triple runlet is built for on this test host's architecture (the
+/// Makefile's TARGET for it): where `target/<triple>/release` holds its binaries.
+pub fn host_triple() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-musl",
+        "arm" => "armv7-unknown-linux-musleabihf",
+        "riscv64" => "riscv64gc-unknown-linux-musl",
+        _ => "x86_64-unknown-linux-musl",
+    }
+}

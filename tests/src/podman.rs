@@ -72,9 +72,32 @@ fn filter<'a>(s: &'a Object, key: &str) -> Option<&'a Object> {
     }
 }
 
+/// podman's names for the architecture the tests were built for: its `archMap`
+/// entry and its GOARCH (`includes.arches`).
+pub const NATIVE: (&str, &str) = if cfg!(target_arch = "aarch64") {
+    ("SCMP_ARCH_AARCH64", "arm64")
+} else if cfg!(target_arch = "arm") {
+    ("SCMP_ARCH_ARM", "arm")
+} else if cfg!(target_arch = "riscv64") {
+    ("SCMP_ARCH_RISCV64", "riscv64")
+} else {
+    ("SCMP_ARCH_X86_64", "amd64")
+};
+
 /// The OCI `linux.seccomp` object, as JSON text, for a default podman container
-/// (capabilities `caps`) on amd64 under a kernel of version `kernel` (major, minor).
+/// (capabilities `caps`) on the architecture the tests were built for, under a
+/// kernel of version `kernel` (major, minor).
 pub fn oci(profile: &str, caps: &[&str], kernel: (u64, u64)) -> String {
+    oci_for(profile, caps, kernel, NATIVE)
+}
+
+/// The same for the architecture `(archMap name, GOARCH)`.
+pub fn oci_for(
+    profile: &str,
+    caps: &[&str],
+    kernel: (u64, u64),
+    (scmp, goarch): (&str, &str),
+) -> String {
     let Value::Object(p) = json::from_str::<Value>(profile).expect("podman profile JSON") else {
         panic!("podman profile is not an object")
     };
@@ -89,8 +112,8 @@ pub fn oci(profile: &str, caps: &[&str], kernel: (u64, u64)) -> String {
     if let Some(Value::Array(map)) = p.get("archMap") {
         for m in map {
             let Value::Object(m) = m else { continue };
-            if matches!(m.get("architecture"), Some(Value::String(a)) if a == "SCMP_ARCH_X86_64") {
-                arches.push(Value::String("SCMP_ARCH_X86_64".into()));
+            if matches!(m.get("architecture"), Some(Value::String(a)) if a == scmp) {
+                arches.push(Value::String(scmp.into()));
                 for s in strs(m.get("subArchitectures")) {
                     arches.push(Value::String(s));
                 }
@@ -105,7 +128,7 @@ pub fn oci(profile: &str, caps: &[&str], kernel: (u64, u64)) -> String {
     'next: for s in list {
         let Value::Object(s) = s else { continue };
         if let Some(ex) = filter(s, "excludes") {
-            if strs(ex.get("arches")).iter().any(|a| a == "amd64")
+            if strs(ex.get("arches")).iter().any(|a| a == goarch)
                 || strs(ex.get("caps")).iter().any(has_cap)
                 || min_kernel(ex).is_some_and(|m| kernel >= m)
             {
@@ -114,7 +137,7 @@ pub fn oci(profile: &str, caps: &[&str], kernel: (u64, u64)) -> String {
         }
         if let Some(inc) = filter(s, "includes") {
             let arches = strs(inc.get("arches"));
-            if (!arches.is_empty() && !arches.iter().any(|a| a == "amd64"))
+            if (!arches.is_empty() && !arches.iter().any(|a| a == goarch))
                 || !strs(inc.get("caps")).iter().all(has_cap)
                 || min_kernel(inc).is_some_and(|m| kernel < m)
             {

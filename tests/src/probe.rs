@@ -41,6 +41,8 @@
 mod cgroups;
 #[path = "probe/fakehelper.rs"]
 mod fakehelper;
+#[path = "probe/floor.rs"]
+mod floor;
 #[path = "probe/hook.rs"]
 mod hook;
 #[path = "probe/net.rs"]
@@ -111,6 +113,7 @@ fn main() {
         "hook" => hook::hook(rest),
         "hook-fail" => hook::hook_fail(rest),
         "root-escape" => rootescape::root_escape(rest),
+        "unshare-run" => floor::unshare_run(rest),
         "say-stderr" => {
             eprintln!("{}", rest.join(" "));
             0

@@ -52,7 +52,10 @@ pub fn document() -> Value {
                 ("enabled", Value::Bool(true)),
                 ("actions", list(seccomp::ACTIONS.iter().copied())),
                 ("operators", list(seccomp::OPERATORS.iter().copied())),
-                ("archs", list(seccomp::COMPILED_ARCHES.iter().copied())),
+                (
+                    "archs",
+                    list(seccomp::compiled_arches(seccomp::Arch::NATIVE)),
+                ),
                 ("knownFlags", list(seccomp::FLAGS.iter().copied())),
                 ("supportedFlags", list(seccomp::FLAGS.iter().copied())),
             ]),

@@ -1,12 +1,13 @@
 //! A profile to a classic BPF program for seccomp(SECCOMP_SET_MODE_FILTER).
 //!
 //! ```text
-//!   A = arch;  A == AUDIT_ARCH_X86_64 ? X86_64 : go on   (when x86_64 or x32 is listed)
-//!              A == AUDIT_ARCH_I386 ? I386 : FOREIGN      (when x86 is listed)
-//! X86_64: A = nr;  A >= __X32_SYSCALL_BIT ? X32 : go on    (x32 is no way around)
-//!   <tree of x86_64's rules, or FOREIGN when x86_64 is not listed>
-//! X32:  <tree over the x32 numbers, or FOREIGN when x32 is not listed>
-//! I386: A = nr; <tree of i386's rules>
+//!   A = arch;  A == audit arch of the native ABI ? NATIVE : go on
+//!              A == audit arch of a listed compat ABI ? COMPAT : go on   (each)
+//!              ret FOREIGN
+//! NATIVE: A = nr;  (x86_64: A >= X32_SYSCALL_BIT ? X32 or FOREIGN : go on)
+//!   <tree of the native ABI's rules>
+//! X32:    <tree over the x32 numbers>                  (x86_64, when x32 is listed)
+//! COMPAT: A = nr; <tree of that ABI's rules>           (i386 on x86_64, arm on aarch64)
 //!   A tree over syscall numbers: `A >= k` splits ranges in halves until one
 //!   range is left; a range is either `ret <action>` (a run of numbers with one
 //!   unconditional action, the default filling the gaps) or one syscall's rules:
@@ -20,11 +21,7 @@
 //! only `jeq`/`jge` and `ret`: the kernel's constant-action cache (5.11+) can then skip
 //! the filter for every always-allowed syscall, as it does for libseccomp's.
 
-use linux_raw_sys::general::__X32_SYSCALL_BIT;
-use linux_raw_sys::ptrace::AUDIT_ARCH_X86_64;
-
-use linux_raw_sys::ptrace::AUDIT_ARCH_I386;
-
+use super::arch::X32_SYSCALL_BIT;
 use super::asm::{self, Asm, Insn, To, JEQ_K, JGE_K, JGT_K, MAX_INSNS};
 use super::{Abi, Action, Cond, Filter, Op, Profile};
 use crate::error::{Error, Result};
@@ -65,46 +62,41 @@ pub(crate) fn compile(p: &Profile) -> Result<Filter> {
 
 /// The instructions, unchecked against the kernel's limit.
 pub(crate) fn program(p: &Profile) -> Vec<Insn> {
-    let [x86_64, x86, x32] = p.abis;
     let foreign_ret = p.foreign().ret();
-    let r64 = x86_64.then(|| ranges(p, Abi::X86_64, 0, __X32_SYSCALL_BIT.into()));
-    let rx32 = x32.then(|| ranges(p, Abi::X32, __X32_SYSCALL_BIT.into(), 1 << 32));
-    let r86 = x86.then(|| ranges(p, Abi::X86, 0, 1 << 32));
+    let listed = |abi: &&Abi| p.abis[**abi as usize];
+    // x32 shares x86_64's audit arch: its numbers are a branch of x86_64's tree.
+    let blocks: Vec<(Abi, Vec<(u32, Range)>)> = (p.arch.abis().iter().filter(listed))
+        .filter(|abi| **abi != Abi::X32)
+        .map(|&abi| (abi, ranges(p, abi)))
+        .collect();
+    let x32 = p.abis[Abi::X32 as usize].then(|| ranges(p, Abi::X32));
     // About a comparison and a return per range; rules add a few more.
-    let n: usize = [&r64, &rx32, &r86]
-        .iter()
-        .filter_map(|r| r.as_ref())
-        .map(Vec::len)
-        .sum();
+    let n: usize =
+        blocks.iter().map(|b| b.1.len()).sum::<usize>() + x32.as_ref().map_or(0, Vec::len);
     let mut a = Asm::with_capacity(3 * n + 16);
-    let (foreign, l64, l32, lx32) = (a.label(), a.label(), a.label(), a.label());
+    let foreign = a.label();
+    let labels: Vec<_> = blocks.iter().map(|_| a.label()).collect();
     a.load(ARCH);
-    if x86_64 || x32 {
-        a.jump(JEQ_K, AUDIT_ARCH_X86_64, To::L(l64), To::Next);
+    for ((abi, _), l) in blocks.iter().zip(&labels) {
+        a.jump(JEQ_K, abi.audit_arch(), To::L(*l), To::Next);
     }
-    if x86 {
-        a.jump(JEQ_K, AUDIT_ARCH_I386, To::L(l32), To::L(foreign));
-    } else {
-        a.ret(foreign_ret);
-    }
-    if x86_64 || x32 {
-        a.bind(l64);
+    a.ret(foreign_ret);
+    for ((abi, r), l) in blocks.iter().zip(&labels) {
+        a.bind(*l);
         a.load(NR);
-        let to_x32 = if x32 { lx32 } else { foreign };
-        a.jump(JGE_K, __X32_SYSCALL_BIT, To::L(to_x32), To::Next);
-        match &r64 {
-            Some(r) => tree(&mut a, r, p.default),
-            None => a.ret(foreign_ret),
-        }
-        if let Some(r) = &rx32 {
-            a.bind(lx32);
+        if *abi == Abi::X86_64 {
+            // An x32 number is no way around x86_64's rules.
+            let lx32 = a.label();
+            let to = if x32.is_some() { lx32 } else { foreign };
+            a.jump(JGE_K, X32_SYSCALL_BIT, To::L(to), To::Next);
+            tree(&mut a, r, p.default);
+            if let Some(r) = &x32 {
+                a.bind(lx32);
+                tree(&mut a, r, p.default);
+            }
+        } else {
             tree(&mut a, r, p.default);
         }
-    }
-    if let Some(r) = &r86 {
-        a.bind(l32);
-        a.load(NR);
-        tree(&mut a, r, p.default);
     }
     a.bind(foreign);
     a.ret(foreign_ret);
@@ -117,26 +109,24 @@ fn repeats_an_index(args: &[Cond]) -> bool {
         .any(|(i, c)| args[..i].iter().any(|d| d.index == c.index))
 }
 
-/// The numbers `start..end` of `abi` as ranges: (first number, what it does), sorted,
-/// neighbours with the same plain action merged. Per syscall, tables indexed by number
-/// less `start` (an ABI's numbers lie within 1024 of its start); only syscalls with
-/// argument rules get a list.
-fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range<'_>)> {
-    let base = start as u32;
-    let index = |n: &u32| (n - base) as usize;
-    let size = p
-        .rules
-        .iter()
-        .flat_map(|r| r.nrs[abi as usize].iter().map(index))
-        .max()
-        .map_or(0, |m| m + 1);
-    let mut named = vec![false; size];
+/// The numbers of `abi` as ranges: (first number, what it does), sorted, neighbours
+/// with the same plain action merged. Per syscall named, a slot in tables indexed by
+/// its place among the named numbers (sparse: ARM's private calls sit at 0xf0000);
+/// only syscalls with argument rules get a list.
+fn ranges(p: &Profile, abi: Abi) -> Vec<(u32, Range<'_>)> {
+    let (start, end) = abi.numbers();
+    let mut nrs: Vec<u32> = (p.rules.iter())
+        .flat_map(|r| r.nrs[abi as usize].iter().copied())
+        .collect();
+    nrs.sort_unstable();
+    nrs.dedup();
+    let index = |n: &u32| nrs.binary_search(n).unwrap_or_default();
+    let size = nrs.len();
     let mut unconditional: Vec<Option<Action>> = vec![None; size];
     // (syscall, action, comparisons that must all hold), in profile order.
     let mut conditional: Vec<(usize, Action, &[Cond])> = Vec::new();
     for r in &p.rules {
         for i in r.nrs[abi as usize].iter().map(index) {
-            named[i] = true;
             if r.args.is_empty() {
                 unconditional[i].get_or_insert(r.action);
             } else if repeats_an_index(&r.args) {
@@ -162,8 +152,7 @@ fn ranges(p: &Profile, abi: Abi, start: u64, end: u64) -> Vec<(u32, Range<'_>)> 
     }
     let mut next = start;
     let mut c = 0;
-    for i in (0..size).filter(|&i| named[i]) {
-        let nr = base + i as u32;
+    for (i, &nr) in nrs.iter().enumerate() {
         let fallback = unconditional[i].unwrap_or(p.default);
         let mut rules = Vec::new();
         while c < conditional.len() && conditional[c].0 == i {

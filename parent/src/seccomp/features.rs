@@ -23,9 +23,10 @@ pub const OPERATORS: &[&str] = &[
     "SCMP_CMP_NE",
 ];
 
-/// Architectures a profile may list. Rules are compiled for x86_64, i386 and x32; a
-/// syscall of any other gets the default action, or is killed when the default action
-/// lets syscalls run (see docs/seccomp.md).
+/// Architectures a profile may list. Rules are compiled for the ABIs of the
+/// architecture runlet runs on (`compiled_arches`); a syscall of any other gets the
+/// default action, or is killed when the default action lets syscalls run (see
+/// docs/seccomp.md).
 pub const ARCHES: &[&str] = &[
     "SCMP_ARCH_AARCH64",
     "SCMP_ARCH_ARM",
@@ -52,8 +53,11 @@ pub const ARCHES: &[&str] = &[
     "SCMP_ARCH_X86_64",
 ];
 
-/// The architectures whose syscalls the filter has rules for.
-pub const COMPILED_ARCHES: &[&str] = &["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"];
+/// The architectures whose syscalls a filter can have rules for on `arch`: its native
+/// ABI and its compat ABIs.
+pub fn compiled_arches(arch: super::Arch) -> impl Iterator<Item = &'static str> {
+    arch.abis().iter().map(|a| a.scmp_name())
+}
 
 /// Flags runlet passes to seccomp(2).
 pub const FLAGS: &[&str] = &[

@@ -4,10 +4,12 @@
 //! - `mod.rs`: the profile's types and its parsing; every error names the entry.
 //! - `compile.rs`: the cBPF program (arch check, search tree, argument comparisons).
 //! - `asm.rs`: labels, forward jumps and trampolines for jumps over 255 instructions.
+//! - `arch.rs`: the architectures runlet runs on and the ABIs each one's kernel takes.
 //! - `names.rs` (+ the generated `names_table.rs`): syscall names to numbers for
-//!   x86_64, i386 and x32, from linux-raw-sys.
+//!   x86_64, i386, x32, aarch64, arm and riscv64, from linux-raw-sys.
 //! - `features.rs`: the lists `runlet features` shows.
 
+mod arch;
 mod asm;
 mod compile;
 mod features;
@@ -15,13 +17,16 @@ mod names;
 mod names_table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_arch;
 
 use std::fmt::Display;
 
 use miniserde::json::{Number, Object, Value};
 
+pub use arch::{Abi, Arch, ABIS};
 pub(crate) use compile::compile;
-pub use features::{ACTIONS, COMPILED_ARCHES, FLAGS, OPERATORS};
+pub use features::{compiled_arches, ACTIONS, FLAGS, OPERATORS};
 
 use crate::error::{Error, Result};
 use linux_raw_sys::ptrace as p;
@@ -87,29 +92,21 @@ pub struct Cond {
 /// that exist there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub nrs: [Vec<u32>; 3],
+    pub nrs: [Vec<u32>; ABIS],
     pub action: Action,
     pub args: Vec<Cond>,
-}
-
-/// The ABIs runlet compiles rules for (x86_64's own three).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Abi {
-    /// `AUDIT_ARCH_X86_64`, numbers below `__X32_SYSCALL_BIT`.
-    X86_64 = 0,
-    /// `AUDIT_ARCH_I386` (32-bit programs, and `int 0x80`).
-    X86 = 1,
-    /// `AUDIT_ARCH_X86_64` with `__X32_SYSCALL_BIT` set in the number.
-    X32 = 2,
 }
 
 /// A parsed profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
+    /// The architecture the filter is for (the one runlet was built for, but for tests).
+    pub arch: Arch,
     pub default: Action,
-    /// Which ABIs (`Abi as usize`) `architectures` lists (an empty list: x86_64 only). Syscalls
-    /// of any other ABI are foreign.
-    pub abis: [bool; 3],
+    /// Which of `arch`'s ABIs (`Abi as usize`) get rules: the native one always, its
+    /// compat ABIs when `architectures` lists them. Syscalls of any other ABI are
+    /// foreign.
+    pub abis: [bool; ABIS],
     /// `SECCOMP_FILTER_FLAG_*`.
     pub flags: u32,
     /// In profile order.
@@ -249,8 +246,14 @@ fn array<'a>(at: &dyn Display, v: &'a Value) -> Result<&'a [Value]> {
     }
 }
 
-/// Parses and checks a profile. Names that do not exist on x86_64 are dropped.
+/// Parses and checks a profile for the architecture runlet runs on.
 pub fn parse(v: &Value) -> Result<Profile> {
+    parse_for(v, Arch::NATIVE)
+}
+
+/// Parses and checks a profile for `host`. A name an ABI does not have is dropped
+/// there.
+pub fn parse_for(v: &Value, host: Arch) -> Result<Profile> {
     let o = obj(&WHERE, v)?;
     for key in ["listenerPath", "listenerMetadata"] {
         if let Some(v) = field(o, key) {
@@ -277,16 +280,15 @@ pub fn parse(v: &Value) -> Result<Profile> {
         ));
     }
 
-    let mut abis = [true, false, false];
+    // The native ABI always has rules, as with libseccomp (whose filter holds its
+    // native architecture whatever else is added).
+    let mut abis = [false; ABIS];
+    abis[host.native_abi() as usize] = true;
     if let Some(a) = field(o, "architectures") {
         let at = format!("{WHERE}.architectures");
-        let list = array(&at, a)?;
-        if !list.is_empty() {
-            abis = [false; 3];
-            for (i, v) in list.iter().enumerate() {
-                if let Some(abi) = arch(&format!("{at}[{i}]"), v)? {
-                    abis[abi as usize] = true;
-                }
+        for (i, v) in array(&at, a)?.iter().enumerate() {
+            if let Some(abi) = arch(&format!("{at}[{i}]"), v, host)? {
+                abis[abi as usize] = true;
             }
         }
     }
@@ -307,6 +309,7 @@ pub fn parse(v: &Value) -> Result<Profile> {
         }
     }
     Ok(Profile {
+        arch: host,
         default,
         abis,
         flags,
@@ -345,14 +348,14 @@ fn action(at: &dyn Display, v: &Value, errno: Option<u16>) -> Result<Action> {
     })
 }
 
-/// The ABI runlet compiles for, `None` for another known architecture.
-fn arch(at: &dyn Display, v: &Value) -> Result<Option<Abi>> {
+/// An ABI of `host`'s, `None` for another known architecture (its syscalls can never
+/// reach this kernel's filter: listing it changes nothing, as with libseccomp).
+fn arch(at: &dyn Display, v: &Value, host: Arch) -> Result<Option<Abi>> {
     match string(at, v)? {
-        "SCMP_ARCH_X86_64" => Ok(Some(Abi::X86_64)),
-        "SCMP_ARCH_X86" => Ok(Some(Abi::X86)),
-        "SCMP_ARCH_X32" => Ok(Some(Abi::X32)),
-        n if features::ARCHES.contains(&n) => Ok(None),
-        n => Err(err(at, format_args!("unknown architecture {n:?}"))),
+        n if !features::ARCHES.contains(&n) => {
+            Err(err(at, format_args!("unknown architecture {n:?}")))
+        }
+        n => Ok(Abi::from_scmp_name(n).filter(|a| host.abis().contains(a))),
     }
 }
 
@@ -373,7 +376,7 @@ fn flag(at: &dyn Display, v: &Value) -> Result<u32> {
     })
 }
 
-fn rule(at: &dyn Display, v: &Value, abis: [bool; 3]) -> Result<Rule> {
+fn rule(at: &dyn Display, v: &Value, abis: [bool; ABIS]) -> Result<Rule> {
     let o = obj(at, v)?;
     let errno = match field(o, "errnoRet") {
         Some(v) => Some(errno(&At::field(at, "errnoRet"), v)?),
@@ -397,7 +400,7 @@ fn rule(at: &dyn Display, v: &Value, abis: [bool; 3]) -> Result<Rule> {
     if names.is_empty() {
         return Err(err(names_at, "must name at least one syscall"));
     }
-    let mut nrs: [Vec<u32>; 3] = Default::default();
+    let mut nrs: [Vec<u32>; ABIS] = Default::default();
     for (i, n) in names.iter().enumerate() {
         let name = match n {
             Value::String(s) if !s.is_empty() => s,

@@ -3,21 +3,27 @@
 
 use std::time::Instant;
 
-use linux_raw_sys::general::{__NR_getppid, __NR_mkdir, __NR_personality, __X32_SYSCALL_BIT};
 use linux_raw_sys::ptrace::{self as p, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use miniserde::json::{self, Value};
 
+use super::arch::X32_SYSCALL_BIT;
 use super::asm::{Asm, Insn, To, ALU_AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K};
 use super::compile::program;
-use super::{load, names, parse, Abi, Action, Profile, OPERATORS};
+use super::{load, names, parse, parse_for, Abi, Action, Arch, Profile, OPERATORS};
 
 use runlet_tests::podman;
+
+// These tests compile x86_64 filters on any host (the other architectures':
+// tests_arch.rs), so x86_64's numbers are spelled out (linux-raw-sys's x86_64 table).
+const X64_GETPPID: u32 = 110;
+const X64_MKDIR: u32 = 83;
+const X64_PERSONALITY: u32 = 135;
 
 const ALLOW: u32 = p::SECCOMP_RET_ALLOW;
 const KILL_PROCESS: u32 = p::SECCOMP_RET_KILL_PROCESS;
 
 /// Runs `prog` on (arch, nr, args); checks every jump lands inside the program.
-fn run(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+pub(super) fn run(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
     let mut data = [0u8; 64];
     data[0..4].copy_from_slice(&nr.to_le_bytes());
     data[4..8].copy_from_slice(&arch.to_le_bytes());
@@ -46,8 +52,9 @@ fn run(prog: &[Insn], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
     }
 }
 
+/// An x86_64 filter's profile.
 fn profile(json: &str) -> Profile {
-    parse(&json::from_str::<Value>(json).unwrap()).unwrap()
+    parse_for(&json::from_str::<Value>(json).unwrap(), Arch::X86_64).unwrap()
 }
 
 fn nr_run(prog: &[Insn], nr: u32, args: [u64; 6]) -> u32 {
@@ -107,7 +114,7 @@ fn every_operator_on_both_halves() {
                             p::SECCOMP_RET_ERRNO | 1
                         };
                         assert_eq!(
-                            nr_run(&prog, __NR_personality, args),
+                            nr_run(&prog, X64_PERSONALITY, args),
                             want,
                             "{op} arg{index}={a:#x} value={v:#x} valueTwo={two:#x}"
                         );
@@ -145,15 +152,15 @@ fn every_action() {
             r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["mkdir"],"action":"{act}"{extra}}}]}}"#
         ));
         let prog = program(&prof);
-        assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), want, "{act}{extra}");
-        assert_eq!(nr_run(&prog, __NR_mkdir + 1, [0; 6]), ALLOW);
+        assert_eq!(nr_run(&prog, X64_MKDIR, [0; 6]), want, "{act}{extra}");
+        assert_eq!(nr_run(&prog, X64_MKDIR + 1, [0; 6]), ALLOW);
         // As the default action, with defaultErrnoRet.
         let prof = profile(&format!(
             r#"{{"defaultAction":"{act}"{}}}"#,
             extra.replace("errnoRet", "defaultErrnoRet")
         ));
         assert_eq!(
-            nr_run(&program(&prof), __NR_getppid, [0; 6]),
+            nr_run(&program(&prof), X64_GETPPID, [0; 6]),
             want,
             "default {act}{extra}"
         );
@@ -163,8 +170,8 @@ fn every_action() {
 /// i386 and x32 numbers of getppid and mkdir (linux-raw-sys's x86 and x32 tables).
 const I386_GETPPID: u32 = 64;
 const I386_MKDIR: u32 = 39;
-const X32_GETPPID: u32 = __X32_SYSCALL_BIT | 110;
-const X32_MKDIR: u32 = __X32_SYSCALL_BIT | 83;
+const X32_GETPPID: u32 = X32_SYSCALL_BIT | 110;
+const X32_MKDIR: u32 = X32_SYSCALL_BIT | 83;
 
 #[test]
 fn architectures_i386_and_x32() {
@@ -175,15 +182,15 @@ fn architectures_i386_and_x32() {
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     let prog = program(&prof);
-    assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_GETPPID, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), ALLOW);
-    assert_eq!(run(&prog, AUDIT_ARCH_I386, __NR_getppid, [0; 6]), errno);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, X64_GETPPID, [0; 6]), errno);
     // x32 has its own ioctl (514): the x86_64 number with the x32 bit is not it.
-    assert_eq!(nr_run(&prog, __X32_SYSCALL_BIT | 16, [0; 6]), errno);
+    assert_eq!(nr_run(&prog, X32_SYSCALL_BIT | 16, [0; 6]), errno);
     assert_eq!(nr_run(&prog, u32::MAX, [0; 6]), errno);
-    assert_eq!(run(&prog, 0xc000_00b7, __NR_getppid, [0; 6]), errno); // aarch64
-                                                                      // Only x86_64 listed: the others get the default action.
+    assert_eq!(run(&prog, 0xc000_00b7, X64_GETPPID, [0; 6]), errno); // aarch64
+                                                                     // Only x86_64 listed: the others get the default action.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
@@ -196,7 +203,7 @@ fn architectures_i386_and_x32() {
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#,
     );
     let prog = program(&prof);
-    assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), errno);
+    assert_eq!(nr_run(&prog, X64_MKDIR, [0; 6]), errno);
     assert_eq!(nr_run(&prog, X32_MKDIR, [0; 6]), KILL_PROCESS);
     assert_eq!(
         run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]),
@@ -210,34 +217,40 @@ fn architectures_i386_and_x32() {
     let prog = program(&prof);
     assert_eq!(nr_run(&prog, X32_MKDIR, [0; 6]), errno);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]), errno);
-    assert_eq!(run(&prog, AUDIT_ARCH_I386, __NR_mkdir, [0; 6]), ALLOW);
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, X64_MKDIR, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
-    assert_eq!(run(&prog, 0xc000_00b7, __NR_getppid, [0; 6]), KILL_PROCESS);
-    // x32 alone: x86_64 numbers are foreign, x32's compiled.
+    assert_eq!(run(&prog, 0xc000_00b7, X64_GETPPID, [0; 6]), KILL_PROCESS);
+    // x32 alone: x86_64, the native ABI, is compiled too (as libseccomp's filter
+    // always holds its native architecture), and x32's numbers.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X32"],
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     let prog = program(&prof);
-    assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), errno);
+    assert_eq!(nr_run(&prog, X64_GETPPID, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
-    // x86_64 not listed at all: every syscall is foreign.
+    assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), errno);
+    // Only another architecture listed: x86_64's rules still apply; aarch64's
+    // syscalls cannot reach an x86_64 kernel, and get the foreign action.
     let prof = profile(
         r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_AARCH64"],
             "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
-    assert_eq!(nr_run(&program(&prof), __NR_getppid, [0; 6]), errno);
+    assert_eq!(prof.abis, [true, false, false, false, false, false]);
+    let prog = program(&prof);
+    assert_eq!(nr_run(&prog, X64_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(run(&prog, 0xc000_00b7, 173, [0; 6]), errno);
 }
 
 #[test]
 fn abi_tables_agree_with_linux_raw_sys() {
     for (abi, name, nr) in [
-        (Abi::X86_64, "getppid", __NR_getppid),
+        (Abi::X86_64, "getppid", X64_GETPPID),
         (Abi::X86, "getppid", I386_GETPPID),
         (Abi::X86, "mkdir", I386_MKDIR),
         (Abi::X86, "socketcall", 102),
         (Abi::X32, "getppid", X32_GETPPID),
-        (Abi::X32, "ioctl", __X32_SYSCALL_BIT | 514),
+        (Abi::X32, "ioctl", X32_SYSCALL_BIT | 514),
     ] {
         assert_eq!(names::number(abi, name), Some(nr), "{abi:?} {name}");
     }
@@ -257,13 +270,13 @@ fn rule_order_repeated_indexes_and_unknown_names() {
             {"names":["mkdir"],"action":"SCMP_ACT_ALLOW","args":[
                 {"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":1,"value":2,"op":"SCMP_CMP_EQ"}]}]}"#,
     );
-    assert_eq!(prof.rules[0].nrs[0], vec![__NR_personality]);
+    assert_eq!(prof.rules[0].nrs[0], vec![X64_PERSONALITY]);
     let prog = program(&prof);
     assert_eq!(
-        nr_run(&prog, __NR_personality, [7, 0, 0, 0, 0, 0]),
+        nr_run(&prog, X64_PERSONALITY, [7, 0, 0, 0, 0, 0]),
         KILL_PROCESS
     );
-    assert_eq!(nr_run(&prog, __NR_personality, [8, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_PERSONALITY, [8, 0, 0, 0, 0, 0]), ALLOW);
     // Two comparisons of one argument: either may match (runc's reading).
     let socket = names::number(Abi::X86_64, "socket").unwrap();
     let errno = p::SECCOMP_RET_ERRNO | 1;
@@ -271,14 +284,14 @@ fn rule_order_repeated_indexes_and_unknown_names() {
         assert_eq!(nr_run(&prog, socket, [a0, 0, 0, 0, 0, 0]), want);
     }
     // Different arguments: all must hold.
-    assert_eq!(nr_run(&prog, __NR_mkdir, [1, 2, 0, 0, 0, 0]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_mkdir, [1, 3, 0, 0, 0, 0]), errno);
+    assert_eq!(nr_run(&prog, X64_MKDIR, [1, 2, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_MKDIR, [1, 3, 0, 0, 0, 0]), errno);
 }
 
 #[test]
 fn every_syscall_dispatches_to_its_own_rule() {
     // One rule per syscall with a distinct errno: the search tree must find each.
-    let all = names::all();
+    let all = names::all(Abi::X86_64);
     let all = &all[..];
     let calls: Vec<String> = all
         .iter()
@@ -333,9 +346,9 @@ fn far_jumps_go_through_trampolines() {
     ));
     let prog = program(&prof);
     assert!(prog.len() > 800);
-    assert_eq!(nr_run(&prog, __NR_personality, [597, 0, 0, 0, 0, 0]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_PERSONALITY, [597, 0, 0, 0, 0, 0]), ALLOW);
     assert_eq!(
-        nr_run(&prog, __NR_personality, [598, 0, 0, 0, 0, 0]),
+        nr_run(&prog, X64_PERSONALITY, [598, 0, 0, 0, 0, 0]),
         p::SECCOMP_RET_ERRNO | 1
     );
 }
@@ -414,8 +427,9 @@ fn flags_and_the_encoded_program() {
 /// a default container on a given kernel version.
 fn podman_style(kernel: (u64, u64)) -> (Profile, Vec<Insn>) {
     let text = include_str!("testdata/podman-style.json");
-    let oci = podman::oci(text, &podman::DEFAULT_CAPS, kernel);
-    let prof = parse(&json::from_str::<Value>(&oci).unwrap()).unwrap();
+    let amd64 = ("SCMP_ARCH_X86_64", "amd64");
+    let oci = podman::oci_for(text, &podman::DEFAULT_CAPS, kernel, amd64);
+    let prof = parse_for(&json::from_str::<Value>(&oci).unwrap(), Arch::X86_64).unwrap();
     let prog = program(&prof);
     (prof, prog)
 }
@@ -425,11 +439,11 @@ fn podman_style_profile() {
     let (prof, prog) = podman_style((6, 1));
     assert_eq!(prof.default, Action::Errno(38));
     let errno1 = p::SECCOMP_RET_ERRNO | 1;
-    assert_eq!(nr_run(&prog, __NR_getppid, [0; 6]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_mkdir, [0; 6]), ALLOW);
-    assert_eq!(nr_run(&prog, __NR_personality, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_GETPPID, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_MKDIR, [0; 6]), ALLOW);
+    assert_eq!(nr_run(&prog, X64_PERSONALITY, [0; 6]), ALLOW);
     assert_eq!(
-        nr_run(&prog, __NR_personality, [1, 0, 0, 0, 0, 0]),
+        nr_run(&prog, X64_PERSONALITY, [1, 0, 0, 0, 0, 0]),
         p::SECCOMP_RET_ERRNO | 38
     );
     assert_eq!(
@@ -472,7 +486,7 @@ fn podman_style_profile() {
         );
     }
     // archMap lists i386 and x32 with x86_64: their rules are compiled too.
-    assert_eq!(prof.abis, [true, true, true]);
+    assert_eq!(prof.abis, [true, true, true, false, false, false]);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_GETPPID, [0; 6]), ALLOW);
     assert_eq!(nr_run(&prog, X32_GETPPID, [0; 6]), ALLOW);
     assert_eq!(run(&prog, AUDIT_ARCH_I386, I386_MKDIR, [0; 6]), ALLOW);

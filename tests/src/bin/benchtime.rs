@@ -2,7 +2,7 @@
 //!
 //! Each round runs every command once, in the order given; with IDLE_MS > 0 the
 //! machine idles that long before each timed run ("spaced" starts). COMMAND is
-//! split on spaces (no shell); `{i}` in it becomes the round number (unique
+//! split on spaces (no shell), or on commas when it has no space; `{i}` in it becomes the round number (unique
 //! container ids). One untimed warm-up run of each command comes first; a command
 //! whose warm-up fails is dropped (its stderr is shown).
 //!
@@ -11,21 +11,31 @@
 //! `result NAME runs=N fails=F median_us=M p10_us=A p90_us=B min_us=C max_us=D maxrss_kib=R`
 //! (maxrss: the largest seen over all runs).
 
-use std::ffi::c_int;
+use std::ffi::{c_int, c_long};
 use std::fs;
 use std::process::{exit, Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[repr(C)]
-struct Rusage {
-    utime: [i64; 2],
-    stime: [i64; 2],
-    maxrss: i64,
-    rest: [i64; 13],
-}
+use linux_raw_sys::general::{__NR_wait4, rusage};
 
 extern "C" {
-    fn wait4(pid: c_int, status: *mut c_int, options: c_int, ru: *mut Rusage) -> c_int;
+    fn syscall(n: c_long, ...) -> c_long;
+}
+
+/// wait4(2) itself with the kernel's `struct rusage` (linux-raw-sys's layout for the
+/// target): musl's wrapper on a 32-bit target is its 64-bit-time `__wait4_time64`
+/// behind a header rename, which a declaration here would miss.
+fn wait4(pid: c_int, status: &mut c_int, ru: &mut rusage) -> c_long {
+    // SAFETY: status and ru are valid for the kernel to fill.
+    unsafe {
+        syscall(
+            __NR_wait4 as c_long,
+            pid as c_long,
+            status as *mut c_int,
+            0 as c_long,
+            ru as *mut rusage,
+        )
+    }
 }
 
 struct Cmd {
@@ -63,14 +73,10 @@ fn run_once(argv: &[String], round: usize) -> (Duration, bool, i64, Option<Strin
         }
     };
     let mut status: c_int = 0;
-    let mut ru = Rusage {
-        utime: [0; 2],
-        stime: [0; 2],
-        maxrss: 0,
-        rest: [0; 13],
-    };
-    // SAFETY: status and ru are valid; the child is ours and not reaped elsewhere.
-    let r = unsafe { wait4(child.id() as c_int, &mut status, 0, &mut ru) };
+    // SAFETY: rusage is plain integers, all-zero valid.
+    let mut ru: rusage = unsafe { std::mem::zeroed() };
+    // The child is ours and not reaped elsewhere.
+    let r = wait4(child.id() as c_int, &mut status, &mut ru);
     let dt = t0.elapsed();
     let ok = r > 0 && (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0;
     let msg = (!ok).then(|| {
@@ -78,7 +84,7 @@ fn run_once(argv: &[String], round: usize) -> (Duration, bool, i64, Option<Strin
         format!("wait status {status:#x}: {}", e.trim())
     });
     let _ = fs::remove_file(&errfile);
-    (dt, ok, ru.maxrss, msg)
+    (dt, ok, ru.ru_maxrss as i64, msg)
 }
 
 fn pct(sorted: &[u64], p: f64) -> u64 {
@@ -111,8 +117,10 @@ fn main() {
             let (name, c) = a.split_once('=').expect("NAME=COMMAND");
             Cmd {
                 name: name.into(),
+                // Words by spaces, or by commas in a command of one word (an
+                // initramfs scenario splits its lines on spaces itself).
                 argv: c
-                    .split(' ')
+                    .split(if c.contains(' ') { ' ' } else { ',' })
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect(),

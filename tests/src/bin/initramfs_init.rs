@@ -25,6 +25,9 @@
 //!   `@@ subtree_control=...` after.
 //! - `cat PATH`: print `@@ cat=PATH ok CONTENT` (lines joined by `|`) or
 //!   `@@ cat=PATH err ERROR`.
+//! - `insmod FILE`: load a kernel module (`.ko`, or `.ko.xz` the kernel decompresses)
+//!   with finit_module; print `@@ insmod=ok` or `@@ insmod=ERROR`.
+//! - `uname`: print `@@ machine=` of uname(2) (the architecture the kernel runs).
 
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CString};
 use std::io::Write;
@@ -56,7 +59,7 @@ const MNT_DETACH: c_int = 2;
 const MS_BIND: c_ulong = 4096;
 const MS_REC: c_ulong = 16384;
 const MS_PRIVATE: c_ulong = 1 << 18;
-const SYS_PIVOT_ROOT: c_long = 155;
+const SYS_PIVOT_ROOT: c_long = linux_raw_sys::general::__NR_pivot_root as c_long;
 
 const RB_POWER_OFF: c_int = 0x4321_fedc;
 const WNOHANG: c_int = 1;
@@ -277,6 +280,21 @@ fn enable_controllers(names: &[&str]) {
     say(&format!("subtree_control={}", now.trim()));
 }
 
+fn insmod(path: &str) {
+    // MODULE_INIT_COMPRESSED_FILE: the kernel decompresses (CONFIG_MODULE_DECOMPRESS).
+    let flags: c_long = if path.ends_with(".xz") { 4 } else { 0 };
+    let nr = linux_raw_sys::general::__NR_finit_module as c_long;
+    let r = std::fs::File::open(path).map(|f| {
+        // SAFETY: an open fd, an empty NUL-terminated parameter string, flags.
+        unsafe { syscall(nr, f.as_raw_fd() as c_long, c"".as_ptr(), flags) }
+    });
+    match r {
+        Ok(0) => say("insmod=ok"),
+        Ok(_) => say(&format!("insmod={}", std::io::Error::last_os_error())),
+        Err(e) => say(&format!("insmod={path}: {e}")),
+    }
+}
+
 fn cat(path: &str) {
     match std::fs::read_to_string(path) {
         Ok(t) => say(&format!("cat={path} ok {}", t.trim().replace('\n', "|"))),
@@ -318,6 +336,8 @@ fn main() {
             },
             ["enable-controllers", c @ ..] => enable_controllers(c),
             ["cat", p] => cat(p),
+            ["insmod", f] => insmod(f),
+            ["uname"] => say(&format!("machine={}", std::env::consts::ARCH)),
             _ => say(&format!("bad scenario line {line:?}")),
         }
     }

@@ -24,11 +24,30 @@ extern "C" {
     fn syscall(n: c_long, ...) -> c_long;
 }
 
-const SYS_MKDIR: c_long = 83;
-const SYS_MOUNT: c_long = 165;
-const MS_RDONLY: c_long = 1;
-const SYS_GETPPID: c_long = 110;
-const SYS_PERSONALITY: c_long = 135;
+use linux_raw_sys::general as g;
+
+const SYS_GETPPID: c_long = g::__NR_getppid as c_long;
+const SYS_PERSONALITY: c_long = g::__NR_personality as c_long;
+const SYS_MOUNT: c_long = g::__NR_mount as c_long;
+const MS_RDONLY: c_long = g::MS_RDONLY as c_long;
+
+/// mkdir(path, 0755) by the architecture's own call: `mkdir` where there is one
+/// (x86_64, arm), else `mkdirat(AT_FDCWD, ...)` (aarch64, riscv64 have only that).
+fn raw_mkdir(path: &CString) -> c_long {
+    // SAFETY: a valid C string; the call reads it only.
+    #[cfg(any(target_arch = "x86_64", target_arch = "arm"))]
+    return unsafe { syscall(g::__NR_mkdir as c_long, path.as_ptr(), 0o755 as c_long) };
+    // SAFETY: as above; AT_FDCWD resolves the path as mkdir would.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "arm")))]
+    return unsafe {
+        syscall(
+            g::__NR_mkdirat as c_long,
+            g::AT_FDCWD as c_long,
+            path.as_ptr(),
+            0o755 as c_long,
+        )
+    };
+}
 
 fn report(name: &str, r: c_long) {
     if r < 0 {
@@ -48,8 +67,7 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
             let Ok(path) = CString::new(arg) else {
                 return Some(2);
             };
-            // SAFETY: a valid C string; mkdir reads it only.
-            let r = unsafe { syscall(SYS_MKDIR, path.as_ptr(), 0o755 as c_long) };
+            let r = raw_mkdir(&path);
             report("mkdir", r);
         }
         "mount" => {
@@ -104,7 +122,7 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
             } else {
                 for _ in 0..n {
                     // SAFETY: personality takes one integer; 0xffffffff only queries.
-                    unsafe { syscall(SYS_PERSONALITY, 0xffff_ffff as c_long) };
+                    unsafe { syscall(SYS_PERSONALITY, 0xffff_ffff_u32 as c_long) };
                 }
             }
             let ns = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
@@ -116,7 +134,16 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
 }
 
 /// An i386 syscall from this 64-bit process: -1 with errno set on failure, as
-/// `syscall()` reports.
+/// `syscall()` reports. Only x86_64 has such a way into a compat ABI from a native
+/// process; elsewhere ENOSYS.
+#[cfg(not(target_arch = "x86_64"))]
+fn int80(_: u32, _: u32) -> c_long {
+    set_errno(linux_raw_sys::errno::ENOSYS as i32);
+    -1
+}
+
+/// See above.
+#[cfg(target_arch = "x86_64")]
 fn int80(nr: u32, arg: u32) -> c_long {
     let mut ret: i64 = nr as i64;
     // SAFETY: `int 0x80` with eax = nr and ebx = arg (an integer, no memory). rbx is
