@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: time `runlet run` of the probe's no-op on one bundle, side by side
+# `make bench`: time `runlet run` of the probe's no-op on one bundle (and with a user
+# namespace, `userns`), side by side
 # with the floor (`unshare --pid --fork --mount --uts --ipc --net` of the same
 # program) and, when installed, `crun run` and `runc run` on the same bundle.
 # A benchmark, not a test: it prints numbers, ratios and the targets; it fails
@@ -47,12 +48,17 @@ if hide_cgroup2_unified; then
 fi
 
 WORK=$(mktemp -d /tmp/runlet-bench.XXXXXX)
+# Searchable by the user namespace's root (host uid 300000), which resolves the rootfs.
+chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 BUNDLE=$WORK/bundle
 "$MKBUNDLE" "$BUNDLE" --probe "$PROBE" -- /probe noop
+# The same with a user namespace (ids 0-65535 → 300000-365535): its cost side by side.
+"$MKBUNDLE" "$WORK/bundle-userns" --probe "$PROBE" --userns 300000 -- /probe noop
 mkdir -p "$WORK/root-runlet" "$WORK/root-crun" "$WORK/root-runc"
 
 cmds=("runlet=$RUNLET --root $WORK/root-runlet run -b $BUNDLE bench-runlet-{i}")
+cmds+=("userns=$RUNLET --root $WORK/root-runlet run -b $WORK/bundle-userns bench-userns-{i}")
 cmds+=("floor=$(command -v unshare) --pid --fork --mount --uts --ipc --net $BUNDLE/rootfs/probe noop")
 if command -v crun >/dev/null; then
     cmds+=("crun=$(command -v crun) --root $WORK/root-crun run -b $BUNDLE bench-crun-{i}")
@@ -97,6 +103,12 @@ run_mode() { # mode idle_ms
         dropped | error) echo "$kind $name $rest" ;;
         esac
     done <<<"$out"
+    diff_ms() { # a b -> a-b in ms
+        local a=${MED[$mode.$1]:-} b=${MED[$mode.$2]:-}
+        [ -n "$a" ] && [ -n "$b" ] &&
+            awk -v a="$a" -v b="$b" -v x="$1" -v y="$2" 'BEGIN { printf "  %s - %s = %.2f ms\n", x, y, (a-b)/1000 }'
+        return 0
+    }
     ratio() { # a b -> a/b
         local a=${MED[$mode.$1]:-} b=${MED[$mode.$2]:-}
         [ -n "$a" ] && [ -n "$b" ] && [ "$b" != 0 ] &&
@@ -104,6 +116,7 @@ run_mode() { # mode idle_ms
         return 0
     }
     echo "ratios of medians:"
+    diff_ms userns runlet
     ratio runlet crun
     ratio runlet runc
     ratio runlet floor
@@ -141,6 +154,8 @@ for mode in b2b spaced; do
     label=$([ $mode = b2b ] && echo back-to-back || echo spaced)
     [ -n "$r" ] && [ -n "$c" ] && verdict "runlet / crun ($label)" "$(awk -v a="$r" -v b="$c" 'BEGIN{print a/b}')" 0.5 x
     [ -n "$r" ] && [ -n "$f" ] && verdict "runlet / floor ($label)" "$(awk -v a="$r" -v b="$f" 'BEGIN{print a/b}')" 1.5 x
+    u=${MED[$mode.userns]:-}
+    [ -n "$r" ] && [ -n "$u" ] && verdict "user namespace cost ($label)" "$(awk -v a="$u" -v b="$r" 'BEGIN{print (a-b)/1000}')" 1 ms
 done
 verdict "peak RSS of runlet" "$(kib "${RSS[runlet]:-}")" 2 MiB
 verdict "runlet-init size" "$(kib "$s_runlet_init")" 64 KiB

@@ -102,7 +102,12 @@ fn change_user(p: &Process<'_>, rearm_pdeathsig: bool) -> Result<(), Failure> {
             .push(Gid::from_raw_unchecked(g))
             .map_err(|_| fail(&[b"too many additional gids"], None))?;
     }
-    set_thread_groups(&groups).ctx(&[b"setgroups"])?;
+    // Denied in a user namespace whose gid_map an unprivileged runlet wrote: with
+    // no groups asked for, there is nothing the namespace would let it set.
+    match set_thread_groups(&groups) {
+        Err(Errno::PERM) if groups.is_empty() => {}
+        r => r.ctx(&[b"setgroups"])?,
+    }
     set_keep_capabilities(true).ctx(&[b"set PR_SET_KEEPCAPS"])?;
     let gid = Gid::from_raw_unchecked(p.gid);
     set_thread_res_gid(gid, gid, gid).map_err(|e| failure_n(b"setresgid ", p.gid.into(), e))?;

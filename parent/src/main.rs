@@ -51,7 +51,7 @@ fn main() {
         Command::State { id } => cmd::query::state(&global, &id),
         Command::List { quiet, json } => cmd::query::list(&global, quiet, json),
         Command::Ps { id, json } => cmd::query::ps(&global, &id, json),
-        Command::Spec { bundle } => cmd::spec::spec(&bundle),
+        Command::Spec { bundle, rootless } => cmd::spec::spec(&bundle, rootless),
         Command::Features => cmd::features::features(),
         Command::Update { id, resources } => cmd::update::update(&global.root, &id, &resources),
         Command::Events { id } => cmd::events::events(&global.root, &id),

@@ -17,6 +17,7 @@ pub mod podman;
 pub mod report;
 pub mod spec;
 pub mod sys;
+pub mod userns;
 
 pub use harness::{Fixture, Outcome, Running};
 pub use report::{MountFact, Report};

@@ -144,21 +144,14 @@ fn refuses_seccomp_notify() {
 }
 
 #[test]
-fn refuses_user_namespace() {
+fn refuses_id_maps_without_a_user_namespace() {
     let mut fx = fixture!("userns");
-    fx.spec.namespaces.push(runlet_tests::Namespace {
-        typ: "user".into(),
-        path: None,
-    });
     let map = r#"[{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
     fx.spec.extra_linux.push(("uidMappings".into(), map.into()));
     fx.spec.extra_linux.push(("gidMappings".into(), map.into()));
-    let out = fx.run();
-    out.assert_error(&[]);
-    assert!(
-        out.stderr.contains("user") || out.stderr.contains("uidMappings"),
-        "name the field\n{}",
-        out.context()
+    expect_error(
+        &fx,
+        &["linux.uidMappings/gidMappings need a user namespace (linux.namespaces type user)"],
     );
 }
 

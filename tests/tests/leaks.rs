@@ -138,6 +138,22 @@ fn scenarios() {
     fx.spec.probe(&["spawn-orphan", "300"]);
     fx.run().assert_exit(0);
 
+    // A user namespace: a run, an id-mapped mount, and a failure after the clone
+    // (uid 0 unmapped: the child cannot become the namespace's root).
+    let mut fx = fixture("lk-userns");
+    runlet_tests::userns::add_userns(&mut fx, &[(0, 350_000, 65536)]);
+    let vol = fx.dir.join("vol");
+    fs::create_dir_all(&vol).unwrap();
+    fx.spec.mounts.push(runlet_tests::Mount::bind(
+        vol.to_str().unwrap(),
+        "/vol",
+        &["bind", "idmap"],
+    ));
+    fx.run().report();
+    let mut fx = fixture("lk-userns-bad");
+    runlet_tests::userns::add_userns(&mut fx, &[(1, 350_000, 100)]);
+    fx.run().assert_error(&["is gid 0 mapped?"]);
+
     let mut fx = fixture("lk-netns");
     let ns = fx.make_netns();
     fx.spec.join_namespace("network", &ns.to_string_lossy());

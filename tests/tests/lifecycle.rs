@@ -403,7 +403,12 @@ fn features_say_what_runlet_supports() {
             _ => panic!("namespace name"),
         })
         .collect();
-    assert_eq!(ns, ["cgroup", "ipc", "mount", "network", "pid", "uts"]);
+    assert_eq!(
+        ns,
+        ["cgroup", "ipc", "mount", "network", "pid", "uts", "user"]
+    );
+    let idmap = field(field(linux, "mountExtensions"), "idmap");
+    assert!(matches!(field(idmap, "enabled"), Value::Bool(true)));
     let cg = field(linux, "cgroup");
     assert!(matches!(field(cg, "v1"), Value::Bool(true)));
     assert!(matches!(field(cg, "systemd"), Value::Bool(false)));
@@ -413,7 +418,7 @@ fn features_say_what_runlet_supports() {
     assert!(ops.contains("\"SCMP_CMP_MASKED_EQ\""), "{ops}");
     let opts = json::to_string(field(&v, "mountOptions"));
     assert!(
-        opts.contains("\"rbind\"") && opts.contains("\"rprivate\""),
+        opts.contains("\"rbind\"") && opts.contains("\"rprivate\"") && opts.contains("\"idmap\""),
         "{opts}"
     );
 }

@@ -294,3 +294,24 @@ fn kill_runlet_in_create_with_veth() {
     eprintln!("kveth: {hit} points");
     assert!(hit >= 9, "only {hit} kill points reached");
 }
+
+/// A user namespace container with an id-mapped mount: killed at every line of
+/// `create` (the maps, `IdMapped`, the attach included), nothing is left.
+#[test]
+fn kill_runlet_in_create_with_userns() {
+    let _g = subreaper();
+    reap_zombies();
+    let mut fx = fixture!("kuserns");
+    runlet_tests::userns::add_userns(&mut fx, &[(0, 370_000, 65536)]);
+    let vol = fx.dir.join("vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    fx.spec.mounts.push(runlet_tests::Mount::bind(
+        vol.to_str().unwrap(),
+        "/vol",
+        &["bind", "idmap"],
+    ));
+    let sc = scenario("create", Victim::Runlet);
+    let hit = sweep(&mut fx, &sc);
+    eprintln!("kuserns: {hit} points");
+    assert!(hit >= 10, "only {hit} kill points reached");
+}

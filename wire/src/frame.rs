@@ -24,6 +24,9 @@ pub enum FrameKind {
     ExecPid = 6,
     /// parent → exec helper: the process to run.
     Process = 7,
+    /// parent → spawned child (before it execs runlet-init): the id maps of its new
+    /// user namespace are written; become its root and go on.
+    IdMapped = 8,
     /// init → parent (and into the exec FIFO): a createContainer or startContainer
     /// hook failed; the body is an `Error`'s. Unlike `Error` after `start`, the
     /// container is to be destroyed (docs/hooks.md).
@@ -40,6 +43,7 @@ impl FrameKind {
             5 => FrameKind::Error,
             6 => FrameKind::ExecPid,
             7 => FrameKind::Process,
+            8 => FrameKind::IdMapped,
             16 => FrameKind::HookFailed,
             _ => return Err(WireError::UnknownKind(b)),
         })
@@ -51,7 +55,7 @@ impl FrameKind {
             FrameKind::Bootstrap | FrameKind::Process => MAX_FRAME,
             FrameKind::Error | FrameKind::HookFailed => MAX_ERROR_FRAME,
             FrameKind::ExecPid => 1 + 6 + 4,
-            FrameKind::Prestart | FrameKind::Resume | FrameKind::Ready => 1,
+            FrameKind::Prestart | FrameKind::Resume | FrameKind::Ready | FrameKind::IdMapped => 1,
         }
     }
 
@@ -64,6 +68,7 @@ impl FrameKind {
             FrameKind::Error => "Error",
             FrameKind::ExecPid => "ExecPid",
             FrameKind::Process => "Process",
+            FrameKind::IdMapped => "IdMapped",
             FrameKind::HookFailed => "HookFailed",
         }
     }

@@ -27,6 +27,32 @@ pub struct CgroupManager {
 }
 
 impl CgroupManager {
+    /// No cgroups at all: a rootless container whose user may not make any.
+    pub fn none() -> CgroupManager {
+        CgroupManager {
+            dirs: Vec::new(),
+            created: Vec::new(),
+            keep: false,
+        }
+    }
+
+    /// Made by `none`: a rootless container without cgroups.
+    pub fn is_none(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
+    /// The directories the container's would be made in, each with the nearest one
+    /// that exists already (where a `mkdir` has to be allowed).
+    pub fn nearest_existing(&self) -> Vec<(PathBuf, PathBuf)> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| {
+                let near = d.ancestors().find(|a| a.exists()).unwrap_or(Path::new("/"));
+                (d.clone(), near.to_path_buf())
+            })
+            .collect()
+    }
+
     /// The container's directory in every hierarchy of `layout`; nothing is made yet.
     /// A relative `path` is taken below runlet's own cgroups (see `path`).
     pub fn plan(layout: &Layout, path: &Path) -> CgroupManager {
@@ -97,6 +123,14 @@ impl CgroupManager {
         )))
     }
 
+    /// The container's cgroup2 directory, if the host has a cgroup2 hierarchy.
+    pub fn v2_directory(&self) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(h, _)| h.v2)
+            .map(|(_, d)| d.as_path())
+    }
+
     /// An fd of the container's cgroup2 directory, for clone3's CLONE_INTO_CGROUP.
     pub fn v2_dir_fd(&self) -> Result<Option<OwnedFd>> {
         let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.v2) else {
@@ -131,6 +165,18 @@ impl CgroupManager {
             write_file(&dir.join("cgroup.procs"), &pid.to_string())?;
         }
         Ok(())
+    }
+
+    /// The `tasks` file of each v1 directory: a process in a user namespace enters
+    /// them before it joins or becomes the namespace's root (crate::spawn), as
+    /// itself ("0": no global lock, see `place_v2`), while the host's files are
+    /// still its to write.
+    pub fn v1_tasks(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .filter(|(h, _)| !h.v2)
+            .map(|(_, d)| d.join("tasks"))
+            .collect()
     }
 
     /// The container's directory in every hierarchy.
@@ -229,8 +275,10 @@ impl CgroupManager {
     }
 
     fn remove_dirs(&mut self) -> std::result::Result<(), (PathBuf, io::Error)> {
-        // The leaves first: they hold the processes and must go.
+        // The leaves first: they hold the processes and must go (with any cgroups a
+        // delegated container made below its own, innermost first).
         for (_, dir) in &self.dirs {
+            remove_below(dir);
             match fs::remove_dir(dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -307,6 +355,27 @@ fn fill_cpuset(h: &Hierarchy, dir: &Path, f: &str) -> std::result::Result<String
     let v = fill_cpuset(h, parent, f)?;
     fs::write(&file, &v).map_err(|e| ("write", file, e))?;
     Ok(v)
+}
+
+/// Removes the (empty) cgroups below `dir`, innermost first; what cannot go stays
+/// for `remove_dir(dir)` to report.
+fn remove_below(dir: &Path) {
+    for sub in subdirs(dir) {
+        remove_below(&sub);
+        let _ = fs::remove_dir(&sub);
+    }
+}
+
+/// The cgroups directly below `dir` (in cgroupfs, the directories).
+pub(super) fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

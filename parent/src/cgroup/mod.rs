@@ -61,11 +61,19 @@ fn pids(dirs: &[(Hierarchy, PathBuf)]) -> Vec<i32> {
     let Some((_, dir)) = dirs.iter().find(|(h, _)| h.v2).or(dirs.first()) else {
         return Vec::new();
     };
-    fs::read_to_string(dir.join("cgroup.procs"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
+    let mut out = Vec::new();
+    procs_below(dir, &mut out);
+    out
+}
+
+/// The pids in `dir`'s `cgroup.procs` and in every cgroup below it (a container its
+/// cgroup was delegated to may have made some and moved its processes there).
+fn procs_below(dir: &Path, out: &mut Vec<i32>) {
+    let text = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    out.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+    for sub in manager::subdirs(dir) {
+        procs_below(&sub, out);
+    }
 }
 
 /// One file to write: which spec field asks for it (for errors), file, value, and a

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use crate::config::resources::Resources;
 use crate::error::{Error, Result};
 use crate::process::signals;
-use crate::state::DEFAULT_ROOT;
 
 mod exec;
 mod update;
@@ -46,7 +45,8 @@ commands:
   --version               print the version
 
 global options:
-  --root DIR            state directory (default /run/runlet)
+  --root DIR            state directory (default /run/runlet; $XDG_RUNTIME_DIR/runlet
+                        for a user other than root)
   --log FILE            also write errors to FILE
   --log-format text|json
   --debug               each step of a container's life on stderr, timed
@@ -112,6 +112,8 @@ pub enum Command {
     },
     Spec {
         bundle: PathBuf,
+        /// `--rootless`: a config an unprivileged user runs as is.
+        rootless: bool,
     },
     Features,
     Update {
@@ -194,7 +196,7 @@ pub fn globals(argv: Vec<String>) -> Option<Global> {
 /// help, version).
 fn parse_globals(a: &mut Args) -> Result<(Global, std::result::Result<String, Command>)> {
     let mut g = Global {
-        root: PathBuf::from(DEFAULT_ROOT),
+        root: crate::container::rootless::default_root(),
         log: None,
         log_format: LogFormat::Text,
         debug: false,
@@ -432,16 +434,12 @@ fn command(cmd: &str, a: &mut Args) -> Result<Command> {
                 a,
                 &[("--bundle", "-b", true), ("--rootless", "", false)],
             )?;
-            if p.has("--rootless") {
-                return Err(Error::msg(
-                    "spec --rootless: rootless containers need user namespaces, which runlet does not support yet",
-                ));
-            }
             if let Some(x) = p.positional.first() {
                 return Err(Error::msg(format!("spec: unexpected argument {x:?}")));
             }
             Command::Spec {
                 bundle: PathBuf::from(p.get("--bundle").unwrap_or(".")),
+                rootless: p.has("--rootless"),
             }
         }
         "features" => {

@@ -143,7 +143,7 @@ fn errors_name_the_problem() {
     assert!(err(&["kill", "x", "9", "extra"]).contains("unexpected argument \"extra\""));
     assert!(err(&["list", "--format", "yaml"]).contains("expected table or json"));
     assert!(err(&["--systemd-cgroup", "list"]).contains("--systemd-cgroup"));
-    assert!(err(&["spec", "--rootless"]).contains("user namespaces"));
+    assert!(err(&["spec", "--rootless", "x"]).contains("unexpected argument"));
     assert!(err(&["create", "--preserve-fds", "-1", "x"]).contains("--preserve-fds"));
     assert!(err(&["create", "--detach", "x"]).contains("--detach"));
 }

@@ -180,7 +180,11 @@ impl Run {
             Spawn {
                 ns_flags: 0,
                 join: Vec::new(),
-                join_pid: None,
+                around: Vec::new(),
+                unshare: 0,
+                userns: crate::process::spawn::UserNsStep::Host,
+                tasks: Vec::new(),
+                fork_pid1: false,
                 cgroup: v2_dir,
                 helper: helpers::memfd(Helper::Exec)?,
                 sync: theirs,

@@ -33,7 +33,7 @@ pub fn document() -> Value {
     let linux = obj(vec![
         (
             "namespaces",
-            list(["cgroup", "ipc", "mount", "network", "pid", "uts"].into_iter()),
+            list(["cgroup", "ipc", "mount", "network", "pid", "uts", "user"].into_iter()),
         ),
         ("capabilities", list(supported::capabilities())),
         (
@@ -63,7 +63,7 @@ pub fn document() -> Value {
         ("apparmor", enabled(true)),
         ("selinux", enabled(true)),
         ("intelRdt", enabled(true)),
-        ("mountExtensions", obj(vec![("idmap", enabled(false))])),
+        ("mountExtensions", obj(vec![("idmap", enabled(true))])),
     ]);
     obj(vec![
         ("ociVersionMin", Value::String(OCI_MIN.into())),

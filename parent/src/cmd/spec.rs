@@ -138,16 +138,78 @@ pub const DEFAULT_SPEC: &str = r#"{
 }
 "#;
 
+/// The default config made rootless, as runc's `spec --rootless`: a user namespace
+/// mapping the caller's uid and gid to 0 (one id each: no newuidmap needed), no
+/// network namespace (the host's network, which an unprivileged user cannot wire
+/// a veth into), `/sys` bound from the host (sysfs needs a network namespace of
+/// the user namespace's own), no `gid=5` on `/dev/pts` (gid 5 is not mapped), and
+/// no `linux.resources` (cgroups are rarely delegated; docs/userns.md).
+pub fn rootless_spec(uid: u32, gid: u32) -> String {
+    let swaps = [
+        (r#", "gid=5"]"#, "]".to_string()),
+        (
+            r#""type": "sysfs",
+      "source": "sysfs",
+      "options": ["nosuid", "noexec", "nodev", "ro"]"#,
+            r#""type": "none",
+      "source": "/sys",
+      "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]"#
+                .to_string(),
+        ),
+        (
+            r#""resources": {
+      "devices": [
+        {
+          "allow": false,
+          "access": "rwm"
+        }
+      ]
+    },
+    "#,
+            String::new(),
+        ),
+        (
+            r#"      {"type": "network"},
+"#,
+            String::new(),
+        ),
+        (
+            r#"      {"type": "cgroup"}
+    ],"#,
+            format!(
+                r#"      {{"type": "cgroup"}},
+      {{"type": "user"}}
+    ],
+    "uidMappings": [{{"containerID": 0, "hostID": {uid}, "size": 1}}],
+    "gidMappings": [{{"containerID": 0, "hostID": {gid}, "size": 1}}],"#
+            ),
+        ),
+    ];
+    let mut text = DEFAULT_SPEC.to_string();
+    for (from, to) in swaps {
+        debug_assert!(text.contains(from), "{from}");
+        text = text.replacen(from, &to, 1);
+    }
+    text
+}
+
 /// Writes `<bundle>/config.json`; an existing one is left alone, as runc does.
-pub fn spec(bundle: &Path) -> Result<i32> {
+pub fn spec(bundle: &Path, rootless: bool) -> Result<i32> {
     let path = bundle.join("config.json");
+    let text = match rootless {
+        true => rootless_spec(
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        ),
+        false => DEFAULT_SPEC.to_string(),
+    };
     let write = || -> io::Result<()> {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)?;
-        f.write_all(DEFAULT_SPEC.as_bytes())
+        f.write_all(text.as_bytes())
     };
     match write() {
         Ok(()) => Ok(0),

@@ -56,7 +56,13 @@ pub(crate) fn encode_process(
 pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8>> {
     let b = &c.boot;
     let new_cgroupns = c.new_namespace(NsKind::Cgroup);
-    let ops = mounts::expand(&b.mounts, cgroup_mounts, new_cgroupns);
+    let mut ops = mounts::expand(&b.mounts, cgroup_mounts, new_cgroupns);
+    // runlet itself in a user namespace (rootless podman) cannot mknod either.
+    let user_ns = c.user_ns();
+    let devices = match user_ns || crate::container::rootless::in_user_namespace() {
+        true => super::userns::adapt_mounts(&mut ops, &b.devices, c.new_namespace(NsKind::Network)),
+        false => b.devices.clone(),
+    };
     if cgroup_mounts.len() > MAX_CGROUP_TASKS {
         bail!(
             "the host has {} cgroup hierarchies; runlet-init enters at most {MAX_CGROUP_TASKS}",
@@ -85,8 +91,12 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
             e.u8(tag::SHARED_MNTNS, c.mount_ns() as u8)?;
         }
         c.root.encode(&mut e)?;
-        // The init enters its v1 cgroups itself (see CgroupManager::place_v2).
-        for h in cgroup_mounts.iter().filter(|h| h.fstype == "cgroup") {
+        // The init enters its v1 cgroups itself (see CgroupManager::place_v2); in a
+        // user namespace it may not write the host's files, and runlet places it.
+        for h in cgroup_mounts
+            .iter()
+            .filter(|h| h.fstype == "cgroup" && !user_ns)
+        {
             e.str(
                 tag::CGROUP_TASKS,
                 h.host_path.join("tasks").as_os_str().as_bytes(),
@@ -95,7 +105,7 @@ pub(crate) fn encode(c: &Config, cgroup_mounts: &[CgroupMount]) -> Result<Vec<u8
         for m in &ops {
             e.group(tag::MOUNT, |e| mount(e, m))?;
         }
-        for d in &b.devices {
+        for d in &devices {
             e.group(tag::DEVICE, |e| {
                 e.str(tag::D_PATH, d.path.as_bytes())?
                     .u8(tag::D_TYPE, d.kind)?

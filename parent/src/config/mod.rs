@@ -15,6 +15,7 @@ mod caps;
 mod devices;
 mod diagnose;
 mod hooks;
+pub mod idmapped;
 mod lsm;
 mod mounts;
 mod namespaces;
@@ -28,6 +29,7 @@ pub mod rootplan;
 mod spec;
 mod syntax;
 mod sysctl;
+pub mod userns;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -56,6 +58,7 @@ pub enum NsKind {
     Uts,
     Network,
     Cgroup,
+    User,
 }
 
 impl NsKind {
@@ -68,6 +71,7 @@ impl NsKind {
             NsKind::Uts => g::CLONE_NEWUTS,
             NsKind::Network => g::CLONE_NEWNET,
             NsKind::Cgroup => g::CLONE_NEWCGROUP,
+            NsKind::User => g::CLONE_NEWUSER,
         }) as u64
     }
     /// The name under /proc/<pid>/ns/ ("pid", "mnt", "ipc", "uts", "net", "cgroup").
@@ -79,6 +83,7 @@ impl NsKind {
             NsKind::Uts => "uts",
             NsKind::Network => "net",
             NsKind::Cgroup => "cgroup",
+            NsKind::User => "user",
         }
     }
 }
@@ -129,6 +134,10 @@ pub struct Config {
     pub hooks: Hooks,
     /// config.json as read (saved in the state for the hooks of later commands).
     pub source: String,
+    /// `linux.uidMappings`/`gidMappings` of a new user namespace (docs/userns.md).
+    pub userns: Option<userns::IdMaps>,
+    /// Id-mapped bind mounts, with their maps (runlet attaches them: crate::idmap).
+    pub idmapped: Vec<(idmapped::IdMapped, userns::IdMaps)>,
     /// `lo` and the veth pairs of the `run.runlet.net.*` annotations (docs/network.md).
     pub net: crate::net::Plan,
     /// The rest of what runlet-init gets, checked (`Default` for tests elsewhere).
@@ -170,6 +179,19 @@ impl Config {
             Some(n) if n.path.is_some() => wire::SharedMount::Joined,
             Some(_) => wire::SharedMount::No,
         }
+    }
+
+    /// A `cgroup` mount the config leaves writable (no `ro`): it asks for the
+    /// container's cgroup2 directory to be delegated to its root (docs/userns.md).
+    pub fn cgroup_mount_writable(&self) -> bool {
+        self.boot.mounts.iter().any(|m| {
+            matches!(m, mounts::Entry::Cgroup { flags, .. } if flags & g::MS_RDONLY as u64 == 0)
+        })
+    }
+
+    /// A user namespace, new or joined: the init's ids are not the host's.
+    pub fn user_ns(&self) -> bool {
+        self.namespaces.iter().any(|n| n.kind == NsKind::User)
     }
 
     pub fn new_namespace(&self, kind: NsKind) -> bool {

@@ -22,6 +22,7 @@ pub fn option_names() -> impl Iterator<Item = &'static str> {
         .map(|(n, _, _)| *n)
         .chain(PROPAGATION.iter().map(|(n, _)| *n))
         .chain(REC_ATTRS.iter().map(|(n, _, _)| *n))
+        .chain(["idmap", "ridmap"])
 }
 
 /// VFS flags by option name; `true` clears the flag instead of setting it.
@@ -147,6 +148,8 @@ pub(crate) struct Options {
     pub rec: RecAttr,
     /// Everything else, joined with ',' (filesystem data).
     pub data: String,
+    /// `idmap` (false) or `ridmap` (true: submounts mapped too).
+    pub idmap: Option<bool>,
 }
 
 pub(crate) fn parse_options(at: &str, opts: &[String]) -> Result<Options> {
@@ -166,7 +169,7 @@ pub(crate) fn parse_options(at: &str, opts: &[String]) -> Result<Options> {
         } else if let Some(&(_, clear, f)) = REC_ATTRS.iter().find(|(n, _, _)| *n == opt) {
             o.rec.apply(clear, f);
         } else if opt == "idmap" || opt == "ridmap" {
-            bail!("{at}: {opt:?} (an id-mapped mount) is not supported yet");
+            o.idmap = Some(opt == "ridmap" || o.idmap == Some(true));
         } else if opt == "tmpcopyup" {
             bail!("{at}: \"tmpcopyup\" is not supported yet");
         } else if !opt.is_empty() {
@@ -210,6 +213,8 @@ pub(crate) enum Entry {
         propagation: u64,
         data: String,
     },
+    /// Attached by runlet itself (crate::idmap), not by runlet-init.
+    IdMapped(super::idmapped::IdMapped),
 }
 
 fn some(s: String) -> Option<String> {
@@ -231,9 +236,6 @@ pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
         if dest == "/" {
             bail!("{at}.destination: mounting over / is not allowed (root.path is the container's root)");
         }
-        if !empty_value(&m.uid_mappings) || !empty_value(&m.gid_mappings) {
-            bail!("{at}: id-mapped mounts (uidMappings, gidMappings) are not supported yet");
-        }
         let o = parse_options(
             &format!("{at}.options"),
             m.options.as_deref().unwrap_or(&[]),
@@ -242,6 +244,11 @@ pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
         no_nul(&format!("{at}.type"), fstype)?;
         let bind = fstype == "bind" || o.flags & ms(g::MS_BIND) != 0;
         check_proc(&at, &dest, fstype, bind)?;
+        let mapped =
+            !empty_value(&m.uid_mappings) || !empty_value(&m.gid_mappings) || o.idmap.is_some();
+        if mapped && !bind {
+            bail!("{at}: an id-mapped mount (idmap, uidMappings) must be a bind mount");
+        }
         if bind {
             let Some(src) = m.source.as_deref().filter(|s| !s.is_empty()) else {
                 bail!("{at}.source is required for a bind mount");
@@ -251,6 +258,12 @@ pub(crate) fn parse(list: &[spec::Mount], bundle: &Path) -> Result<Vec<Entry>> {
             let src = resolve(bundle, src);
             std::fs::metadata(&src).map_err(|e| Error::io(&field, &src, e))?;
             host_fits(&field, &src)?;
+            if mapped {
+                out.push(Entry::IdMapped(super::idmapped::parse(
+                    &at, m, src, dest, &o,
+                )?));
+                continue;
+            }
             out.push(Entry::Op(Op {
                 kind: MountKind::Bind,
                 source: Some(src),
@@ -334,6 +347,7 @@ pub(crate) fn expand(entries: &[Entry], cgroups: &[CgroupMount], new_cgroupns: b
                 out.push(op.clone());
                 continue;
             }
+            Entry::IdMapped(_) => continue,
             Entry::Cgroup {
                 dest,
                 flags,

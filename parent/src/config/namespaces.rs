@@ -17,6 +17,7 @@ impl NsKind {
             NsKind::Uts => "uts",
             NsKind::Network => "network",
             NsKind::Cgroup => "cgroup",
+            NsKind::User => "user",
         }
     }
 
@@ -28,6 +29,7 @@ impl NsKind {
             NsKind::Uts,
             NsKind::Network,
             NsKind::Cgroup,
+            NsKind::User,
         ]
         .into_iter()
         .find(|k| k.oci_name() == s)
@@ -42,12 +44,11 @@ pub(crate) fn parse(list: &[spec::Namespace]) -> Result<Vec<Namespace>> {
             bail!("{at}.type is required");
         };
         let kind = match t.as_str() {
-            "user" => bail!("{at}.type: user namespaces are not supported yet"),
             "time" => bail!("{at}.type: time namespaces are not supported yet"),
             t => match NsKind::from_oci(t) {
                 Some(k) => k,
                 None => bail!(
-                    "{at}.type {t:?} is not a namespace type (pid, network, mount, ipc, uts, cgroup)"
+                    "{at}.type {t:?} is not a namespace type (pid, network, mount, ipc, uts, cgroup, user)"
                 ),
             },
         };
@@ -129,17 +130,14 @@ mod tests {
     fn bad_namespaces_are_named() {
         let e = |l: &[spec::Namespace]| parse(l).unwrap_err().to_string();
         let m = || ns("mount", None);
-        assert_eq!(
-            e(&[m(), ns("user", None)]),
-            "linux.namespaces[1].type: user namespaces are not supported yet"
-        );
+        assert!(parse(&[m(), ns("user", None)]).is_ok());
         assert_eq!(
             e(&[ns("time", None)]),
             "linux.namespaces[0].type: time namespaces are not supported yet"
         );
         assert_eq!(
             e(&[ns("net", None)]),
-            "linux.namespaces[0].type \"net\" is not a namespace type (pid, network, mount, ipc, uts, cgroup)"
+            "linux.namespaces[0].type \"net\" is not a namespace type (pid, network, mount, ipc, uts, cgroup, user)"
         );
         assert_eq!(
             e(&[m(), ns("pid", None), ns("pid", None)]),

@@ -161,6 +161,7 @@ fn v1_host() -> Vec<CgroupMount> {
 const MS: fn(u32) -> u64 = |f| f as u64;
 
 mod errors;
+mod userns;
 
 #[test]
 fn runc_spec_loads() {

@@ -48,6 +48,11 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
     let (rootfs, rootfs_readonly) = root(spec.root.as_ref(), &bundle)?;
     let process = process::parse(spec.process.as_ref(), &mut warnings)?;
     let namespaces = namespaces::parse(linux.namespaces.as_deref().unwrap_or(&[]))?;
+    let userns = super::userns::parse(
+        &namespaces,
+        linux.uid_mappings.as_ref(),
+        linux.gid_mappings.as_ref(),
+    )?;
 
     let hostname = name_field("hostname", spec.hostname, &namespaces)?;
     let domainname = name_field("domainname", spec.domainname, &namespaces)?;
@@ -124,6 +129,8 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
         rootfs,
         annotations,
         namespaces,
+        idmapped: idmapped(&boot.mounts, userns.as_ref())?,
+        userns,
         net,
         cgroups_path: linux.cgroups_path.filter(|p| !p.is_empty()),
         resources: super::resources::parse("linux.resources", linux.resources.as_ref())?,
@@ -137,6 +144,26 @@ pub(crate) fn config(spec: spec::Spec, bundle: PathBuf) -> Result<(Config, Vec<S
     Ok((config, warnings))
 }
 
+/// The id-mapped mounts with the maps each gets. They need a new user namespace:
+/// in the host's they would map nothing runlet could check.
+fn idmapped(
+    mounts: &[Entry],
+    userns: Option<&super::userns::IdMaps>,
+) -> Result<Vec<(super::idmapped::IdMapped, super::userns::IdMaps)>> {
+    let mut out = Vec::new();
+    for m in mounts {
+        let Entry::IdMapped(m) = m else { continue };
+        let Some(maps) = userns else {
+            bail!(
+                "{}: an id-mapped mount needs a new user namespace (linux.namespaces type user, with linux.uidMappings)",
+                m.at
+            );
+        };
+        out.push((m.clone(), m.maps(maps)));
+    }
+    Ok(out)
+}
+
 fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
     match ns.iter().find(|n| n.kind == NsKind::Network) {
         None => crate::net::NetNs::Host,
@@ -148,10 +175,6 @@ fn net_ns(ns: &[Namespace]) -> crate::net::NetNs {
 /// Features runlet does not have yet: refused, because running without them would
 /// silently give the user a container other than the one asked for.
 fn refuse_unsupported(linux: &spec::Linux) -> Result<()> {
-    if !spec::is_empty(linux.uid_mappings.as_ref()) || !spec::is_empty(linux.gid_mappings.as_ref())
-    {
-        bail!("linux.uidMappings/gidMappings: user namespaces are not supported yet");
-    }
     if !spec::is_empty(linux.net_devices.as_ref()) {
         bail!("linux.netDevices is not supported yet; the devices would be missing from the container");
     }

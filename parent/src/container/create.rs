@@ -6,7 +6,8 @@ use std::path::Path;
 
 use wire::FrameKind;
 
-use super::namespaces::{clone_flags, open_namespaces};
+use super::idmap;
+use super::namespaces::{c_paths, open_namespaces};
 use super::shared_root::SharedRoot;
 use super::{Container, CreateOptions, STEP_TIMEOUT};
 use crate::cgroup::{cgroup_path, CgroupManager, Layout};
@@ -32,7 +33,16 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     let layout = Layout::detect()?;
     let cgroup = cgroup_path(cfg.cgroups_path.as_deref(), o.id)?;
     let mut cgroups = CgroupManager::plan(&layout, &cgroup);
+    if super::rootless::active() {
+        cgroups = super::rootless::cgroups(cgroups, &cfg.resources)?;
+    }
     cgroups.create(true)?;
+    super::userns::delegate(&cgroups, &cfg)?;
+    // In a user namespace the child enters the v1 cgroups itself, first thing: they
+    // are made before it (CgroupManager::v1_tasks).
+    if cfg.user_ns() {
+        cgroups.create(false)?;
+    }
     debug!("state dir and v2 cgroup made");
     let mut frame = cfg.bootstrap(&cgroups.mounts(&layout))?;
     let shared_root = match cfg.mount_ns() {
@@ -41,12 +51,22 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
     };
     let fifo = state.exec_fifo()?;
     let (ours, theirs) = socket_pair("sync")?;
-    let init = spawn_init(&cfg, o, &cgroups, theirs, &fifo, console.for_helper)?;
+    let idmapped = idmap::prepare(&cfg.idmapped, &cfg.rootfs)?;
+    let mut chan = Channel::new(ours, "runlet-init");
+    let init = spawn_init(
+        &cfg,
+        o,
+        &cgroups,
+        theirs,
+        &fifo,
+        console.for_helper,
+        &mut chan,
+    )?;
     let hook_state = hook_state(&cfg, o.id, init.pid);
     hooks::add_init_states(&mut frame, &cfg.hooks, &hook_state, init.pid)?;
     let mut c = Container {
         init,
-        chan: Some(Channel::new(ours, "runlet-init")),
+        chan: Some(chan),
         fifo,
         cgroups,
         veths: net::Veths::default(),
@@ -58,10 +78,15 @@ pub fn create(o: &CreateOptions<'_>) -> Result<Container> {
         rdt: Default::default(),
         shared_root,
     };
-    let resume_sent = c.set_up_host_side(&cfg, o.id, &frame)?;
+    c.map_ids(&cfg)?;
+    let resume_sent = c.set_up_host_side(&cfg, o.id, &frame, idmapped.is_empty())?;
     c.save(&cfg, o.id, &cgroup)?;
     c.expect(Some(FrameKind::Prestart))?;
     debug!("init: mounts before placement done (Prestart)");
+    if !idmapped.is_empty() {
+        idmap::attach(&idmapped, c.init.pid, &cfg.rootfs)?;
+        debug!("id-mapped mounts attached");
+    }
     if !resume_sent {
         c.run_runtime_hooks()?;
     }
@@ -90,7 +115,9 @@ fn load(o: &CreateOptions<'_>) -> Result<(Config, Console)> {
 }
 
 /// Clones runlet-init into the container's new namespaces (and its cgroup2
-/// directory), with its sync socket, the exec FIFO and the fds passed on.
+/// directory), with its sync socket, the exec FIFO and the fds passed on. With a
+/// new PID namespace in a joined user namespace, the init is the spawned child's
+/// child, whose pid comes on `chan` (docs/userns.md).
 fn spawn_init(
     cfg: &Config,
     o: &CreateOptions<'_>,
@@ -98,14 +125,22 @@ fn spawn_init(
     sync: OwnedFd,
     fifo: &OwnedFd,
     console: Option<OwnedFd>,
+    chan: &mut Channel,
 ) -> Result<Child> {
-    let (join, join_pid) = open_namespaces(cfg)?;
+    let ns = open_namespaces(cfg)?;
     let dup = |fd: &OwnedFd, what: &str| fd.try_clone().map_err(|e| Error::sys(what, e));
     let init = spawn(
         Spawn {
-            ns_flags: clone_flags(cfg),
-            join,
-            join_pid,
+            ns_flags: ns.clone_flags,
+            unshare: ns.unshare,
+            join: ns.join,
+            around: ns.around,
+            userns: ns.userns,
+            fork_pid1: ns.fork_pid1,
+            tasks: match cfg.user_ns() {
+                true => c_paths(&cgroups.v1_tasks()),
+                false => Vec::new(),
+            },
             cgroup: cgroups.v2_dir_fd()?,
             helper: helpers::memfd(Helper::Init)?,
             sync,
@@ -118,10 +153,13 @@ fn spawn_init(
         },
         Helper::Init,
     )?;
+    let init = match ns.fork_pid1 {
+        true => super::userns::adopt_pid1(chan, init)?,
+        false => init,
+    };
     debug!(
         "init {} cloned (namespace flags {:#x})",
-        init.pid,
-        clone_flags(cfg)
+        init.pid, ns.clone_flags
     );
     Ok(init)
 }
@@ -148,11 +186,22 @@ impl Container {
     /// the veths. It enters the v1 cgroups itself on `Resume`; with no runtime hooks
     /// to run, `Resume` goes right away (returns true), and the init finds it waiting
     /// when it reaches the barrier.
-    fn set_up_host_side(&mut self, cfg: &Config, id: &str, frame: &[u8]) -> Result<bool> {
+    fn set_up_host_side(
+        &mut self,
+        cfg: &Config,
+        id: &str,
+        frame: &[u8],
+        no_idmapped: bool,
+    ) -> Result<bool> {
         self.send(frame)?;
         debug!("Bootstrap sent to runlet-init");
-        self.cgroups.create(false)?;
-        self.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+        if !cfg.user_ns() {
+            self.cgroups.create(false)?;
+        }
+        // Rootless without cgroups: no limits were asked for (super::rootless).
+        if !self.cgroups.is_none() {
+            self.cgroups.apply(&cfg.resources, &cfg.device_rules())?;
+        }
         debug!("v1 cgroups made, resources applied");
         if let Some(r) = &cfg.intel_rdt {
             self.rdt = crate::rdt::apply(r, id, self.init.pid)?;
@@ -161,12 +210,24 @@ impl Container {
             self.cgroups.place_v2(self.init.pid)?;
         }
         self.veths = net::create(&cfg.net, self.init.pid)?;
-        let resume_now = RUNTIME_HOOKS.iter().all(|k| self.hooks.get(*k).is_empty());
+        // Id-mapped mounts are attached at `Prestart` too.
+        let resume_now = RUNTIME_HOOKS.iter().all(|k| self.hooks.get(*k).is_empty()) && no_idmapped;
         if resume_now {
             self.send(&wire::empty_frame(FrameKind::Resume))?;
             debug!("Resume sent");
         }
         Ok(resume_now)
+    }
+
+    /// With a new user namespace: its `uid_map` and `gid_map`, then `IdMapped`, for
+    /// which the spawned child waits before it execs runlet-init (docs/userns.md).
+    fn map_ids(&mut self, cfg: &Config) -> Result<()> {
+        if let Some(maps) = &cfg.userns {
+            super::userns::write_maps(self.init.pid, maps)?;
+            self.send(&wire::empty_frame(FrameKind::IdMapped))?;
+            debug!("id maps written, IdMapped sent");
+        }
+        Ok(())
     }
 
     /// One write, before `Ready`: the init stops dying with runlet when it sends

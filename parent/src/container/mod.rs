@@ -7,8 +7,11 @@
 //! and reaped, then the cgroups go, then the state dir.
 
 mod create;
+mod idmap;
 mod namespaces;
+pub mod rootless;
 pub mod shared_root;
+pub mod userns;
 
 use std::os::fd::OwnedFd;
 use std::path::Path;

@@ -237,3 +237,36 @@ pub fn exit_now(code: c_int) -> ! {
     // SAFETY: never returns; touches no Rust state.
     unsafe { _exit(code) }
 }
+
+/// `struct mount_attr` (linux/mount.h), version 0 (32 bytes).
+#[repr(C)]
+#[derive(Default)]
+pub struct MountAttr {
+    pub attr_set: u64,
+    pub attr_clr: u64,
+    pub propagation: u64,
+    pub userns_fd: u64,
+}
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], attr)`: rustix has no
+/// mount_setattr (MOUNT_ATTR_IDMAP for an id-mapped mount).
+pub fn mount_setattr(fd: BorrowedFd<'_>, recursive: bool, attr: &MountAttr) -> io::Result<()> {
+    use linux_raw_sys::general::{__NR_mount_setattr, AT_EMPTY_PATH, AT_RECURSIVE};
+    let mut flags = AT_EMPTY_PATH;
+    if recursive {
+        flags |= AT_RECURSIVE;
+    }
+    // SAFETY: a valid fd, a NUL-terminated empty path and a mount_attr of the size
+    // passed, all alive for the call.
+    check(unsafe {
+        syscall(
+            __NR_mount_setattr as c_long,
+            fd.as_raw_fd() as c_long,
+            c"".as_ptr(),
+            flags as c_long,
+            attr as *const MountAttr as *const c_void,
+            std::mem::size_of::<MountAttr>() as c_long,
+        )
+    })
+    .map(|_| ())
+}

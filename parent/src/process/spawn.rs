@@ -26,10 +26,26 @@ use crate::process::helpers::Helper;
 pub struct Spawn {
     /// CLONE_NEW* flags of the namespaces to create.
     pub ns_flags: u64,
-    /// Namespaces to join by path before exec (not pid: see `join_pid`).
+    /// CLONE_NEW* flags the child unshares after its joins (and becoming root in a
+    /// joined user namespace), so that the user namespace it joined owns them.
+    pub unshare: u64,
+    /// Namespaces to join by path before exec (not pid: see `around`).
     pub join: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
-    /// A PID namespace to join: set as the parent's pid_for_children around clone3.
-    pub join_pid: Option<(OwnedFd, PathBuf)>,
+    /// Namespaces the parent joins around clone3, so the child is born in them: a
+    /// PID namespace (it applies to children), and with a new user namespace every
+    /// joined one (the child, born in the new user namespace, could join none of the
+    /// host's).
+    pub around: Vec<(OwnedFd, LinkNameSpaceType, PathBuf)>,
+    /// The child is in a user namespace (new: it waits for `IdMapped` first) and
+    /// becomes its root before exec, so the helper keeps its capabilities there.
+    pub userns: UserNsStep,
+    /// With a user namespace joined by path and a new PID namespace: the child,
+    /// having unshared it, forks the namespace's first process as runlet's child
+    /// (CLONE_PARENT), reports its pid in an `ExecPid` frame and exits.
+    pub fork_pid1: bool,
+    /// v1 `tasks` files the child writes "0" to before anything else (in a user
+    /// namespace it could not later: crate::cgroup::CgroupManager::v1_tasks).
+    pub tasks: Vec<std::ffi::CString>,
     /// The container's cgroup2 directory, for CLONE_INTO_CGROUP.
     pub cgroup: Option<OwnedFd>,
     pub helper: OwnedFd,
@@ -44,6 +60,17 @@ pub struct Spawn {
     pub extra: Vec<OwnedFd>,
     /// The console socket (with a terminal), after the sync fds.
     pub console: Option<OwnedFd>,
+}
+
+/// What the child does about a user namespace before it execs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserNsStep {
+    /// None: the helper runs with runlet's ids.
+    Host,
+    /// Born in a new one: waits for `IdMapped`, then setresuid/setresgid 0.
+    New,
+    /// Joined one by path (its first join): setresuid/setresgid 0.
+    Joined,
 }
 
 /// A child process owned through its pidfd: a helper, or an exec'd process adopted
@@ -178,27 +205,16 @@ pub fn spawn(req: Spawn, h: Helper) -> Result<Child> {
     }
     // argv[1]: how many fds come before the helper's own (absent: none).
     let count = std::ffi::CString::new(extra.len().to_string()).expect("digits");
-    // Joining a PID namespace applies to children: set it for the clone, then go back.
-    let own_pid_ns = match &req.join_pid {
-        Some((target, path)) => {
-            let own = rustix::fs::open(
-                "/proc/self/ns/pid",
-                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(|e| Error::io("open", "/proc/self/ns/pid", e.into()))?;
-            move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::ProcessID))
-                .map_err(|e| Error::io("setns (pid namespace)", path, e.into()))?;
-            Some(own)
-        }
-        None => None,
-    };
-
+    let back = join_around(&req.around)?;
     let fds = ChildFds {
         sync: &sync,
         moves: &moves,
         helper: &helper,
         join: &join,
+        userns: req.userns,
+        unshare: req.unshare,
+        tasks: &req.tasks,
+        fork_pid1: req.fork_pid1,
     };
     let argv: [*const c_char; 3] = match extra.is_empty() {
         true => [name.as_ptr(), std::ptr::null(), std::ptr::null()],
@@ -213,11 +229,56 @@ pub fn spawn(req: Spawn, h: Helper) -> Result<Child> {
         &fds,
     );
 
-    if let Some(own) = own_pid_ns {
-        move_into_link_name_space(own.as_fd(), Some(LinkNameSpaceType::ProcessID))
-            .map_err(|e| Error::sys("setns back to runlet's own pid namespace", e))?;
+    for (own, kind) in back {
+        move_into_link_name_space(own.as_fd(), Some(kind)).map_err(|e| {
+            Error::sys(
+                &format!("setns back to runlet's own {} namespace", ns_file(kind)),
+                e,
+            )
+        })?;
     }
     result
+}
+
+/// Joins `around` in runlet itself (single-threaded here) for the clone; returns
+/// runlet's own namespaces to go back to, opened first.
+fn join_around(
+    around: &[(OwnedFd, LinkNameSpaceType, PathBuf)],
+) -> Result<Vec<(OwnedFd, LinkNameSpaceType)>> {
+    let mut back = Vec::with_capacity(around.len());
+    for (_, kind, _) in around {
+        let own = format!("/proc/thread-self/ns/{}", ns_file(*kind));
+        let fd = rustix::fs::open(
+            &own,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| Error::io("open", &own, e.into()))?;
+        back.push((fd, *kind));
+    }
+    for (i, (target, kind, path)) in around.iter().enumerate() {
+        if let Err(e) = move_into_link_name_space(target.as_fd(), Some(*kind)) {
+            // Back to runlet's own in those joined so far.
+            for (own, k) in &back[..i] {
+                let _ = move_into_link_name_space(own.as_fd(), Some(*k));
+            }
+            return Err(Error::io("setns", path, e.into()));
+        }
+    }
+    Ok(back)
+}
+
+/// The name under /proc/<pid>/ns/ of a namespace runlet may join around clone3.
+fn ns_file(kind: LinkNameSpaceType) -> &'static str {
+    match kind {
+        LinkNameSpaceType::ProcessID => "pid",
+        LinkNameSpaceType::Network => "net",
+        LinkNameSpaceType::InterProcessCommunication => "ipc",
+        LinkNameSpaceType::HostNameAndNISDomainName => "uts",
+        LinkNameSpaceType::ControlGroup => "cgroup",
+        LinkNameSpaceType::Mount => "mnt",
+        _ => "user",
+    }
 }
 
 /// The fds the child works with, all above the targets of its dup2s.
@@ -227,6 +288,10 @@ struct ChildFds<'a> {
     moves: &'a [(RawFd, RawFd)],
     helper: &'a OwnedFd,
     join: &'a [(OwnedFd, LinkNameSpaceType, String)],
+    userns: UserNsStep,
+    unshare: u64,
+    tasks: &'a [std::ffi::CString],
+    fork_pid1: bool,
 }
 
 fn clone_child(
@@ -286,6 +351,13 @@ fn clone_child(
     }
 }
 
+/// Writes "0" to a v1 `tasks` file: the calling thread enters that cgroup.
+fn enter_cgroup(tasks: &std::ffi::CStr) -> rustix::io::Result<()> {
+    use rustix::fs::{open, Mode, OFlags};
+    let fd = open(tasks, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::io::write(&fd, b"0").map(drop)
+}
+
 /// The child between clone3 and exec. Never returns.
 fn child(
     sigmask: &SigSet,
@@ -299,6 +371,10 @@ fn child(
         moves,
         helper,
         join,
+        userns,
+        unshare,
+        tasks,
+        fork_pid1,
     } = *fds;
     let fail = |what: &str, errno: i32| -> ! {
         let mut buf = [0u8; 512];
@@ -311,6 +387,11 @@ fn child(
         sys::exit_now(1)
     };
     let errno = |e: rustix::io::Errno| e.raw_os_error();
+    for t in tasks {
+        if let Err(e) = enter_cgroup(t) {
+            fail("enter the v1 cgroups (write 0 to tasks)", errno(e));
+        }
+    }
     for (fd, kind, what) in join {
         // The type is checked: a path to a namespace of another kind is refused.
         if let Err(e) = move_into_link_name_space(fd.as_fd(), Some(*kind)) {
@@ -319,6 +400,28 @@ fn child(
     }
     if let Err(e) = rustix::process::set_parent_process_death_signal(Some(Signal::KILL)) {
         fail("prctl PR_SET_PDEATHSIG", errno(e));
+    }
+    if userns != UserNsStep::Host {
+        if let Err((what, e)) =
+            crate::container::userns::become_root(sync, userns == UserNsStep::New)
+        {
+            fail(what, e);
+        }
+    }
+    if unshare != 0 {
+        let flags = rustix::thread::UnshareFlags::from_bits_retain(unshare as u32);
+        // SAFETY: single-threaded child; the fs and files it shares with nothing.
+        if let Err(e) = unsafe { rustix::thread::unshare_unsafe(flags) } {
+            fail(
+                "unshare the new namespaces in the joined user namespace",
+                errno(e),
+            );
+        }
+    }
+    if fork_pid1 {
+        if let Err((what, e)) = crate::container::userns::fork_pid1(sync) {
+            fail(what, e);
+        }
     }
     if let Err(e) = sys::set_signal_mask(sigmask) {
         fail("sigprocmask", e.raw_os_error().unwrap_or(0));

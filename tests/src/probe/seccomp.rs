@@ -4,6 +4,8 @@
 //! process goes on after a denied call), and exits 0.
 //!
 //! - `mkdir PATH`: mkdir(PATH, 0755).
+//! - `mount SRC DIR FSTYPE`: mount(SRC, DIR, FSTYPE, MS_RDONLY, NULL): `mount=ok 0`
+//!   or `mount=errno <N>` (the user namespace tests: a host block device).
 //! - `personality N`: personality(N), N up to 64 bits (the kernel uses the low 32).
 //! - `raw NR ARG`: syscall number NR (e.g. an x32 one, with bit 30 set) with one
 //!   integer argument: prints `raw=ok <ret>` or `raw=errno <N>`.
@@ -26,6 +28,8 @@ use linux_raw_sys::general as g;
 
 const SYS_GETPPID: c_long = g::__NR_getppid as c_long;
 const SYS_PERSONALITY: c_long = g::__NR_personality as c_long;
+const SYS_MOUNT: c_long = g::__NR_mount as c_long;
+const MS_RDONLY: c_long = g::MS_RDONLY as c_long;
 
 /// mkdir(path, 0755) by the architecture's own call: `mkdir` where there is one
 /// (x86_64, arm), else `mkdirat(AT_FDCWD, ...)` (aarch64, riscv64 have only that).
@@ -65,6 +69,24 @@ pub fn run(mode: &str, rest: &[String]) -> Option<i32> {
             };
             let r = raw_mkdir(&path);
             report("mkdir", r);
+        }
+        "mount" => {
+            let c = |i: usize| CString::new(rest.get(i).map(String::as_str).unwrap_or(""));
+            let (Ok(src), Ok(dir), Ok(fs)) = (c(0), c(1), c(2)) else {
+                return Some(2);
+            };
+            // SAFETY: valid C strings and a null data pointer; mount reads them only.
+            let r = unsafe {
+                syscall(
+                    SYS_MOUNT,
+                    src.as_ptr(),
+                    dir.as_ptr(),
+                    fs.as_ptr(),
+                    MS_RDONLY,
+                    std::ptr::null::<u8>(),
+                )
+            };
+            report("mount", r);
         }
         "personality" => {
             let Ok(n) = arg.parse::<u64>() else {

@@ -102,11 +102,11 @@ fn unsupported_options_are_refused() {
             .unwrap_err()
             .to_string()
     };
-    assert_eq!(
-        e("idmap"),
-        "mounts[3].options: \"idmap\" (an id-mapped mount) is not supported yet"
-    );
-    assert!(e("ridmap").contains("id-mapped"));
+    let idmap = |o: &[&str]| parse_options("m", &strs(o)).unwrap().idmap;
+    assert_eq!(idmap(&["idmap"]), Some(false));
+    assert_eq!(idmap(&["ridmap"]), Some(true));
+    assert_eq!(idmap(&["ridmap", "idmap"]), Some(true));
+    assert_eq!(idmap(&["ro"]), None);
     assert_eq!(
         e("tmpcopyup"),
         "mounts[3].options: \"tmpcopyup\" is not supported yet"
@@ -228,8 +228,15 @@ fn bad_mounts_are_named() {
     m.uid_mappings = Some(miniserde::json::from_str("[{\"size\": 1}]").unwrap());
     assert_eq!(
         e(m),
-        "mounts[1]: id-mapped mounts (uidMappings, gidMappings) are not supported yet"
+        "mounts[1]: an id-mapped mount (idmap, uidMappings) must be a bind mount"
     );
+    let mut m = mount("/x", None, Some("/tmp"), &["bind"]);
+    m.uid_mappings = Some(miniserde::json::from_str("[{\"size\": 1}]").unwrap());
+    assert_eq!(e(m), "mounts[1].uidMappings[0].containerID is required");
+    let mut m = mount("/x", None, Some("/tmp"), &["bind"]);
+    m.uid_mappings =
+        Some(miniserde::json::from_str(r#"[{"containerID":0,"hostID":1,"size":1}]"#).unwrap());
+    assert!(e(m).contains("needs both uidMappings and gidMappings"));
     let mut m = mount("/x", Some("tmpfs"), None, &[]);
     m.gid_mappings = Some(miniserde::json::from_str("[]").unwrap());
     assert!(
