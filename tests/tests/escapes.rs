@@ -20,16 +20,6 @@ use std::process::Command;
 use runlet_tests::fixture;
 use runlet_tests::harness::{spawn, subreaper, Fixture, Outcome};
 
-/// Creates and starts the container with `init` as its process; returns the init's pid.
-fn running(fx: &mut Fixture, init: &[&str]) -> u32 {
-    fx.spec.probe(init);
-    let pid_file = fx.dir.join("init.pid");
-    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
-        .assert_exit(0);
-    fx.runlet(&["start", &fx.id]).assert_exit(0);
-    fx.read_pid_file(&pid_file)
-}
-
 fn exec_args<'a>(fx: &'a Fixture, opts: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["exec"];
     v.extend(opts);
@@ -105,7 +95,7 @@ fn host_cwd(out: &Outcome, cwd: &str) -> Option<String> {
 fn exec_cwd_proc_self_fd_4() {
     let mut fx = fixture!("esc-fd4");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let cwd = "/proc/self/fd/4";
     let out = fx.runlet(&exec_args(
         &fx,
@@ -122,7 +112,7 @@ fn exec_cwd_proc_self_fd_4() {
 fn exec_cwd_callers_fd() {
     let mut fx = fixture!("esc-fdn");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let host = fx.dir.join("host-secret");
     fs::create_dir_all(&host).unwrap();
     fs::write(host.join("host-marker-esc"), "secret").unwrap();
@@ -158,7 +148,7 @@ fn exec_cwd_symlinks_stay_inside() {
     symlink("/../../..", rootfs.join("abs")).unwrap();
     symlink("/etc", rootfs.join("etc-link")).unwrap();
     fs::write(rootfs.join("inside-marker"), "in").unwrap();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     for (cwd, want) in [
         ("/up", "/"),
         ("/abs", "/"),
@@ -292,7 +282,7 @@ fn proc_exe_of_runlet_exec_in_the_container_is_not_writable() {
     fs::set_permissions(&evil, fs::Permissions::from_mode(0o755)).unwrap();
     let runlet = runlet_tests::harness::runlet_bin();
     let before = fs::read(&runlet).unwrap();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let (reader, writer) = std::io::pipe().unwrap();
     let pid_file = fx.dir.join("evil.pid");
     let mut cmd = fx.command(&exec_args(

@@ -15,16 +15,6 @@ use runlet_tests::harness::subreaper;
 use runlet_tests::harness::{spawn, stray_zombie_children, Fixture};
 use runlet_tests::sys;
 
-/// Creates and starts the container with `init` as its process; returns the init's pid.
-fn running(fx: &mut Fixture, init: &[&str]) -> u32 {
-    fx.spec.probe(init);
-    let pid_file = fx.dir.join("init.pid");
-    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
-        .assert_exit(0);
-    fx.runlet(&["start", &fx.id]).assert_exit(0);
-    fx.read_pid_file(&pid_file)
-}
-
 /// `runlet exec <opts...> ID <args...>`.
 fn exec(fx: &Fixture, opts: &[&str], args: &[&str]) -> runlet_tests::harness::Outcome {
     let mut v = vec!["exec"];
@@ -63,7 +53,7 @@ fn the_process_sees_what_the_init_sees() {
     let _serial = subreaper();
     fx.prepare();
     fs::write(fx.rootfs().join("marker"), &fx.id).unwrap();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let r = exec(&fx, &[], &["/probe", "report", "--cat", "/marker"]).report();
     for typ in ["pid", "net", "ipc", "uts", "mnt", "cgroup", "user", "time"] {
         assert_eq!(
@@ -119,7 +109,7 @@ fn the_process_sees_what_the_init_sees() {
 fn exit_status_and_signals_come_back() {
     let mut fx = fixture!("ex-status");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     exec(&fx, &[], &["/probe", "exit", "7"]).assert_exit(7);
     exec(&fx, &[], &["/probe", "exit", "0"]).assert_exit(0);
     // Killed by a signal: 128+N, as a shell reports it.
@@ -146,7 +136,7 @@ fn exit_status_and_signals_come_back() {
 fn env_cwd_user_and_groups() {
     let mut fx = fixture!("ex-opts");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let env_file = fx.dir.join("env");
     fs::write(&env_file, "# a comment\nFROM_FILE=1\nFOO=file\n\n").unwrap();
     let r = exec(
@@ -197,7 +187,7 @@ fn env_cwd_user_and_groups() {
 fn a_process_json_file() {
     let mut fx = fixture!("ex-process");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let file = fx.dir.join("process.json");
     fs::write(
         &file,
@@ -237,7 +227,7 @@ fn a_process_json_file() {
 fn detached_with_a_pid_file() {
     let mut fx = fixture!("ex-detach");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let pid_file = fx.dir.join("exec.pid");
     let mut cmd = fx.command(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap()]);
     cmd.arg(&fx.id).args(["/probe", "wait-signal"]);
@@ -261,7 +251,7 @@ fn detached_with_a_pid_file() {
 fn errors_leave_nothing_behind() {
     let mut fx = fixture!("ex-errors");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     exec(&fx, &[], &["/nope"]).assert_error(&["exec /nope: No such file or directory"]);
     exec(&fx, &[], &["nope-in-path"])
         .assert_error(&["exec nope-in-path: No such file or directory"]);
@@ -315,7 +305,7 @@ fn errors_leave_nothing_behind() {
 fn only_fds_0_1_2_reach_the_process() {
     let mut fx = fixture!("ex-fds");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let leak = fs::File::open("/dev/null").unwrap();
     let mut cmd = fx.command(&["exec", &fx.id, "/probe", "report"]);
     use std::os::fd::AsRawFd;
@@ -361,7 +351,7 @@ fn fds_of(pid: u32) -> Vec<String> {
 fn two_hundred_execs_leave_nothing_behind() {
     let mut fx = fixture!("ex-loop");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     // Processes in the container's cgroup (the first hierarchy).
     let procs = |fx: &Fixture| -> Vec<u32> {
         let dir = &fx.cgroup_dirs()[0];
@@ -430,7 +420,7 @@ fn an_exec_is_filtered_by_the_container_s_seccomp_profile() {
                 "syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#
                 .into(),
         )];
-        let init = running(&mut fx, &["sleep", "300"]);
+        let init = fx.running(&["sleep", "300"]);
         let out = exec(&fx, &[], &["/probe", "mkdir", "/dev/exec-sc"]);
         out.assert_exit(0);
         assert!(

@@ -9,17 +9,7 @@ use std::fs;
 use std::process::Command;
 
 use runlet_tests::fixture;
-use runlet_tests::harness::{runlet_bin, subreaper, Fixture};
-
-/// Creates and starts the container with `init` as its process; returns the init's pid.
-fn running(fx: &mut Fixture, init: &[&str]) -> u32 {
-    fx.spec.probe(init);
-    let pid_file = fx.dir.join("init.pid");
-    fx.create(&["--pid-file", pid_file.to_str().unwrap()])
-        .assert_exit(0);
-    fx.runlet(&["start", &fx.id]).assert_exit(0);
-    fx.read_pid_file(&pid_file)
-}
+use runlet_tests::harness::{runlet_bin, subreaper};
 
 /// Several hundred short detached execs, eight at a time, two spinning threads: none
 /// reported as failed, every pid file written.
@@ -27,7 +17,7 @@ fn running(fx: &mut Fixture, init: &[&str]) -> u32 {
 fn short_detached_execs_under_a_reaping_subreaper() {
     let mut fx = fixture!("exd-race");
     let _serial = subreaper();
-    let init = running(&mut fx, &["sleep", "300"]);
+    let init = fx.running(&["sleep", "300"]);
     let process = fx.dir.join("process.json");
     fs::write(
         &process,

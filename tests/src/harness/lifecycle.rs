@@ -123,6 +123,17 @@ impl Fixture {
         }
     }
 
+    /// Creates and starts the container with the probe running `init`; returns the
+    /// init's pid (from `create --pid-file`).
+    pub fn running(&mut self, init: &[&str]) -> u32 {
+        self.spec.probe(init);
+        let pid_file = self.dir.join("init.pid");
+        self.create(&["--pid-file", pid_file.to_str().unwrap()])
+            .assert_exit(0);
+        self.runlet(&["start", &self.id]).assert_exit(0);
+        self.read_pid_file(&pid_file)
+    }
+
     /// The init's pid from a pid file.
     pub fn read_pid_file(&self, p: &PathBuf) -> u32 {
         let text = fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
