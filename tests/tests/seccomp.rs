@@ -212,6 +212,9 @@ fn i386_and_x32_syscalls_follow_their_own_rules() {
     if !require_root("i386_and_x32_syscalls_follow_their_own_rules") {
         return;
     }
+    if !cfg!(target_arch = "x86_64") {
+        runlet_tests::skip!("i386 and x32 are x86_64's compat ABIs; this host has neither");
+    }
     let prof = all_abis(PERSONALITY);
     let int80 = |arg: &str| {
         let mut fx = Fixture::new("sc-i386", option_env!("CARGO_BIN_EXE_probe")).expect("root");
@@ -245,6 +248,9 @@ fn i386_and_x32_syscalls_follow_their_own_rules() {
 fn i386_is_no_way_around_a_deny_list() {
     // x86_64 only, default ALLOW: an i386 syscall is killed rather than allowed.
     let mut fx = fixture!("sc-i386-kill");
+    if !cfg!(target_arch = "x86_64") {
+        runlet_tests::skip!("i386 and x32 are x86_64's compat ABIs; this host has neither");
+    }
     with_profile(&mut fx, DENY_MKDIR);
     fx.spec.probe(&["int80", "39", "0"]);
     fx.run().assert_exit(128 + SIGSYS);
